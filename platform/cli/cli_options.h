@@ -1,0 +1,38 @@
+// Command-line front end shared by every `aqpim` subcommand: option parsing with one-line errors,
+// parameter loading from --config/--set, and the exit-code convention (0 ok, 1 failure, 2 bad input).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "platform/params.h"
+
+namespace aqpim::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+
+// Thrown for anything the user typed wrong; main prints "aqpim: error: <message>" and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Subcommand {
+  std::string name;
+  std::string summary;
+  // Adds the subcommand's own options (the parameter options --config/--set are added for every one).
+  std::function<void(boost::program_options::options_description&)> add_options;
+  std::function<int(const boost::program_options::variables_map&, const platform::PlatformParams&)> run;
+};
+
+const std::vector<Subcommand>& subcommands();
+
+// Parses argv (without the program name) and runs the subcommand; never throws.
+int dispatch(const std::vector<std::string>& args);
+
+}  // namespace aqpim::cli

@@ -1,0 +1,65 @@
+// The subcommands of `aqpim`. Each one is a thin shell over a library call so the same work is reachable
+// from someone else's program or test.
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/cli/cli_options.h"
+#include "platform/platform_summary.h"
+
+namespace aqpim::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+int run_params(const po::variables_map& vm, const platform::PlatformParams& params) {
+  if (vm.count("markdown") && vm.count("json")) throw UsageError("--markdown and --json are exclusive");
+  if (vm.count("markdown")) {
+    std::cout << platform::to_markdown_reference(params);
+  } else if (vm.count("json")) {
+    std::cout << platform::to_json(params).dump(2) << "\n";
+  } else {
+    platform::PlatformParams copy = params;
+    for (const auto& spec : platform::parameter_table(copy)) {
+      std::cout << std::left << std::setw(30) << spec.key << " = " << std::setw(12) << platform::current_value(spec)
+                << " " << spec.doc << (spec.unit.empty() ? "" : " [" + spec.unit + "]") << " Accepts "
+                << platform::accepted_values(spec) << ".\n";
+    }
+  }
+  return kExitOk;
+}
+
+int run_run(const po::variables_map& vm, const platform::PlatformParams& params) {
+  const auto summary = platform::summarize(params);
+  std::cout << platform::format_summary(summary);
+  if (vm.count("json")) {
+    const auto path = vm["json"].as<std::string>();
+    std::ofstream out(path);
+    if (!out) throw UsageError("--json: cannot write '" + path + "'");
+    out << platform::summary_json(summary).dump(2) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> commands = {
+      {"run", "simulate the configured platform and workload and print the report",
+       [](po::options_description& options) {
+         options.add_options()("json", po::value<std::string>()->value_name("FILE"), "also write the report as JSON");
+       },
+       run_run},
+      {"params", "print the effective parameters with their documentation",
+       [](po::options_description& options) {
+         options.add_options()("markdown", "print the parameter reference as Markdown (docs/parameters.md)")(
+             "json", "print the effective parameters as a JSON parameter file");
+       },
+       run_params},
+  };
+  return commands;
+}
+
+}  // namespace aqpim::cli

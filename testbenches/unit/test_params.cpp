@@ -1,0 +1,207 @@
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "platform/params.h"
+
+namespace aqpim::platform {
+namespace {
+
+using json = nlohmann::json;
+
+std::string write_temp_file(const std::string& name, const std::string& content) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << content;
+  return path;
+}
+
+PlatformParams resolve_json(const std::string& text) {
+  ParamLoader loader;
+  loader.add_file(write_temp_file("params.json", text));
+  return loader.resolve();
+}
+
+PlatformParams resolve_sets(std::initializer_list<std::string> sets) {
+  ParamLoader loader;
+  for (const auto& set : sets) loader.add_override(set);
+  return loader.resolve();
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const ParamError& error) {
+    return error.what();
+  }
+  return "<no error>";
+}
+
+TEST(PlatformParams, DefaultsReproduceThePaperSetup) {
+  const PlatformParams p = ParamLoader().resolve();
+  EXPECT_EQ(p.model.preset, "mistral-7b");
+  EXPECT_EQ(p.pq.sub_vectors, 32);
+  EXPECT_EQ(p.model.head_dim / p.pq.sub_vectors, 4);
+  EXPECT_EQ(p.pq.centroids, 512);
+  EXPECT_EQ(p.pq.sink_tokens, 8);
+  EXPECT_EQ(p.pq.recent_tokens, 32);
+  EXPECT_EQ(p.pq.kmeans_iterations, 4);
+  EXPECT_EQ(p.hbm.stacks, 5);
+  EXPECT_EQ(p.hbm.pim_stacks, 4);
+  // HBM3 6400 Mbps: tCK 0.625 ns, 32-bit pseudo-channel -> 25.6 GB/s, 32 per stack -> 819.2 GB/s.
+  EXPECT_DOUBLE_EQ(p.hbm.timing.tck_ns, 0.625);
+  EXPECT_DOUBLE_EQ(p.hbm.data_width_bits * p.hbm.data_rate_gbps / 8 * p.hbm.channels_per_stack * p.hbm.pseudo_channels,
+                   819.2);
+  EXPECT_EQ(p.hbm.timing.nCL, 20);
+  EXPECT_EQ(p.hbm.timing.nRCDRD, 31);
+  EXPECT_EQ(p.hbm.timing.nRP, 26);
+  EXPECT_EQ(p.workload.context_tokens, 32768);
+  EXPECT_EQ(p.workload.batch, 16);
+  EXPECT_EQ(p.workload.decode_steps, 128);
+}
+
+TEST(PlatformParams, EveryKeyIsUniqueAndDocumented) {
+  PlatformParams p;
+  std::set<std::string> keys;
+  for (const auto& spec : parameter_table(p)) {
+    EXPECT_TRUE(keys.insert(spec.key).second) << "duplicate key " << spec.key;
+    EXPECT_GE(spec.doc.size(), 10u) << spec.key << " needs a real description";
+  }
+}
+
+TEST(PlatformParams, ReferenceDocumentMatchesTheCode) {
+  std::ifstream in(std::string(AQPIM_SOURCE_DIR) + "/docs/parameters.md");
+  ASSERT_TRUE(in) << "docs/parameters.md is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string generated = to_markdown_reference(PlatformParams{});
+  EXPECT_EQ(text.str(), generated) << "regenerate with: build/platform/aqpim params --markdown > docs/parameters.md";
+  PlatformParams p;
+  for (const auto& spec : parameter_table(p))
+    EXPECT_NE(text.str().find("`" + spec.key + "`"), std::string::npos) << spec.key << " is undocumented";
+}
+
+TEST(PlatformParams, JsonDumpReadsBackIdentically) {
+  PlatformParams changed = resolve_sets({"hbm.timing.tck_ns=0.7", "pim.placement=bank_group", "pq.centroids=256",
+                                         "pq.channel_presort=false", "model.preset=custom", "model.layers=3"});
+  ParamLoader loader;
+  loader.add_json(to_json(changed), "dump");
+  EXPECT_EQ(to_json(loader.resolve()), to_json(changed));
+}
+
+TEST(PlatformParams, FileValuesOfEveryTypeAreApplied) {
+  PlatformParams p = resolve_json(
+      R"({"hbm": {"stacks": 6, "data_rate_gbps": 8.0, "timing": {"tck_ns": 0.5}}, "pq": {"importance_weighting": false},
+          "pim": {"placement": "bank_group"}})");
+  EXPECT_EQ(p.hbm.stacks, 6);
+  EXPECT_DOUBLE_EQ(p.hbm.timing.tck_ns, 0.5);
+  EXPECT_FALSE(p.pq.importance_weighting);
+  EXPECT_EQ(p.pim.placement, "bank_group");
+}
+
+TEST(PlatformParams, PresetAppliesBeforeExplicitModelValuesWhateverTheOrder) {
+  ParamLoader loader;
+  loader.add_override("model.layers=3");
+  loader.add_override("model.preset=llama-2-7b");
+  PlatformParams p = loader.resolve();
+  EXPECT_EQ(p.model.preset, "llama-2-7b");
+  EXPECT_EQ(p.model.kv_heads, 32);  // from the preset
+  EXPECT_EQ(p.model.layers, 3);     // explicit value wins over the preset
+}
+
+TEST(PlatformParams, CommandLineOverridesWinOverFiles) {
+  ParamLoader loader;
+  loader.add_file(write_temp_file("a.json", R"({"workload": {"batch": 4}})"));
+  loader.add_override("workload.batch=8");
+  EXPECT_EQ(loader.resolve().workload.batch, 8);
+}
+
+TEST(PlatformParams, CommandLineTextIsParsedByFieldType) {
+  PlatformParams p = resolve_sets({"pq.windowed_clustering=off", "gpu.peak_tflops=1e3", "workload.seed=7"});
+  EXPECT_FALSE(p.pq.windowed_clustering);
+  EXPECT_DOUBLE_EQ(p.gpu.peak_tflops, 1000.0);
+  EXPECT_EQ(p.workload.seed, 7);
+}
+
+// Each bad input gets exactly one line naming the key and what is accepted.
+struct BadInput {
+  const char* name;
+  std::function<void()> action;
+  std::string expected;
+};
+
+class BadParameterInput : public ::testing::TestWithParam<int> {};
+
+std::vector<BadInput> bad_inputs() {
+  auto file = [](const char* text) { return [text] { resolve_json(text); }; };
+  auto sets = [](std::string set) { return [set] { resolve_sets({set}); }; };
+  const std::string path = ::testing::TempDir() + "/params.json";
+  return {
+      {"unknown_key_with_suggestion", file(R"({"hbm": {"stackz": 4}})"),
+       "unknown parameter 'hbm.stackz' in '" + path + "' (did you mean 'hbm.stacks'?); 'aqpim params' lists them all"},
+      {"unknown_key_without_suggestion", sets("frobnicate=1"),
+       "unknown parameter 'frobnicate' in --set; 'aqpim params' lists them all"},
+      {"string_for_integer", file(R"({"hbm": {"stacks": "five"}})"),
+       "parameter 'hbm.stacks' in '" + path + "': expected an integer in [1, 16], got string \"five\""},
+      {"integer_below_range", sets("hbm.stacks=0"),
+       "parameter 'hbm.stacks' in --set: expected an integer in [1, 16], got '0'"},
+      {"fraction_for_integer", file(R"({"pq": {"centroids": 511.5}})"),
+       "parameter 'pq.centroids' in '" + path + "': expected an integer in [2, 4096], got number 511.5"},
+      {"integer_with_suffix", sets("workload.context_tokens=32k"),
+       "parameter 'workload.context_tokens' in --set: expected an integer in [1, 16777216], got '32k'"},
+      {"huge_unsigned", file(R"({"workload": {"batch": 18446744073709551615}})"),
+       "parameter 'workload.batch' in '" + path +
+           "': expected an integer in [1, 1024], got number 18446744073709551615"},
+      {"real_above_range", sets("gpu.compute_efficiency=1.5"),
+       "parameter 'gpu.compute_efficiency' in --set: expected a number in [0.01, 1], got '1.5'"},
+      {"real_not_finite", sets("pcie.bandwidth_gbps=nan"),
+       "parameter 'pcie.bandwidth_gbps' in --set: expected a number in [0.1, 10000], got 'nan'"},
+      {"integer_for_flag", file(R"({"pq": {"channel_presort": 1}})"),
+       "parameter 'pq.channel_presort' in '" + path + "': expected true or false, got number 1"},
+      {"unknown_choice", sets("pim.placement=rank"),
+       "parameter 'pim.placement' in --set: expected one of bank, bank_group, got 'rank'"},
+      {"unknown_preset", sets("model.preset=gpt-5"),
+       "parameter 'model.preset' in --set: expected one of mistral-7b, llama-3-8b, llama-3.2-3b, llama-2-7b, tiny, "
+       "custom, got 'gpt-5'"},
+      {"group_given_as_scalar", file(R"({"hbm": 5})"),
+       "parameter group 'hbm' in '" + path + "': expected an object of parameters, not a single value"},
+      {"top_level_array", file("[1, 2]"),
+       "parameter file '" + path + "': expected a JSON object at the top level, got array"},
+      {"json_syntax_error", file(R"({"hbm": {"stacks": 4,}})"),
+       "parameter file '" + path +
+           "' is not valid JSON: parse error at line 1, column 22: syntax error while parsing object key - "
+           "unexpected '}'; expected string literal"},
+      {"missing_file", [] { ParamLoader().add_file("/nonexistent/params.json"); },
+       "cannot read parameter file '/nonexistent/params.json'"},
+      {"set_without_equals", [] { ParamLoader().add_override("hbm.stacks"); },
+       "--set 'hbm.stacks': expected KEY=VALUE, e.g. --set pim.placement=bank_group"},
+      {"sub_vectors_not_dividing_head_dim", sets("pq.sub_vectors=30"),
+       "'pq.sub_vectors' (30) must divide 'model.head_dim' (128)"},
+      {"sub_vector_too_wide", sets("pq.sub_vectors=4"),
+       "sub-vector width model.head_dim / pq.sub_vectors = 32 must be in [1, 16]"},
+      {"more_pim_stacks_than_stacks", sets("hbm.pim_stacks=6"),
+       "'hbm.pim_stacks' (6) must be at most 'hbm.stacks' (5)"},
+      {"kv_heads_not_dividing_heads", sets("model.kv_heads=5"), "'model.kv_heads' (5) must divide 'model.heads' (32)"},
+      {"row_cycle_too_short", sets("hbm.timing.nRC=50"), "'hbm.timing.nRC' (50) must be at least nRAS + nRP (71)"},
+      {"burst_longer_than_ccd", sets("hbm.burst_length=16"),
+       "a burst of hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns) = 4 tCK does not fit in "
+       "'hbm.timing.nCCDS' (2)"},
+  };
+}
+
+TEST_P(BadParameterInput, GivesOneExactLine) {
+  const BadInput input = bad_inputs()[size_t(GetParam())];
+  const std::string message = error_of(input.action);
+  EXPECT_EQ(message, input.expected) << input.name;
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, BadParameterInput, ::testing::Range(0, int(bad_inputs().size())),
+                         [](const ::testing::TestParamInfo<int>& case_info) {
+                           return std::string(bad_inputs()[size_t(case_info.param)].name);
+                         });
+
+}  // namespace
+}  // namespace aqpim::platform
