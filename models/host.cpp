@@ -1,0 +1,171 @@
+#include "models/host.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace aqpim::models {
+namespace {
+
+uint64_t to_ps(const sc_core::sc_time& time) { return uint64_t(std::llround(time.to_seconds() * 1e12)); }
+
+void require_positive(double value, const char* field, double max) {
+  if (!(value > 0.0 && value <= max))
+    throw std::invalid_argument(std::string("HostConfig.") + field + " = " + std::to_string(value) +
+                                ": expected a number in (0, " + std::to_string(max) + "]");
+}
+
+}  // namespace
+
+Host::Host(sc_core::sc_module_name name, const HostConfig& config, Program program)
+    : sc_core::sc_module(name), socket("socket"), config_(config), program_(std::move(program)) {
+  require_positive(config.gpu_peak_flops, "gpu_peak_flops", 1e20);
+  require_positive(config.gpu_memory_bandwidth, "gpu_memory_bandwidth", 1e18);
+  require_positive(config.gpu_compute_efficiency, "gpu_compute_efficiency", 1.0);
+  require_positive(config.gpu_memory_efficiency, "gpu_memory_efficiency", 1.0);
+  if (config.quantum <= sc_core::SC_ZERO_TIME) throw std::invalid_argument("HostConfig.quantum must be positive");
+  if (!program_) throw std::invalid_argument("Host: no program to run");
+  socket.register_invalidate_direct_mem_ptr(this, &Host::invalidate_direct_mem_ptr);
+  quantum_keeper_.set_global_quantum(config.quantum);
+  SC_HAS_PROCESS(Host);
+  SC_THREAD(run);
+}
+
+void Host::run() {
+  quantum_keeper_.reset();
+  try {
+    program_(*this);
+    gpu_wait();
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
+  set_phase(firmware::Phase::kIdle);
+  statistics_.finish_ps = now_ps();
+  statistics_.finished = !failure_;
+  quantum_keeper_.sync();
+}
+
+uint64_t Host::now_ps() { return to_ps(quantum_keeper_.get_current_time()); }
+
+firmware::Phase Host::set_phase(firmware::Phase phase) {
+  const uint64_t now = now_ps();
+  statistics_.phase_ps[size_t(phase_)] += now - phase_start_ps_;
+  phase_start_ps_ = now;
+  return std::exchange(phase_, phase);
+}
+
+uint64_t Host::gpu_time_ps(const firmware::GpuWork& work) const {
+  const double compute_s = work.flops / (config_.gpu_peak_flops * config_.gpu_compute_efficiency);
+  const double memory_s = work.bytes / (config_.gpu_memory_bandwidth * config_.gpu_memory_efficiency);
+  return uint64_t(std::llround(std::max(compute_s, memory_s) * 1e12));
+}
+
+void Host::gpu_launch(const firmware::GpuWork& work) {
+  const uint64_t duration = gpu_time_ps(work);
+  gpu_free_ps_ = std::max(gpu_free_ps_, now_ps()) + duration;
+  statistics_.gpu_busy_ps += duration;
+  statistics_.gpu_flops += work.flops;
+  statistics_.gpu_bytes += work.bytes;
+}
+
+void Host::gpu_wait() {
+  const uint64_t now = now_ps();
+  if (gpu_free_ps_ <= now) return;
+  quantum_keeper_.inc(sc_core::sc_time(double(gpu_free_ps_ - now), sc_core::SC_PS));
+  if (quantum_keeper_.need_sync()) quantum_keeper_.sync();
+}
+
+void Host::write(uint64_t address, const void* data, size_t bytes) {
+  transport(tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), bytes);
+  ++statistics_.writes;
+  statistics_.bytes_written += bytes;
+}
+
+void Host::read(uint64_t address, void* data, size_t bytes) {
+  transport(tlm::TLM_READ_COMMAND, address, data, bytes);
+  ++statistics_.reads;
+  statistics_.bytes_read += bytes;
+}
+
+void Host::transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes) {
+  if (bytes > UINT32_MAX) throw firmware::HalError("access of " + std::to_string(bytes) + " bytes is too large");
+  tlm::tlm_generic_payload payload;
+  payload.set_command(command);
+  payload.set_address(address);
+  payload.set_data_ptr(static_cast<unsigned char*>(data));
+  // Timing-only accesses carry their size with no data pointer; targets then move no bytes.
+  payload.set_data_length(unsigned(bytes));
+  payload.set_streaming_width(unsigned(bytes));
+  payload.set_byte_enable_ptr(nullptr);
+  payload.set_dmi_allowed(false);
+  payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = quantum_keeper_.get_local_time();
+  socket->b_transport(payload, delay);
+  quantum_keeper_.set(delay);
+  if (quantum_keeper_.need_sync()) quantum_keeper_.sync();
+  if (payload.is_response_error())
+    throw firmware::HalError(std::string(name()) + ": " + (command == tlm::TLM_READ_COMMAND ? "read" : "write") +
+                             " of " + std::to_string(bytes) + " bytes at 0x" + [&] {
+                               char text[24];
+                               std::snprintf(text, sizeof text, "%llx", (unsigned long long)address);
+                               return std::string(text);
+                             }() + " failed: " + payload.get_response_string());
+}
+
+void Host::backdoor(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t bytes) {
+  while (bytes > 0) {
+    auto region = dmi_regions_.upper_bound(address);
+    const tlm::tlm_dmi* dmi = nullptr;
+    if (region != dmi_regions_.begin() && std::prev(region)->second.get_end_address() >= address)
+      dmi = &std::prev(region)->second;
+    if (!dmi) {
+      tlm::tlm_generic_payload request;
+      request.set_command(command);
+      request.set_address(address);
+      tlm::tlm_dmi granted;
+      if (socket->get_direct_mem_ptr(request, granted) &&
+          (command == tlm::TLM_READ_COMMAND ? granted.is_read_allowed() : granted.is_write_allowed()) &&
+          granted.get_start_address() <= address && granted.get_end_address() >= address)
+        dmi = &(dmi_regions_[granted.get_start_address()] = granted);
+    }
+    if (dmi) {
+      const size_t chunk = std::min<uint64_t>(bytes, dmi->get_end_address() - address + 1);
+      unsigned char* cell = dmi->get_dmi_ptr() + (address - dmi->get_start_address());
+      if (command == tlm::TLM_READ_COMMAND)
+        std::memcpy(data, cell, chunk);
+      else
+        std::memcpy(cell, data, chunk);
+      address += chunk, data += chunk, bytes -= chunk;
+      continue;
+    }
+    tlm::tlm_generic_payload payload;
+    payload.set_command(command);
+    payload.set_address(address);
+    payload.set_data_ptr(data);
+    payload.set_data_length(unsigned(std::min<size_t>(bytes, UINT32_MAX)));
+    const unsigned moved = socket->transport_dbg(payload);
+    if (moved == 0) throw firmware::HalError(std::string(name()) + ": backdoor access failed at address " +
+                                             std::to_string(address));
+    address += moved, data += moved, bytes -= moved;
+  }
+}
+
+void Host::backdoor_write(uint64_t address, const void* data, size_t bytes) {
+  backdoor(tlm::TLM_WRITE_COMMAND, address, static_cast<unsigned char*>(const_cast<void*>(data)), bytes);
+}
+
+void Host::backdoor_read(uint64_t address, void* data, size_t bytes) {
+  backdoor(tlm::TLM_READ_COMMAND, address, static_cast<unsigned char*>(data), bytes);
+}
+
+void Host::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+  for (auto region = dmi_regions_.begin(); region != dmi_regions_.end();) {
+    const bool overlaps = region->second.get_start_address() <= end && region->second.get_end_address() >= start;
+    region = overlaps ? dmi_regions_.erase(region) : std::next(region);
+  }
+}
+
+}  // namespace aqpim::models

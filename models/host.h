@@ -1,0 +1,93 @@
+// The host: a TLM-2.0 initiator whose SC_THREAD runs firmware through the firmware::Hal interface, plus
+// the GPU's dense work timed by a roofline. The GPU is an asynchronous resource of the host (work queues
+// behind earlier work and runs while the firmware drives PIM), so prefill clustering can overlap the
+// GPU's projections as in AQPIM.
+//
+// Timed accesses always go through b_transport, as large transactions: the memory models time them from
+// their bank and link state, and functional and timing-only runs (which differ only in whether a data
+// pointer is passed) take exactly the same path and time. DMI is used for the untimed backdoor that loads
+// workloads and reads results back.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "firmware/hal.h"
+
+namespace aqpim::models {
+
+struct HostConfig {
+  double gpu_peak_flops = 989e12;         // FLOP/s (H100 SXM dense fp16)
+  double gpu_memory_bandwidth = 3350e9;   // bytes/s (H100 SXM HBM3)
+  double gpu_compute_efficiency = 1.0;    // fraction of peak reached by dense kernels, (0, 1]
+  double gpu_memory_efficiency = 1.0;     // fraction of peak bandwidth reached, (0, 1]
+  sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
+  bool functional = true;                 // whether the firmware moves real data
+};
+
+class Host : public sc_core::sc_module, public firmware::Hal {
+ public:
+  tlm_utils::simple_initiator_socket<Host> socket;
+
+  using Program = std::function<void(firmware::Hal&)>;
+
+  struct Statistics {
+    std::array<uint64_t, size_t(firmware::Phase::kCount)> phase_ps{};  // host time spent in each phase
+    uint64_t reads = 0, writes = 0;
+    uint64_t bytes_read = 0, bytes_written = 0;
+    uint64_t gpu_busy_ps = 0;
+    double gpu_flops = 0, gpu_bytes = 0;
+    uint64_t finish_ps = 0;  // when the program returned (all GPU work included)
+    bool finished = false;
+  };
+
+  // Throws std::invalid_argument naming the config field when a value is out of range.
+  Host(sc_core::sc_module_name name, const HostConfig& config, Program program);
+
+  const Statistics& statistics() const { return statistics_; }
+  // The exception that ended the program early, if any (the platform rethrows it after sc_start).
+  std::exception_ptr failure() const { return failure_; }
+
+  // Untimed access for loading inputs and checking outputs: DMI where granted, else debug transport.
+  void backdoor_write(uint64_t address, const void* data, size_t bytes);
+  void backdoor_read(uint64_t address, void* data, size_t bytes);
+
+  // firmware::Hal
+  void write(uint64_t address, const void* data, size_t bytes) override;
+  void read(uint64_t address, void* data, size_t bytes) override;
+  void gpu_launch(const firmware::GpuWork& work) override;
+  void gpu_wait() override;
+  firmware::Phase set_phase(firmware::Phase phase) override;
+  uint64_t now_ps() override;
+  bool functional() const override { return config_.functional; }
+
+  // Roofline time of one piece of GPU work under this configuration, in picoseconds.
+  uint64_t gpu_time_ps(const firmware::GpuWork& work) const;
+
+ private:
+  void run();
+  void transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes);
+  void backdoor(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t bytes);
+  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+
+  HostConfig config_;
+  Program program_;
+  tlm_utils::tlm_quantumkeeper quantum_keeper_;
+  Statistics statistics_;
+  std::exception_ptr failure_;
+  firmware::Phase phase_ = firmware::Phase::kIdle;
+  uint64_t phase_start_ps_ = 0;
+  uint64_t gpu_free_ps_ = 0;  // when the GPU finishes the work launched so far
+  std::map<uint64_t, tlm::tlm_dmi> dmi_regions_;  // keyed by start address
+};
+
+}  // namespace aqpim::models

@@ -1,0 +1,62 @@
+#include "models/pcie_link.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace aqpim::models {
+
+PcieLink::PcieLink(sc_core::sc_module_name name, const PcieLinkConfig& config)
+    : sc_core::sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket"), config_(config) {
+  if (!(config.bandwidth > 0.0 && config.bandwidth <= 1e16))
+    throw std::invalid_argument("PcieLinkConfig.bandwidth = " + std::to_string(config.bandwidth) +
+                                ": expected bytes/s in (0, 1e16]");
+  if (config.latency < sc_core::SC_ZERO_TIME) throw std::invalid_argument("PcieLinkConfig.latency must be >= 0");
+  target_socket.register_b_transport(this, &PcieLink::b_transport);
+  target_socket.register_get_direct_mem_ptr(this, &PcieLink::get_direct_mem_ptr);
+  target_socket.register_transport_dbg(this, &PcieLink::transport_dbg);
+  initiator_socket.register_invalidate_direct_mem_ptr(this, &PcieLink::invalidate_direct_mem_ptr);
+}
+
+sc_core::sc_time PcieLink::isolated_transfer_time(uint64_t bytes) const {
+  return config_.latency + sc_core::sc_time(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
+}
+
+void PcieLink::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  const int direction = payload.is_write() ? 1 : 0;
+  const uint64_t bytes = payload.get_data_length();
+  const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
+
+  sc_core::sc_time memory_time = sc_core::SC_ZERO_TIME;
+  initiator_socket->b_transport(payload, memory_time);
+  if (payload.is_response_error()) return;
+
+  const sc_core::sc_time serialization(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
+  const sc_core::sc_time start = std::max(arrival, free_at_[direction]);
+  const sc_core::sc_time occupancy = std::max(serialization, memory_time);
+  free_at_[direction] = start + occupancy;
+  delay = free_at_[direction] + config_.latency - sc_core::sc_time_stamp();
+
+  ++statistics_.transfers[direction];
+  statistics_.bytes[direction] += bytes;
+  statistics_.busy_ps[direction] += uint64_t(std::llround(occupancy.to_seconds() * 1e12));
+}
+
+bool PcieLink::get_direct_mem_ptr(tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi) {
+  // A DMI user bypasses the pipe; it still pays the link's latency on every access.
+  const bool granted = initiator_socket->get_direct_mem_ptr(payload, dmi);
+  dmi.set_read_latency(dmi.get_read_latency() + config_.latency);
+  dmi.set_write_latency(dmi.get_write_latency() + config_.latency);
+  return granted;
+}
+
+unsigned int PcieLink::transport_dbg(tlm::tlm_generic_payload& payload) {
+  return initiator_socket->transport_dbg(payload);
+}
+
+void PcieLink::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+  target_socket->invalidate_direct_mem_ptr(start, end);
+}
+
+}  // namespace aqpim::models
