@@ -1,0 +1,108 @@
+// The KV layout: every head instance has its own place, regions never overlap, tokens are all accounted
+// for, and the capacity verdict follows an independent byte count.
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "firmware/kv_layout.h"
+
+namespace aqpim::firmware {
+namespace {
+
+// The paper's setup: Mistral-7B (32 layers, 8 KV heads of 128), batch 16, 32K context, 128 decode steps,
+// m = 32, K = 512, 8 + 32 fp16 tokens; 4 HBM-PIM stacks = 128 pseudo-channels of 16 banks of 32 MiB.
+KvShape paper_kv(uint32_t context = 32768) { return {32, 32, 8, 128, 16, context, 128}; }
+QuantShape paper_quant() { return {32, 512, 8, 32}; }
+PimGeometry paper_pim() { return {128, 16, uint64_t(32) << 20, 1024}; }
+
+TEST(KvLayout, EveryHeadInstanceHasItsOwnUnitAndSlot) {
+  const KvShape kv{3, 4, 2, 16, 5, 100, 10};
+  const KvLayout layout(kv, {4, 16, 2, 4}, {7, 4, 1 << 20, 256});
+  std::set<std::pair<uint32_t, uint32_t>> seen;
+  for (uint32_t layer = 0; layer < kv.layers; ++layer)
+    for (uint32_t sequence = 0; sequence < kv.batch; ++sequence)
+      for (uint32_t head = 0; head < kv.kv_heads; ++head) {
+        const auto place = layout.place(sequence, layer, head);
+        EXPECT_LT(place.unit, 7u);
+        EXPECT_LT(place.slot, layout.slots_per_unit());
+        EXPECT_TRUE(seen.insert({place.unit, place.slot}).second);
+      }
+  EXPECT_EQ(seen.size(), layout.head_instances());
+  EXPECT_THROW(layout.place(kv.batch, 0, 0), std::invalid_argument);
+}
+
+TEST(KvLayout, OneLayerSpreadsOverAllUnitsBeforeReusingOne) {
+  const KvLayout layout(paper_kv(), paper_quant(), paper_pim());
+  std::set<uint32_t> units;
+  for (uint32_t sequence = 0; sequence < 16; ++sequence)
+    for (uint32_t head = 0; head < 8; ++head) units.insert(layout.place(sequence, 5, head).unit);
+  EXPECT_EQ(units.size(), 128u);  // 16 x 8 = 128 heads of layer 5 on 128 distinct units
+  EXPECT_EQ(layout.slots_per_layer(), 1u);
+}
+
+TEST(KvLayout, TokensInterleaveOverPesAndAreAllCounted) {
+  const KvLayout layout({1, 1, 1, 8, 1, 50, 0}, {2, 4, 0, 0}, {1, 16, 1 << 20, 64});
+  for (uint32_t length : {0u, 1u, 15u, 16u, 17u, 50u}) {
+    uint32_t total = 0;
+    for (uint32_t pe = 0; pe < 16; ++pe) {
+      uint32_t counted = 0;
+      for (uint32_t token = 0; token < length; ++token) counted += layout.pe_of_token(token) == pe;
+      EXPECT_EQ(layout.tokens_on_pe(length, pe), counted) << "length " << length << " pe " << pe;
+      total += counted;
+    }
+    EXPECT_EQ(total, length);
+  }
+  EXPECT_EQ(layout.row_of_token(33), 2u);
+}
+
+TEST(KvLayout, RegionsAreRowAlignedAndDisjoint) {
+  const KvLayout layout(paper_kv(), paper_quant(), paper_pim());
+  struct Range {
+    uint64_t begin, end;
+  };
+  std::vector<Range> ranges;
+  const uint64_t codes = uint64_t(layout.rows_per_pe()) * 32 * 2, codebook = 512ull * 128 * 2,
+                 scalars = uint64_t(layout.rows_per_pe()) * 4, window = uint64_t(layout.window_rows_per_pe()) * 256;
+  for (uint32_t slot = 0; slot < layout.slots_per_unit(); ++slot) {
+    const SlotRegions r = layout.slot(slot);
+    for (auto [offset, bytes] : {std::pair{r.codes_k, codes}, {r.codes_v, codes}, {r.codebook_k, codebook},
+                                 {r.codebook_v, codebook}, {r.scores, scalars}, {r.probabilities, scalars},
+                                 {r.weights, scalars}, {r.window_k, window}, {r.window_v, window}}) {
+      EXPECT_EQ(offset % 1024, 0u);
+      ranges.push_back({offset, offset + bytes});
+    }
+  }
+  const uint64_t staging = uint64_t(layout.rows_per_pe()) * 128 * 2;
+  ranges.push_back({layout.staging_k(0), layout.staging_k(0) + staging});
+  ranges.push_back({layout.staging_v(0), layout.staging_v(0) + staging});
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < ranges.size(); ++i) EXPECT_LE(ranges[i - 1].end, ranges[i].begin) << "overlap at " << i;
+  EXPECT_LE(ranges.back().end, layout.bytes_per_pe_used());
+}
+
+TEST(KvLayout, PaperSetupFitsAt32KAndOverflowsAt128K) {
+  // Independent lower bound of one PE's need: its share of codes and a codebook copy per slot.
+  auto lower_bound = [](uint32_t context) {
+    const double rows = std::ceil((context + 128.0) / 16);
+    return 32.0 /*slots*/ * (2 * rows * 32 * 2 /*K,V codes*/ + 2 * 512.0 * 128 * 2 /*codebooks*/);
+  };
+  const KvLayout at_32k(paper_kv(32768), paper_quant(), paper_pim());
+  EXPECT_GE(double(at_32k.bytes_per_pe_used()), lower_bound(32768));
+  EXPECT_TRUE(at_32k.fits());
+  const KvLayout at_128k(paper_kv(131072), paper_quant(), paper_pim());
+  EXPECT_GE(double(at_128k.bytes_per_pe_used()), lower_bound(131072));
+  EXPECT_GT(lower_bound(131072), double(32u << 20));
+  EXPECT_FALSE(at_128k.fits());
+}
+
+TEST(KvLayout, RejectsInconsistentShapes) {
+  EXPECT_THROW(KvLayout({1, 3, 2, 8, 1, 10, 0}, {2, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // GQA
+  EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {3, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // m
+  EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {2, 4, 0, 0}, {0, 1, 1024, 64}), std::invalid_argument);  // units
+}
+
+}  // namespace
+}  // namespace aqpim::firmware
