@@ -39,6 +39,58 @@ TEST(Kernels, NearestCentroidMatchesBruteForceInDoubleAndTiesGoLow) {
   }
 }
 
+// The vectorised assign_nearest must give the documented sequential fp32 result bit for bit, for every
+// sub-dimension (compile-time and runtime paths), cluster counts that are not multiples of the vector width,
+// and tied centroids.
+TEST(Kernels, NearestCentroidEqualsTheSequentialFp32DefinitionBitForBit) {
+  for (size_t dim : {1, 2, 3, 4, 7, 8, 16, 17, 33}) {
+    for (size_t clusters : {1, 5, 8, 13, 64, 257}) {
+      const size_t count = 301;
+      auto points = random_values(count * dim, uint32_t(dim * 1000 + clusters));
+      auto centroids = random_values(clusters * dim, uint32_t(dim * 1000 + clusters + 7));
+      if (clusters > 9)  // exact ties between a low and a high index in different vector lanes
+        for (size_t d = 0; d < dim; ++d) centroids[9 * dim + d] = centroids[2 * dim + d];
+      for (size_t d = 0; d < dim; ++d) points[d] = centroids[(clusters - 1) * dim + d];  // distance exactly 0
+      std::vector<uint32_t> codes(count);
+      std::vector<float> distances(count);
+      assign_nearest(points.data(), count, dim, centroids.data(), clusters, codes.data(), distances.data());
+      for (size_t n = 0; n < count; ++n) {
+        float best = INFINITY;
+        uint32_t best_k = 0;
+        for (size_t k = 0; k < clusters; ++k) {
+          float distance = 0.0f;
+          for (size_t d = 0; d < dim; ++d) {
+            volatile float difference = points[n * dim + d] - centroids[k * dim + d];  // no contraction
+            volatile float square = difference * difference;
+            distance += square;
+          }
+          if (distance < best) best = distance, best_k = uint32_t(k);
+        }
+        ASSERT_EQ(codes[n], best_k) << "dim " << dim << " clusters " << clusters << " point " << n;
+        ASSERT_EQ(distances[n], best) << "dim " << dim << " clusters " << clusters << " point " << n;
+        if (clusters > 9) {
+          ASSERT_NE(codes[n], 9u);
+        }
+      }
+    }
+  }
+}
+
+TEST(Kernels, LutScoresOfManyTokensEqualTheSequentialSumBitForBit) {
+  const size_t tokens = 37, sub_vectors = 5, clusters = 11;  // not multiples of the 8-token blocks
+  auto luts = random_values(sub_vectors * clusters, 11);
+  std::mt19937 generator(12);
+  std::vector<uint16_t> codes(tokens * sub_vectors);
+  for (auto& code : codes) code = uint16_t(generator() % clusters);
+  std::vector<float> scores(tokens);
+  score_codes(luts.data(), sub_vectors, clusters, codes.data(), tokens, scores.data());
+  for (size_t n = 0; n < tokens; ++n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < sub_vectors; ++i) sum += luts[i * clusters + codes[n * sub_vectors + i]];
+    EXPECT_EQ(scores[n], sum) << "token " << n;
+  }
+}
+
 TEST(Kernels, SplitSoftmaxPartialsMergeToTheWholeRange) {
   auto scores = random_values(1000, 3);
   for (auto& score : scores) score *= 8.0f;
