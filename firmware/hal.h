@@ -61,6 +61,12 @@ class Hal {
   virtual void write(uint64_t address, const void* data, size_t bytes) = 0;
   virtual void read(uint64_t address, void* data, size_t bytes) = 0;
 
+  // A write by a copy engine: it starts now and proceeds concurrently with the firmware and with other
+  // copies (the memory models still serialise what shares a channel or bank); returns at once.
+  // wait_copies() returns when every copy started so far has completed.
+  virtual void write_async(uint64_t address, const void* data, size_t bytes) = 0;
+  virtual void wait_copies() = 0;
+
   // Starts dense work on the GPU, which runs it after any work started earlier, concurrently with the
   // firmware; returns at once. gpu_wait() returns when all started GPU work is done.
   virtual void gpu_launch(const GpuWork& work) = 0;

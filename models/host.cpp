@@ -38,6 +38,7 @@ void Host::run() {
   quantum_keeper_.reset();
   try {
     program_(*this);
+    wait_copies();
     gpu_wait();
   } catch (...) {
     failure_ = std::current_exception();
@@ -71,26 +72,39 @@ void Host::gpu_launch(const firmware::GpuWork& work) {
   statistics_.gpu_bytes += work.bytes;
 }
 
-void Host::gpu_wait() {
+void Host::advance_to(uint64_t ps) {
   const uint64_t now = now_ps();
-  if (gpu_free_ps_ <= now) return;
-  quantum_keeper_.inc(sc_core::sc_time(double(gpu_free_ps_ - now), sc_core::SC_PS));
+  if (ps <= now) return;
+  quantum_keeper_.inc(sc_core::sc_time(double(ps - now), sc_core::SC_PS));
   if (quantum_keeper_.need_sync()) quantum_keeper_.sync();
 }
 
+void Host::gpu_wait() { advance_to(gpu_free_ps_); }
+
 void Host::write(uint64_t address, const void* data, size_t bytes) {
-  transport(tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), bytes);
+  quantum_keeper_.set(transport(tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), bytes));
+  if (quantum_keeper_.need_sync()) quantum_keeper_.sync();
   ++statistics_.writes;
   statistics_.bytes_written += bytes;
 }
 
 void Host::read(uint64_t address, void* data, size_t bytes) {
-  transport(tlm::TLM_READ_COMMAND, address, data, bytes);
+  quantum_keeper_.set(transport(tlm::TLM_READ_COMMAND, address, data, bytes));
+  if (quantum_keeper_.need_sync()) quantum_keeper_.sync();
   ++statistics_.reads;
   statistics_.bytes_read += bytes;
 }
 
-void Host::transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes) {
+void Host::write_async(uint64_t address, const void* data, size_t bytes) {
+  const sc_core::sc_time completion = transport(tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), bytes);
+  copies_done_ps_ = std::max(copies_done_ps_, to_ps(sc_core::sc_time_stamp() + completion));
+  ++statistics_.writes;
+  statistics_.bytes_written += bytes;
+}
+
+void Host::wait_copies() { advance_to(copies_done_ps_); }
+
+sc_core::sc_time Host::transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes) {
   if (bytes > UINT32_MAX) throw firmware::HalError("access of " + std::to_string(bytes) + " bytes is too large");
   tlm::tlm_generic_payload payload;
   payload.set_command(command);
@@ -104,8 +118,6 @@ void Host::transport(tlm::tlm_command command, uint64_t address, void* data, siz
   payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_core::sc_time delay = quantum_keeper_.get_local_time();
   socket->b_transport(payload, delay);
-  quantum_keeper_.set(delay);
-  if (quantum_keeper_.need_sync()) quantum_keeper_.sync();
   if (payload.is_response_error())
     throw firmware::HalError(std::string(name()) + ": " + (command == tlm::TLM_READ_COMMAND ? "read" : "write") +
                              " of " + std::to_string(bytes) + " bytes at 0x" + [&] {
@@ -113,6 +125,7 @@ void Host::transport(tlm::tlm_command command, uint64_t address, void* data, siz
                                std::snprintf(text, sizeof text, "%llx", (unsigned long long)address);
                                return std::string(text);
                              }() + " failed: " + payload.get_response_string());
+  return delay;
 }
 
 void Host::backdoor(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t bytes) {

@@ -64,6 +64,8 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   // firmware::Hal
   void write(uint64_t address, const void* data, size_t bytes) override;
   void read(uint64_t address, void* data, size_t bytes) override;
+  void write_async(uint64_t address, const void* data, size_t bytes) override;
+  void wait_copies() override;
   void gpu_launch(const firmware::GpuWork& work) override;
   void gpu_wait() override;
   firmware::Phase set_phase(firmware::Phase phase) override;
@@ -75,7 +77,9 @@ class Host : public sc_core::sc_module, public firmware::Hal {
 
  private:
   void run();
-  void transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes);
+  // Returns the access's completion as an offset from the current simulation time.
+  sc_core::sc_time transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes);
+  void advance_to(uint64_t ps);
   void backdoor(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t bytes);
   void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
 
@@ -86,7 +90,8 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   std::exception_ptr failure_;
   firmware::Phase phase_ = firmware::Phase::kIdle;
   uint64_t phase_start_ps_ = 0;
-  uint64_t gpu_free_ps_ = 0;  // when the GPU finishes the work launched so far
+  uint64_t gpu_free_ps_ = 0;     // when the GPU finishes the work launched so far
+  uint64_t copies_done_ps_ = 0;  // when the copies started so far complete
   std::map<uint64_t, tlm::tlm_dmi> dmi_regions_;  // keyed by start address
 };
 

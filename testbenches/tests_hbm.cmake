@@ -1,1 +1,15 @@
 # Tests and benchmarks of the hbm area (see testbenches/CMakeLists.txt for the helper functions).
+
+# HBM3 pseudo-channel: timing engine, address mapping and sparse store without SystemC; the TLM model in
+# SystemC testbenches; a stand-alone sc_main example run as a test; the simulation-speed benchmark.
+aqpim_add_unit_test(test_hbm_timing
+  SOURCES unit/test_hbm_timing.cpp unit/test_hbm_address_mapping.cpp LIBS aqpim_models)
+aqpim_add_sc_test(test_hbm_pseudo_channel SOURCES sc/test_hbm_pseudo_channel.cpp LIBS aqpim_models)
+aqpim_add_benchmark(bench_hbm_pseudo_channel SOURCES bench/bench_hbm_pseudo_channel.cpp LIBS aqpim_models)
+add_executable(hbm_standalone standalone/hbm_standalone_main.cpp)
+target_link_libraries(hbm_standalone PRIVATE aqpim_models aqpim_warnings)
+if(AQPIM_BUILD_TESTS)
+  add_test(NAME hbm.standalone_example COMMAND hbm_standalone)
+  set_tests_properties(hbm.standalone_example PROPERTIES TIMEOUT 60 LABELS systemc
+                       ENVIRONMENT SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1)
+endif()

@@ -61,6 +61,26 @@ TEST(Host, TimingOnlyAccessTakesTheSameTimeAndMovesNoData) {
   EXPECT_EQ(bench.memory.bytes[0x40], 0x5a);
 }
 
+TEST(Host, CopiesRunConcurrentlyAndWaitEndsAtTheLastCompletion) {
+  uint64_t after_start = 0, after_wait = 0;
+  std::vector<uint32_t> readback(2);
+  auto bench = make_bench({}, [&](Hal& hal) {
+    const uint32_t values[2] = {7, 9};
+    hal.write_async(0x10, &values[0], 4);  // the test memory has no contention: both land 10 ns after start
+    hal.write_async(0x20, &values[1], 4);
+    after_start = hal.now_ps();
+    hal.wait_copies();
+    after_wait = hal.now_ps();
+    hal.read(0x10, &readback[0], 4);
+    hal.read(0x20, &readback[1], 4);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(after_start, 0u);
+  EXPECT_EQ(after_wait, 10'000u);
+  EXPECT_EQ(readback, (std::vector<uint32_t>{7, 9}));
+  EXPECT_EQ(bench.host.statistics().writes, 2u);
+}
+
 TEST(Host, GpuRooflineIsTheSlowerOfComputeAndMemory) {
   HostConfig config;
   config.gpu_peak_flops = 1e15;

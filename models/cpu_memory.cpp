@@ -1,0 +1,75 @@
+#include "models/cpu_memory.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace aqpim::models {
+namespace {
+constexpr uint64_t kChunkBytes = uint64_t(1) << 20;  // the DMI granule
+}
+
+CpuMemory::CpuMemory(sc_core::sc_module_name name, const CpuMemoryConfig& config)
+    : sc_core::sc_module(name),
+      socket("socket"),
+      config_(config),
+      store_(config.capacity_bytes ? config.capacity_bytes : 1, kChunkBytes) {
+  if (config.capacity_bytes == 0) throw std::invalid_argument("CpuMemoryConfig.capacity_bytes must be at least 1");
+  if (!(config.bandwidth > 0.0 && config.bandwidth <= 1e16))
+    throw std::invalid_argument("CpuMemoryConfig.bandwidth = " + std::to_string(config.bandwidth) +
+                                ": expected bytes/s in (0, 1e16]");
+  if (config.latency < sc_core::SC_ZERO_TIME) throw std::invalid_argument("CpuMemoryConfig.latency must be >= 0");
+  socket.register_b_transport(this, &CpuMemory::b_transport);
+  socket.register_get_direct_mem_ptr(this, &CpuMemory::get_direct_mem_ptr);
+  socket.register_transport_dbg(this, &CpuMemory::transport_dbg);
+}
+
+bool CpuMemory::in_range(const tlm::tlm_generic_payload& payload) const {
+  return payload.get_address() < config_.capacity_bytes &&
+         payload.get_data_length() <= config_.capacity_bytes - payload.get_address();
+}
+
+void CpuMemory::move_data(tlm::tlm_generic_payload& payload) {
+  if (!config_.functional || !payload.get_data_ptr()) return;
+  if (payload.is_read())
+    store_.read(payload.get_address(), payload.get_data_ptr(), payload.get_data_length());
+  else if (payload.is_write())
+    store_.write(payload.get_address(), payload.get_data_ptr(), payload.get_data_length());
+}
+
+void CpuMemory::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  if (!in_range(payload)) return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  move_data(payload);
+  const uint64_t bytes = payload.get_data_length();
+  const sc_core::sc_time streaming(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
+  const sc_core::sc_time start = std::max(sc_core::sc_time_stamp() + delay, free_at_);
+  free_at_ = start + streaming;
+  delay = free_at_ + config_.latency - sc_core::sc_time_stamp();
+  statistics_.busy_ps += uint64_t(std::llround(streaming.to_seconds() * 1e12));
+  if (payload.is_read()) ++statistics_.reads, statistics_.bytes_read += bytes;
+  if (payload.is_write()) ++statistics_.writes, statistics_.bytes_written += bytes;
+  payload.set_dmi_allowed(config_.functional);
+  payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+bool CpuMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi) {
+  const uint64_t address = payload.get_address();
+  if (!config_.functional || address >= config_.capacity_bytes) return false;
+  dmi.set_dmi_ptr(store_.chunk(address));
+  dmi.set_start_address(store_.chunk_base(address));
+  dmi.set_end_address(store_.chunk_last(address));
+  dmi.set_read_latency(config_.latency);
+  dmi.set_write_latency(config_.latency);
+  dmi.allow_read_write();
+  return true;
+}
+
+unsigned int CpuMemory::transport_dbg(tlm::tlm_generic_payload& payload) {
+  if (!in_range(payload)) return 0;
+  move_data(payload);
+  return payload.get_data_length();
+}
+
+}  // namespace aqpim::models

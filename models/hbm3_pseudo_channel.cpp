@@ -1,0 +1,188 @@
+#include "models/hbm3_pseudo_channel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace aqpim::models {
+namespace {
+
+uint64_t resolution_in_ps() {
+  const double ps = sc_core::sc_get_time_resolution().to_seconds() * 1e12;
+  if (ps < 1.0 || std::fabs(ps - std::round(ps)) > 1e-9)
+    throw std::invalid_argument("Hbm3PseudoChannel needs a SystemC time resolution of a whole number of picoseconds");
+  return uint64_t(std::llround(ps));
+}
+
+}  // namespace
+
+void Hbm3PseudoChannelConfig::validate() const { timing_config(); }
+
+HbmTimingConfig Hbm3PseudoChannelConfig::timing_config() const {
+  if (data_width_bits == 0 || burst_length == 0 || (uint64_t(data_width_bits) * burst_length) % 8 != 0)
+    throw std::invalid_argument("data_width_bits x burst_length = " + std::to_string(data_width_bits) + " x " +
+                                std::to_string(burst_length) + ": must be a positive whole number of bytes");
+  if (!(data_rate_gbps > 0)) throw std::invalid_argument("data_rate_gbps must be positive");
+  if (tCK <= sc_core::SC_ZERO_TIME) throw std::invalid_argument("tCK must be positive");
+  if (store_chunk_bytes == 0 || (store_chunk_bytes & (store_chunk_bytes - 1)) != 0)
+    throw std::invalid_argument("store_chunk_bytes = " + std::to_string(store_chunk_bytes) + ": must be a power of two");
+  HbmTimingConfig result;
+  result.geometry.bank_groups = bank_groups;
+  result.geometry.banks_per_group = banks_per_group;
+  result.geometry.rows_per_bank = rows_per_bank;
+  result.geometry.row_bytes = row_bytes;
+  result.geometry.access_bytes = access_bytes();
+  result.mapping = address_mapping;
+  result.page_policy = page_policy;
+  result.cycles = timing;
+  result.tck_ps = uint64_t(std::llround(tCK.to_seconds() * 1e12));
+  result.burst_ps = uint64_t(std::llround(burst_length * 1000.0 / data_rate_gbps));
+  result.refresh = refresh;
+  result.validate();
+  return result;
+}
+
+Hbm3PseudoChannel::Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3PseudoChannelConfig& config)
+    : sc_core::sc_module(name),
+      target_socket("target_socket"),
+      config_(config),
+      engine_(config.timing_config()),
+      store_(config.capacity_bytes(), config.store_chunk_bytes),
+      capacity_(config.capacity_bytes()),
+      ps_per_tick_(resolution_in_ps()) {
+  target_socket.register_b_transport(this, &Hbm3PseudoChannel::b_transport);
+  target_socket.register_get_direct_mem_ptr(this, &Hbm3PseudoChannel::get_direct_mem_ptr);
+  target_socket.register_transport_dbg(this, &Hbm3PseudoChannel::transport_dbg);
+}
+
+void Hbm3PseudoChannel::discard_data() {
+  for (unsigned i = 0; i < target_socket.size(); ++i) target_socket[i]->invalidate_direct_mem_ptr(0, capacity_ - 1);
+  store_.clear();
+}
+
+void Hbm3PseudoChannel::move_data(tlm::tlm_generic_payload& payload) {
+  unsigned char* data = payload.get_data_ptr();
+  if (!data) return;
+  if (payload.is_read()) {
+    if (config_.store_data)
+      store_.read(payload.get_address(), data, payload.get_data_length());
+    else
+      std::memset(data, 0, payload.get_data_length());
+  } else if (config_.store_data) {
+    store_.write(payload.get_address(), data, payload.get_data_length());
+  }
+}
+
+void Hbm3PseudoChannel::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  if (const auto* bank_side = payload.get_extension<BankAccessExtension>()) return bank_access(payload, *bank_side, delay);
+  const tlm::tlm_command command = payload.get_command();
+  if (command == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
+  const uint64_t address = payload.get_address();
+  const uint64_t length = payload.get_data_length();
+  if (length == 0 || address >= capacity_ || length > capacity_ - address)
+    return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  if (payload.get_streaming_width() != 0 && payload.get_streaming_width() < length)
+    return payload.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+
+  move_data(payload);
+  const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
+  const uint64_t completion = engine_.access(arrival, address, length, command == tlm::TLM_WRITE_COMMAND);
+  delay += from_ps(completion - arrival);
+  payload.set_dmi_allowed(config_.store_data);
+  payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+template <class Move>
+void Hbm3PseudoChannel::for_each_bank_piece(unsigned flat_bank, uint64_t bank_offset, uint64_t bytes, Move&& move) const {
+  const HbmAddressMap& map = engine_.address_map();
+  const uint64_t row_bytes = config_.row_bytes;
+  const uint64_t access_bytes = config_.access_bytes();
+  HbmLocation location;
+  location.bank_group = flat_bank / config_.banks_per_group;
+  location.bank = flat_bank % config_.banks_per_group;
+  uint64_t done = 0;
+  while (done < bytes) {
+    const uint64_t position = bank_offset + done;
+    location.row = position / row_bytes;
+    location.column = (position % row_bytes) / access_bytes;
+    const uint64_t byte_in_access = position % access_bytes;
+    const uint64_t piece = std::min(bytes - done, access_bytes - byte_in_access);
+    move(map.encode(location) + byte_in_access, done, piece);
+    done += piece;
+  }
+}
+
+void Hbm3PseudoChannel::bank_access(tlm::tlm_generic_payload& payload, const BankAccessExtension& access,
+                                    sc_core::sc_time& delay) {
+  const unsigned banks = config_.bank_groups * config_.banks_per_group;
+  if (banks < 64 && (access.bank_mask >> banks) != 0)
+    return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+  const uint64_t bank_bytes = config_.rows_per_bank * config_.row_bytes;
+  if (access.bank_offset > bank_bytes || access.bytes_per_bank > bank_bytes - access.bank_offset)
+    return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  const tlm::tlm_command command = payload.get_command();
+  if (command == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
+
+  if (unsigned char* data = payload.get_data_ptr()) {
+    const uint64_t needed = access.bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask));
+    if (payload.get_data_length() < needed) return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    uint64_t bank_start = 0;  // the payload holds the banks one after another, ascending
+    for (unsigned bank = 0; bank < banks; ++bank) {
+      if (!(access.bank_mask >> bank & 1)) continue;
+      unsigned char* bank_data = data + bank_start;
+      for_each_bank_piece(bank, access.bank_offset, access.bytes_per_bank, [&](uint64_t address, uint64_t at, uint64_t bytes) {
+        if (command == tlm::TLM_READ_COMMAND) {
+          if (config_.store_data)
+            store_.read(address, bank_data + at, bytes);
+          else
+            std::memset(bank_data + at, 0, bytes);
+        } else if (config_.store_data) {
+          store_.write(address, bank_data + at, bytes);
+        }
+      });
+      bank_start += access.bytes_per_bank;
+    }
+  }
+  const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
+  const uint64_t completion = engine_.bank_stream(arrival, access.bank_mask, access.bank_offset, access.bytes_per_bank,
+                                                  command == tlm::TLM_WRITE_COMMAND);
+  delay += from_ps(completion - arrival);
+  payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+bool Hbm3PseudoChannel::get_direct_mem_ptr(int, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi) {
+  const uint64_t address = payload.get_address();
+  dmi.allow_none();
+  if (address >= capacity_) {
+    dmi.set_start_address(capacity_);
+    dmi.set_end_address(~sc_dt::uint64(0));
+    return false;
+  }
+  if (!config_.store_data) {  // timing-only: nothing to point at, anywhere
+    dmi.set_start_address(0);
+    dmi.set_end_address(capacity_ - 1);
+    return false;
+  }
+  dmi.set_dmi_ptr(store_.chunk(address));
+  dmi.set_start_address(store_.chunk_base(address));
+  dmi.set_end_address(store_.chunk_last(address));
+  dmi.set_read_latency(from_ps(engine_.row_hit_read_ps()));
+  dmi.set_write_latency(from_ps(engine_.row_hit_write_ps()));
+  dmi.allow_read_write();
+  return true;
+}
+
+unsigned int Hbm3PseudoChannel::transport_dbg(int, tlm::tlm_generic_payload& payload) {
+  const uint64_t address = payload.get_address();
+  const uint64_t length = payload.get_data_length();
+  if (!payload.get_data_ptr() || address >= capacity_ || length > capacity_ - address) return 0;
+  if (payload.is_write() && !config_.store_data) return 0;
+  if (!payload.is_read() && !payload.is_write()) return 0;
+  move_data(payload);
+  return unsigned(length);
+}
+
+}  // namespace aqpim::models

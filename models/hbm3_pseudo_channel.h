@@ -1,0 +1,89 @@
+// Loosely-timed TLM-2.0 model of one HBM3 pseudo-channel: a target for any number of initiators (the
+// host path and the PIM unit of the same channel). b_transport times every request analytically with
+// HbmTimingEngine and adds (completion - arrival) to the delay, never waiting; data lives in a sparse
+// store handed out through DMI one chunk at a time. A payload carrying a BankAccessExtension is a
+// bank-side (PIM) stream: see models/bank_access_extension.h. docs/models-hbm.md has the formulas.
+#pragma once
+
+#include <cstdint>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+
+#include "models/bank_access_extension.h"
+#include "models/hbm_address_mapping.h"
+#include "models/hbm_sparse_store.h"
+#include "models/hbm_timing.h"
+
+namespace aqpim::models {
+
+// Defaults: HBM3 6400 Mbps, 4 bank groups x 4 banks, 1 KiB rows, 32-bit pseudo-channel, BL8.
+struct Hbm3PseudoChannelConfig {
+  unsigned bank_groups = 4;
+  unsigned banks_per_group = 4;
+  uint64_t rows_per_bank = 32768;
+  uint64_t row_bytes = 1024;
+  unsigned data_width_bits = 32;
+  unsigned burst_length = 8;
+  double data_rate_gbps = 6.4;  // per pin
+  HbmPagePolicy page_policy = HbmPagePolicy::Open;
+  HbmAddressMapping address_mapping = HbmAddressMapping::RoBaBgCoCh;
+  sc_core::sc_time tCK = sc_core::sc_time(0.625, sc_core::SC_NS);
+  HbmTimingCycles timing;
+  bool refresh = true;
+  // false = timing-only: no data is ever stored (reads return zeros, DMI is refused), whatever the payload.
+  bool store_data = true;
+  uint64_t store_chunk_bytes = 64 * 1024;  // allocation and DMI granule
+
+  uint64_t access_bytes() const { return uint64_t(data_width_bits) * burst_length / 8; }
+  uint64_t capacity_bytes() const { return rows_per_bank * row_bytes * bank_groups * banks_per_group; }
+  // Throws std::invalid_argument naming the offending field.
+  void validate() const;
+  HbmTimingConfig timing_config() const;  // validates
+};
+
+class Hbm3PseudoChannel : public sc_core::sc_module {
+ public:
+  tlm_utils::multi_passthrough_target_socket<Hbm3PseudoChannel> target_socket;
+
+  // Throws std::invalid_argument naming the offending field of a bad config.
+  Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3PseudoChannelConfig& config = {});
+
+  const Hbm3PseudoChannelConfig& config() const { return config_; }
+  uint64_t capacity_bytes() const { return capacity_; }
+  const HbmAddressMap& address_map() const { return engine_.address_map(); }
+  // Counts per bank and per channel since construction or the last reset_statistics().
+  const HbmStats& statistics() const { return engine_.stats(); }
+  void reset_statistics() { engine_.reset_stats(); }
+  // Bytes of the sparse store actually allocated.
+  uint64_t allocated_bytes() const { return store_.allocated_bytes(); }
+  // Invalidates every DMI region handed out, then frees the stored data (it reads as zeros again).
+  void discard_data();
+
+ private:
+  void b_transport(int initiator_id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  void bank_access(tlm::tlm_generic_payload& payload, const BankAccessExtension& access, sc_core::sc_time& delay);
+  bool get_direct_mem_ptr(int initiator_id, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
+  unsigned int transport_dbg(int initiator_id, tlm::tlm_generic_payload& payload);
+
+  // Moves the data of a host access between the payload and the store.
+  void move_data(tlm::tlm_generic_payload& payload);
+  // Calls move(global_address, offset_in_bank_range, bytes) for each column-access piece of
+  // [bank_offset, bank_offset + bytes) in one bank's own space.
+  template <class Move>
+  void for_each_bank_piece(unsigned flat_bank, uint64_t bank_offset, uint64_t bytes, Move&& move) const;
+
+  uint64_t to_ps(const sc_core::sc_time& time) const { return time.value() * ps_per_tick_; }
+  sc_core::sc_time from_ps(uint64_t ps) const {
+    return sc_core::sc_time::from_value(ps_per_tick_ == 1 ? ps : ps / ps_per_tick_);
+  }
+
+  Hbm3PseudoChannelConfig config_;
+  HbmTimingEngine engine_;
+  HbmSparseStore store_;
+  uint64_t capacity_;
+  uint64_t ps_per_tick_;
+};
+
+}  // namespace aqpim::models

@@ -1,0 +1,163 @@
+// Timing engine of one HBM3 pseudo-channel, without SystemC: bank state (open row), the per-bank,
+// per-bank-group and per-channel constraints, all-bank refresh and data-bus occupancy, in integer
+// picoseconds. O(1) per column access; a run of accesses to one open row is timed in closed form.
+//
+// Scheduling policy (docs/models-hbm.md has the formulas):
+// - Requests are served in call order (first come, first served, no reordering). A request never
+//   issues a command before an earlier-served request's command of the same kind (ACT after ACT by
+//   >= tRRD_S, column after column by >= tCCD_S), so out-of-order arrival times from temporally
+//   decoupled initiators are handled deterministically: the late caller queues behind the early one.
+// - Refresh: all-bank, windows [k x tREFI, k x tREFI + tRFC) for k >= 1. No command is issued inside a
+//   window; rows open when a window starts are closed by it (its PREab is counted inside tRFC).
+// - Host accesses use the external data bus; bank-side (PIM) streams do not (bank_stream()).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "models/hbm_address_mapping.h"
+
+namespace aqpim::models {
+
+enum class HbmPagePolicy { Open, Closed };
+
+// In tCK. Defaults: HBM3 6400 Mbps speed bin (docs/models-hbm.md cites the source).
+struct HbmTimingCycles {
+  unsigned nCL = 20;
+  unsigned nRCDRD = 31;
+  unsigned nRCDWR = 15;
+  unsigned nRP = 26;
+  unsigned nRAS = 45;
+  unsigned nRC = 72;
+  unsigned nWR = 26;
+  unsigned nCCDS = 2;
+  unsigned nCCDL = 4;
+  unsigned nRRDS = 4;
+  unsigned nRRDL = 5;
+  unsigned nFAW = 24;
+  unsigned nRFC = 320;
+  unsigned nREFI = 6240;
+  // Not among the platform's parameters; assumed values, see docs/models-hbm.md.
+  unsigned nRTP = 4;  // read to precharge
+  unsigned nCWL = 8;  // write command to first write data beat
+};
+
+struct HbmTimingConfig {
+  HbmGeometry geometry;
+  HbmAddressMapping mapping = HbmAddressMapping::RoBaBgCoCh;
+  HbmPagePolicy page_policy = HbmPagePolicy::Open;
+  HbmTimingCycles cycles;
+  uint64_t tck_ps = 625;
+  uint64_t burst_ps = 1250;  // one column access on the data bus: burst_length / data rate
+  bool refresh = true;
+
+  // Throws std::invalid_argument naming the offending field.
+  void validate() const;
+};
+
+struct HbmBankStats {
+  // Host side (through the external data bus); reads and writes count column accesses.
+  uint64_t activations = 0;
+  uint64_t reads = 0;
+  uint64_t writes = 0;
+  uint64_t row_hits = 0;
+  uint64_t row_misses = 0;
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  // Bank side (PIM streams through BankAccessExtension).
+  uint64_t pim_activations = 0;
+  uint64_t pim_reads = 0;
+  uint64_t pim_writes = 0;
+  uint64_t pim_bytes_read = 0;
+  uint64_t pim_bytes_written = 0;
+  // Union of the intervals from a request's first command on this bank to its last data beat.
+  uint64_t busy_ps = 0;
+
+  HbmBankStats& operator+=(const HbmBankStats& other);
+  // Row hits / (hits + misses) of host column accesses; 0 when there were none.
+  double row_hit_rate() const;
+};
+
+struct HbmStats {
+  std::vector<HbmBankStats> banks;  // flat bank index = bank_group x banks_per_group + bank
+  uint64_t host_requests = 0;
+  uint64_t pim_requests = 0;
+  uint64_t bus_busy_ps = 0;  // data-bus occupancy: host column accesses x burst time
+
+  HbmBankStats total() const;
+};
+
+class HbmTimingEngine {
+ public:
+  explicit HbmTimingEngine(const HbmTimingConfig& config);
+
+  // Host access of [address, address + length) through the data bus, arriving at arrival_ps (address
+  // and length already checked against the capacity, length > 0). Returns the end of the last data beat.
+  uint64_t access(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
+
+  // `count` consecutive column accesses to one row of one bank: the unit access() splits a request into.
+  // One call with count n equals n calls with count 1 (open page policy; the test checks it), but costs
+  // O(1 + refresh windows crossed).
+  uint64_t access_row(uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count, bool is_write);
+
+  // Bank-side stream: the banks in bank_mask move [bank_offset, bank_offset + bytes_per_bank) of their
+  // own space in lockstep, one row after another: one all-bank ACT, a column access every tCCD_L, then a
+  // precharge, per row. Range and mask must be valid. Returns the end of the last column's data.
+  uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
+                       bool is_write);
+
+  const HbmStats& stats() const { return stats_; }
+  void reset_stats();
+  const HbmTimingConfig& config() const { return config_; }
+  const HbmAddressMap& address_map() const { return map_; }
+  // Read latency of one column access to an open row (CL + burst): what DMI users are told.
+  uint64_t row_hit_read_ps() const { return uint64_t(cl_ + burst_); }
+  uint64_t row_hit_write_ps() const { return uint64_t(cwl_ + burst_); }
+
+ private:
+  static constexpr int64_t kNever = INT64_MIN / 4;  // "no such command yet": far enough below any time
+  struct Bank {
+    int64_t open_row = -1;
+    int64_t epoch = 0;  // refresh interval the open row was activated in
+    int64_t act_time = kNever;
+    int64_t earliest_act = 0;
+    int64_t earliest_pre = 0;
+    int64_t busy_until = 0;
+  };
+  struct Group {
+    int64_t last_act = kNever;
+    int64_t last_col = kNever;
+  };
+
+  int64_t epoch_of(int64_t t) const { return config_.refresh ? t / refi_ : 0; }
+  int64_t outside_refresh(int64_t t) const;
+  int64_t next_refresh_start(int64_t t) const;
+  // End of the latest refresh window that started at or before t (t past the first window).
+  int64_t refresh_end(int64_t t) const;
+  void forget_row_if_refreshed(Bank& bank, int64_t t) const;
+  // Precharges bank's open row no earlier than t (or lets a refresh close it); returns the PRE time.
+  int64_t precharge(Bank& bank, int64_t t) const;
+  int64_t earliest_activate(const Bank& bank, const Group& group, int64_t t) const;
+  void activate(Bank& bank, Group& group, int64_t row, int64_t act) const;
+  void push_activation(int64_t act);
+  // Column accesses spaced by `spacing` from `first` that fit before the next refresh, at most `wanted`.
+  uint64_t columns_before_refresh(int64_t first, int64_t spacing, uint64_t wanted) const;
+  int64_t column_recovery(bool is_write) const { return is_write ? cwl_ + burst_ + wr_ : rtp_; }
+  static void add_busy(Bank& bank, HbmBankStats& stats, int64_t start, int64_t end);
+
+  HbmTimingConfig config_;
+  HbmAddressMap map_;
+  unsigned access_shift_;
+  // Timings in ps.
+  int64_t cl_, rcdrd_, rcdwr_, rp_, ras_, rc_, wr_, ccds_, ccdl_, rrds_, rrdl_, faw_, rfc_, refi_, rtp_, cwl_, burst_;
+  std::vector<Bank> banks_;
+  std::vector<Group> groups_;
+  int64_t last_act_ = kNever;
+  int64_t last_col_ = kNever;
+  int64_t bus_free_ = 0;
+  int64_t recent_acts_[4] = {kNever, kNever, kNever, kNever};  // ring; [oldest_act_] is the oldest
+  unsigned oldest_act_ = 0;
+  HbmStats stats_;
+};
+
+}  // namespace aqpim::models

@@ -1,0 +1,163 @@
+// The host-visible interface of a PIM unit (one HBM pseudo-channel's bank PEs + buffer-die PE): register
+// map, command descriptor and opcodes. Plain C++ with fixed-width fields so firmware can build descriptors
+// without SystemC. docs/models-pim.md documents every opcode's operands, SRAM use and timing.
+//
+// Data formats (little-endian, as the host stores them):
+//   bank vectors   fp16 rows of row_elements = sub_vectors * dim, token-major
+//   bank codes     packed as core/pq_codec.h packs them: one little-endian bit stream of ceil(log2 K)-bit
+//                  codes in token-major order (token n's sub-vector i is code n * sub_vectors + i); a
+//                  command's token range must start and end on a byte of that stream
+//   bank scalars   fp32, one per token (scores, probabilities, k-means weights)
+//   codebook SRAM  fp16 entries; sub-space i's codebook is clusters x dim, codebooks back to back
+//   LUT SRAM, accumulators, IO buffer   fp32 entries
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <type_traits>
+
+namespace aqpim::models::pim {
+
+enum class Opcode : uint32_t {
+  nop = 0,
+  load_codebook = 1,       // bank vectors -> codebook SRAM
+  store_codebook = 2,      // codebook SRAM -> bank
+  kmeans_assign = 3,       // bank vectors x codebook -> bank codes (distance + MIN)
+  kmeans_accumulate = 4,   // bank vectors, codes, weights -> accumulators (weighted sums, weight sums)
+  reduce = 5,              // buffer PE: sum of every selected PE's accumulators -> buffer accumulators
+  update_centroids = 6,    // buffer accumulators -> new centroids -> codebook SRAM of every selected PE
+  encode = 7,              // as kmeans_assign; the decode-time append of new tokens' codes
+  build_lut = 8,           // IO query x codebook -> LUT SRAM
+  score = 9,               // bank codes, LUT -> bank scores
+  softmax_partial = 10,    // bank scores -> IO (max, sum)
+  softmax_normalize = 11,  // bank scores, descriptor (max, sum) -> bank probabilities
+  value_histogram = 12,    // bank probabilities, codes -> accumulators (histogram)
+  value_output = 13,       // accumulators (histogram) x codebook -> IO output vector
+  value_reconstruct = 14,  // bank probabilities, codes, codebook -> accumulators (output vector)
+  mac_dot = 15,            // bank fp16 rows . IO query -> bank scores
+  mac_weighted = 16,       // bank probabilities, fp16 rows -> accumulators (output vector)
+  move_bank_to_io = 17,    // bank bytes -> IO slot of each PE
+  move_io_to_bank = 18,    // IO slot of each PE -> bank bytes
+  count_
+};
+
+enum Flag : uint32_t {
+  // Zero the accumulator destination before accumulating (kmeans_accumulate, reduce, value_histogram,
+  // value_reconstruct, mac_weighted); without it, these commands add to what the accumulators hold.
+  flag_clear_accumulators = 1u << 0,
+  // kmeans_accumulate: every token weighs 1 and scalars_offset is not read.
+  flag_unweighted = 1u << 1,
+};
+
+// One command. Fields an opcode does not use are ignored (firmware leaves them zero). Offsets into SRAMs
+// count entries (fp16 for the codebook, fp32 otherwise); bank and IO offsets count bytes.
+struct Command {
+  uint32_t opcode = 0;                     // Opcode
+  uint32_t flags = 0;                      // Flag bits
+  uint64_t pe_mask = 0;                    // bit p selects bank-level PE p; at least one bit, only existing PEs
+  uint32_t first_token = 0;                // per-token bank operands start at this token of their region
+  uint32_t count = 0;                      // tokens (rows) per bank
+  uint32_t sub_vectors = 0;                // m
+  uint32_t clusters = 0;                   // K, at most core::kMaxClusters (4096); >= 2 where codes are read or written
+  uint32_t dim = 0;                        // elements per sub-vector; a row holds sub_vectors * dim elements
+  uint32_t length = 0;                     // reduce: accumulator entries; moves: bytes per bank
+  uint64_t bank_offset = 0;                // fp16 vectors (rows) region, codebook image, or the bank side of a move
+  uint64_t codes_offset = 0;               // uint16 codes region
+  uint64_t scalars_offset = 0;             // fp32 per-token input region (scores, probabilities, weights)
+  uint64_t result_offset = 0;              // fp32 per-token output region (scores, probabilities)
+  uint32_t codebook_offset = 0;            // codebook SRAM, fp16 entries
+  uint32_t lut_offset = 0;                 // LUT SRAM, fp32 entries
+  uint32_t accumulator_offset = 0;         // bank PE accumulators, fp32 entries
+  uint32_t buffer_accumulator_offset = 0;  // buffer PE accumulators, fp32 entries
+  uint32_t io_offset = 0;                  // IO buffer, bytes
+  uint32_t io_stride = 0;    // bytes between PE p's IO slot and PE p+1's (slot = io_offset + p * io_stride)
+  float softmax_max = 0.0f;  // softmax_normalize: the merged (global) partial
+  float softmax_sum = 0.0f;
+};
+static_assert(std::is_standard_layout_v<Command> && std::is_trivially_copyable_v<Command>);
+static_assert(sizeof(Command) == 104, "the descriptor layout is part of the register interface");
+
+enum class Error : uint32_t {
+  none = 0,
+  unknown_opcode = 1,
+  bad_pe_mask = 2,        // empty, or names a PE that does not exist
+  bad_shape = 3,          // a size the opcode needs is zero, or clusters > 65536, or sizes overflow
+  codebook_overflow = 4,  // needs more codebook SRAM than configured
+  lut_overflow = 5,
+  accumulator_overflow = 6,
+  buffer_accumulator_overflow = 7,
+  io_overflow = 8,
+  bank_access_failed = 9,    // the pseudo-channel rejected a bank-side transaction
+  code_out_of_range = 10,    // functional mode: a stored code >= clusters
+  bad_register_access = 11,  // wrong length/direction on a register
+};
+
+// Register map of the target socket (byte addresses local to the unit).
+namespace reg {
+inline constexpr uint64_t command = 0x000;  // write exactly sizeof(Command) bytes: validates and executes
+inline constexpr uint64_t status = 0x100;   // read Status; any write clears the error
+inline constexpr uint64_t fence = 0x200;    // read 8 bytes: completes when all earlier commands have finished
+                                            // (LT: the remaining busy time is added to delay); returns the
+                                            // completed-command count
+inline constexpr uint64_t registers_end = 0x1000;
+
+inline constexpr uint64_t io_buffer = 0x1000'0000;            // IO buffer (buffer die), io_buffer_bytes
+inline constexpr uint64_t buffer_accumulators = 0x2000'0000;  // buffer PE accumulators, fp32
+inline constexpr uint64_t pe_windows = 0x1'0000'0000;         // bank PE p's window at pe_windows + p * pe_window
+inline constexpr uint64_t pe_window = 0x1000'0000;
+inline constexpr uint64_t pe_codebook = 0x000'0000;      // inside a PE window: codebook SRAM (fp16)
+inline constexpr uint64_t pe_lut = 0x400'0000;           // LUT SRAM (fp32)
+inline constexpr uint64_t pe_accumulators = 0x800'0000;  // accumulators (fp32)
+inline constexpr uint64_t sub_window = 0x400'0000;       // each memory must fit its 64 MiB sub-window
+}  // namespace reg
+
+struct Status {
+  uint32_t error = 0;         // Error of the last rejected command (sticky until a write to STATUS)
+  uint32_t error_opcode = 0;  // its opcode
+  uint64_t completed = 0;     // commands whose completion time has passed (at the read's time)
+  uint64_t issued = 0;        // commands accepted
+};
+static_assert(std::is_trivially_copyable_v<Status> && sizeof(Status) == 24);
+
+inline const char* to_string(Opcode opcode) {
+  static constexpr const char* names[] = {"nop",
+                                          "load_codebook",
+                                          "store_codebook",
+                                          "kmeans_assign",
+                                          "kmeans_accumulate",
+                                          "reduce",
+                                          "update_centroids",
+                                          "encode",
+                                          "build_lut",
+                                          "score",
+                                          "softmax_partial",
+                                          "softmax_normalize",
+                                          "value_histogram",
+                                          "value_output",
+                                          "value_reconstruct",
+                                          "mac_dot",
+                                          "mac_weighted",
+                                          "move_bank_to_io",
+                                          "move_io_to_bank"};
+  static_assert(std::size(names) == size_t(Opcode::count_));
+  return uint32_t(opcode) < std::size(names) ? names[uint32_t(opcode)] : "unknown";
+}
+
+inline const char* to_string(Error error) {
+  static constexpr const char* names[] = {"none",
+                                          "unknown_opcode",
+                                          "bad_pe_mask",
+                                          "bad_shape",
+                                          "codebook_overflow",
+                                          "lut_overflow",
+                                          "accumulator_overflow",
+                                          "buffer_accumulator_overflow",
+                                          "io_overflow",
+                                          "bank_access_failed",
+                                          "code_out_of_range",
+                                          "bad_register_access"};
+  return uint32_t(error) < std::size(names) ? names[uint32_t(error)] : "unknown";
+}
+
+}  // namespace aqpim::models::pim

@@ -1,0 +1,139 @@
+// The PIM logic of one HBM pseudo-channel: N bank-level processing elements (one per bank or one per bank
+// group) that execute broadcast commands in lockstep, plus the pseudo-channel's buffer-die PE. Each PE keeps
+// its own codebook SRAM, LUT SRAM and fp32 accumulators; the buffer die holds an IO buffer the host fills
+// with queries and reads results from. One module per pseudo-channel (not per PE) because every AQPIM/AttAcc
+// command is an all-bank command: the PEs share one command stream and one completion time, so modeling
+// them as one module keeps thousands of PEs cheap while their state stays per PE. See docs/models-pim.md.
+//
+// Sockets: target_socket (host: registers + SRAM/IO windows, pim_commands.h has the map), bank_socket
+// (initiator to the pseudo-channel, BankAccessExtension transactions), interrupt (optional level output).
+// Functional results come from core/kernels.h on the same inputs, so they equal the golden model bit for bit.
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <systemc>
+#include <tlm>
+#include <vector>
+
+#include "core/fp16.h"
+#include "models/pim_commands.h"
+#include "models/pim_plan.h"
+
+namespace aqpim::models {
+
+enum class PimPlacement { bank, bank_group };
+
+struct PimUnitConfig {
+  PimPlacement placement = PimPlacement::bank;
+  uint32_t bank_groups = 4;
+  uint32_t banks_per_group = 4;
+  sc_core::sc_time clock_period{625, sc_core::SC_PS};  // bank clock (tCK) the PE MAC lanes run at
+  uint32_t macs_per_unit = 16;                         // FP16 MAC lanes per bank PE
+  uint32_t buffer_macs = 16;                           // lanes of the buffer-die PE
+  uint64_t codebook_sram_bytes = 64 * 1024;            // per bank PE, holds fp16 entries
+  uint64_t lut_sram_bytes = 16 * 1024;                 // per bank PE, holds fp32 entries
+  uint64_t histogram_entries = 4096;                   // fp32 accumulators per bank PE
+  uint64_t buffer_accumulator_entries = 16384;         // fp32 accumulators of the buffer-die PE
+  uint64_t io_buffer_bytes = 64 * 1024;                // buffer-die IO buffer
+  uint32_t sram_bytes_per_cycle = 32;
+  uint32_t link_bytes_per_cycle = 32;  // PEs <-> buffer die, shared by the pseudo-channel's PEs
+  uint32_t issue_overhead_cycles = 4;  // command decode and broadcast
+  sc_core::sc_time host_access_latency = sc_core::SC_ZERO_TIME;  // each register/window access
+  bool functional = true;                                        // false: timing-only, no data is stored or moved
+};
+
+class PimUnit : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<PimUnit> target_socket;
+  tlm_utils::simple_initiator_socket<PimUnit> bank_socket;
+  // High while the unit is idle after having accepted at least one command; low while commands run.
+  sc_core::sc_port<sc_core::sc_signal_inout_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND> interrupt;
+
+  SC_HAS_PROCESS(PimUnit);
+  // Throws std::invalid_argument naming the field when the configuration cannot be built.
+  PimUnit(sc_core::sc_module_name name, const PimUnitConfig& config);
+
+  const PimUnitConfig& config() const { return config_; }
+  const pim::Geometry& geometry() const { return geometry_; }
+  uint32_t pe_count() const { return geometry_.pe_count; }
+  // Flat indices of the banks PE `pe` computes on (one bank, or a bank group).
+  uint64_t bank_mask_of(uint32_t pe) const;
+
+  // Completion of each command, at its completion time (for initiators that prefer events to FENCE).
+  const sc_core::sc_event& completion_event() const { return completions_.default_event(); }
+  sc_core::sc_time busy_until() const { return busy_until_; }
+
+  pim::Error last_error() const { return last_error_; }
+  const std::string& last_error_reason() const { return last_error_reason_; }
+
+  struct CommandRecord {
+    pim::Opcode opcode = pim::Opcode::nop;
+    sc_core::sc_time start, end, bank_time;
+    pim::PhaseCycles cycles;
+  };
+  const CommandRecord& last_command() const { return last_command_; }
+
+  struct OpcodeStats {
+    uint64_t commands = 0;
+    sc_core::sc_time busy;
+  };
+  const std::array<OpcodeStats, size_t(pim::Opcode::count_)>& opcode_stats() const { return stats_; }
+
+ private:
+  struct ProcessingElement {
+    std::vector<core::fp16_bits> codebook;
+    std::vector<float> lut;
+    std::vector<float> accumulators;
+  };
+  // A resolved host access into one of the windows; data is null in timing-only mode.
+  struct WindowRange {
+    bool valid = false;
+    unsigned char* data = nullptr;
+  };
+  // Bank data of one command, indexed by pim::StreamRole; each laid out bank by bank (the extension's order).
+  using StreamData = std::array<std::vector<unsigned char>, pim::stream_role_count>;
+
+  void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& payload);
+  void update_interrupt();
+
+  tlm::tlm_response_status access_registers(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  WindowRange resolve_window(uint64_t address, uint64_t length);
+  pim::Status status_at(sc_core::sc_time when);
+
+  bool execute(const pim::Command& command, sc_core::sc_time& delay);
+  bool reject(const pim::Command& command, pim::Error error, const std::string& reason);
+  // Issues the plan's streams of one direction; returns false when the pseudo-channel refuses one.
+  bool stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, StreamData& data,
+                    sc_core::sc_time& offset, std::string& failure);
+  uint64_t stream_bank_mask(const pim::Command& command, const pim::BankStream& stream) const;
+  // Functional part: checks stored codes, then computes every selected PE's results into SRAMs, IO and
+  // `data`; returns an error (and changes nothing) when stored codes are out of range.
+  pim::Error compute(const pim::Command& command, const pim::Plan& plan, StreamData& data, std::string& reason);
+
+  PimUnitConfig config_;
+  pim::Geometry geometry_;
+  pim::Rates rates_;
+  std::vector<ProcessingElement> pes_;      // empty in timing-only mode
+  std::vector<float> buffer_accumulators_;  // empty in timing-only mode
+  std::vector<unsigned char> io_buffer_;    // empty in timing-only mode
+
+  sc_core::sc_time busy_until_;
+  std::deque<sc_core::sc_time> pending_completions_;  // ascending
+  uint64_t completed_ = 0, issued_ = 0;
+  pim::Error last_error_ = pim::Error::none;
+  uint32_t last_error_opcode_ = 0;
+  std::string last_error_reason_;
+  CommandRecord last_command_;
+  std::array<OpcodeStats, size_t(pim::Opcode::count_)> stats_{};
+  sc_core::sc_event_queue completions_;
+  sc_core::sc_event_queue issues_;
+};
+
+}  // namespace aqpim::models
