@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/argument_checks.h"
+#include "core/fp16.h"
 #include "core/kernels.h"
 #include "core/seeded_random.h"
 
@@ -16,6 +17,7 @@ void validate(const float* points, size_t count, size_t dim, const KMeansOptions
   require_range("count", count, 1, std::numeric_limits<uint32_t>::max());
   require_range("dim", dim, 1, 1u << 20);
   require_range("clusters", options.clusters, 1, std::numeric_limits<uint32_t>::max());
+  require_range("accumulation_lanes", options.accumulation_lanes, 1, 1u << 16);
   if (!(options.tolerance >= 0.0))
     throw_argument_error("tolerance", "must be >= 0", std::to_string(options.tolerance));
   require_finite("points", points, count * dim);
@@ -104,6 +106,28 @@ size_t repair_empty_clusters(const float* points, size_t count, size_t dim, cons
   return repaired;
 }
 
+// sums / weight_sums (zeroed by the caller) of every cluster, summed in `lanes` partials added in lane order.
+void accumulate_in_lanes(const float* points, size_t count, size_t dim, const uint32_t* codes, const float* weights,
+                         size_t clusters, size_t lanes, float* sums, float* weight_sums) {
+  if (lanes == 1) return accumulate_by_code(points, count, dim, codes, weights, clusters, sums, weight_sums);
+  std::vector<float> lane_points, lane_weights, lane_sums(clusters * dim), lane_weight_sums(clusters);
+  std::vector<uint32_t> lane_codes;
+  for (size_t lane = 0; lane < lanes && lane < count; ++lane) {
+    lane_points.clear(), lane_codes.clear(), lane_weights.clear();
+    for (size_t n = lane; n < count; n += lanes) {
+      lane_points.insert(lane_points.end(), points + n * dim, points + (n + 1) * dim);
+      lane_codes.push_back(codes[n]);
+      lane_weights.push_back(weight_of(weights, n));
+    }
+    std::fill(lane_sums.begin(), lane_sums.end(), 0.0f);
+    std::fill(lane_weight_sums.begin(), lane_weight_sums.end(), 0.0f);
+    accumulate_by_code(lane_points.data(), lane_codes.size(), dim, lane_codes.data(), weights ? lane_weights.data() : nullptr,
+                       clusters, lane_sums.data(), lane_weight_sums.data());
+    add_into(sums, lane_sums.data(), lane_sums.size());
+    add_into(weight_sums, lane_weight_sums.data(), clusters);
+  }
+}
+
 double weighted_sum(const float* distances, size_t count, const float* weights) {
   double sum = 0;
   for (size_t n = 0; n < count; ++n) sum += double(weight_of(weights, n)) * distances[n];
@@ -146,10 +170,14 @@ KMeansResult kmeans(const float* points, size_t count, size_t dim, const KMeansO
     }
     std::fill(sums.begin(), sums.end(), 0.0f);
     std::fill(weight_sums.begin(), weight_sums.end(), 0.0f);
-    accumulate_by_code(points, count, dim, codes, weights, clusters, sums.data(), weight_sums.data());
+    accumulate_in_lanes(points, count, dim, codes, weights, clusters, options.accumulation_lanes, sums.data(),
+                        weight_sums.data());
     finish_centroids(sums.data(), weight_sums.data(), clusters, dim, centroids);
-    result.repaired_clusters +=
-        repair_empty_clusters(points, count, dim, weights, distances.data(), weight_sums.data(), clusters, centroids);
+    if (options.repair_empty_clusters)
+      result.repaired_clusters +=
+          repair_empty_clusters(points, count, dim, weights, distances.data(), weight_sums.data(), clusters, centroids);
+    if (options.fp16_centroids)
+      for (size_t i = 0; i < clusters * dim; ++i) centroids[i] = round_to_fp16(centroids[i]);
     ++result.iterations_run;
   }
   if (!assignment_is_current) {

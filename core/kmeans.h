@@ -29,6 +29,16 @@ struct KMeansOptions {
   uint64_t seed = 0;
   // clusters x dim starting centroids (e.g. carried over from the previous window); overrides `init`.
   const float* initial_centroids = nullptr;
+
+  // Hardware arithmetic, so the golden model can reproduce an in-memory run bit for bit:
+  // - accumulation_lanes: point n goes to partial sum n % lanes (each summing its points in order, from
+  //   zero) and the partials are added in lane order, as bank PEs sum their own tokens and the buffer die
+  //   reduces them. 1 = one running sum in point order.
+  // - fp16_centroids: round the centroids to fp16 after every update, as when they live in fp16 SRAM.
+  // - repair_empty_clusters: false leaves an empty cluster's centroid where it was (what PIM does).
+  size_t accumulation_lanes = 1;
+  bool fp16_centroids = false;
+  bool repair_empty_clusters = true;
 };
 
 struct KMeansResult {

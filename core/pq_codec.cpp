@@ -73,6 +73,9 @@ PqCodebooks train_pq(const float* vectors, size_t count, const PqShape& shape, c
     kmeans_options.init = options.init;
     kmeans_options.seed = child_seed(options.seed, i);
     kmeans_options.initial_centroids = initial ? initial->sub_space(i) : nullptr;
+    kmeans_options.accumulation_lanes = options.accumulation_lanes;
+    kmeans_options.fp16_centroids = options.fp16_centroids;
+    kmeans_options.repair_empty_clusters = options.repair_empty_clusters;
     const KMeansResult result = kmeans(sub_points.data(), count, sub_dim, kmeans_options, weights);
     std::copy(result.centroids.begin(), result.centroids.end(),
               codebooks.centroids.begin() + ptrdiff_t(i * shape.clusters * sub_dim));

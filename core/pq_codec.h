@@ -48,6 +48,10 @@ struct PqTrainOptions {
   KMeansInit init = KMeansInit::kPlusPlus;
   uint64_t seed = 0;              // sub-space i uses child_seed(seed, i)
   bool fp16_codebooks = true;     // round the finished codebook as fp16 SRAM would hold it
+  // The hardware-arithmetic switches of KMeansOptions, passed to every sub-space's k-means.
+  size_t accumulation_lanes = 1;
+  bool fp16_centroids = false;
+  bool repair_empty_clusters = true;
 };
 
 // vectors: count x head_dim, finite. weights: count importance weights (AQPIM's weighted update) or null.

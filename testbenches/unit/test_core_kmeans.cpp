@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/fp16.h"
 #include "core/kmeans.h"
 #include "test_core_support.h"
 
@@ -123,6 +124,59 @@ TEST(KMeans, ConvergenceModeStopsEarlyAtAFixedPoint) {
   EXPECT_LT(result.iterations_run, 100u);
   const auto fixed = kmeans(points.data(), 400, 2, options_with(4, 4, KMeansInit::kPlusPlus));
   EXPECT_EQ(fixed.iterations_run, 4u);
+}
+
+// The hardware-arithmetic switches, against the order written out here with plain float loops: per lane
+// (point n in lane n % lanes) sums from zero in point order, lanes added in lane order, centroid =
+// sum * (1 / weight), rounded to fp16, an empty cluster keeps its centroid.
+TEST(KMeans, HardwareOrderMatchesLanesAddedInOrderWithFp16CentroidsBitForBit) {
+  const size_t count = 203, dim = 4, clusters = 24, lanes = 16, iterations = 3;
+  const auto points = normal_values(count * dim, 11);
+  auto weights = normal_values(count, 12);
+  for (float& weight : weights) weight = std::fabs(weight);
+  std::vector<float> initial(clusters * dim);
+  for (size_t k = 0; k < clusters; ++k)
+    for (size_t d = 0; d < dim; ++d) initial[k * dim + d] = round_to_fp16(points[(k * 7 % count) * dim + d]);
+  initial[5 * dim] = 1e4f;  // far away: cluster 5 stays empty and must keep its centroid
+
+  KMeansOptions options = options_with(clusters, iterations, KMeansInit::kRandom);
+  options.initial_centroids = initial.data();
+  options.accumulation_lanes = lanes;
+  options.fp16_centroids = true;
+  options.repair_empty_clusters = false;
+  const KMeansResult result = kmeans(points.data(), count, dim, options, weights.data());
+
+  std::vector<float> centroids = initial;
+  for (size_t iteration = 0; iteration < iterations; ++iteration) {
+    std::vector<float> sums(clusters * dim, 0.0f), weight_sums(clusters, 0.0f);
+    for (size_t lane = 0; lane < lanes; ++lane) {
+      std::vector<float> lane_sums(clusters * dim, 0.0f), lane_weights(clusters, 0.0f);
+      for (size_t n = lane; n < count; n += lanes) {
+        size_t best = 0;
+        float best_distance = INFINITY;
+        for (size_t k = 0; k < clusters; ++k) {
+          float distance = 0.0f;
+          for (size_t d = 0; d < dim; ++d) {
+            const float difference = points[n * dim + d] - centroids[k * dim + d];
+            distance += difference * difference;
+          }
+          if (distance < best_distance) best_distance = distance, best = k;
+        }
+        for (size_t d = 0; d < dim; ++d) lane_sums[best * dim + d] += weights[n] * points[n * dim + d];
+        lane_weights[best] += weights[n];
+      }
+      for (size_t i = 0; i < sums.size(); ++i) sums[i] += lane_sums[i];
+      for (size_t k = 0; k < clusters; ++k) weight_sums[k] += lane_weights[k];
+    }
+    for (size_t k = 0; k < clusters; ++k) {
+      if (weight_sums[k] == 0.0f) continue;
+      const float reciprocal = 1.0f / weight_sums[k];
+      for (size_t d = 0; d < dim; ++d) centroids[k * dim + d] = round_to_fp16(sums[k * dim + d] * reciprocal);
+    }
+  }
+  EXPECT_EQ(result.centroids, centroids);
+  EXPECT_EQ(result.repaired_clusters, 0u);
+  EXPECT_EQ(result.centroids[5 * dim], 1e4f);  // exactly representable in fp16, and never updated
 }
 
 TEST(KMeans, BadArgumentsThrowNamingTheArgument) {
