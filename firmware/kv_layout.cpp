@@ -1,6 +1,8 @@
 #include "firmware/kv_layout.h"
 
 #include <stdexcept>
+
+#include "core/pq_codec.h"
 #include <utility>
 
 namespace aqpim::firmware {
@@ -27,24 +29,23 @@ KvLayout::KvLayout(const KvShape& kv, const QuantShape& quant, const PimGeometry
   slots_per_unit_ = uint32_t(ceil_div(head_instances(), geometry.units));
   slots_per_layer_ = uint32_t(ceil_div(uint64_t(kv.batch) * kv.kv_heads, geometry.units));
   rows_per_pe_ = uint32_t(ceil_div(uint64_t(kv.context_tokens) + kv.decode_steps, pes));
-  // The recent window slides one token per step, so it can straddle one extra row of each PE.
-  window_rows_per_pe_ = uint32_t(ceil_div(quant.sink_tokens, pes) + ceil_div(quant.recent_tokens, pes) + 1);
 
-  const uint64_t codes_bytes = uint64_t(rows_per_pe_) * quant.sub_vectors * sizeof(uint16_t);
+  // PIM stores codes packed at ceil(log2 K) bits; a token's codes must end on a byte so that any token range
+  // is a byte range of the code stream.
+  require(quant.sub_vectors * core::code_bits(quant.centroids) % 8 == 0,
+          "sub_vectors x ceil(log2 centroids) must be a multiple of 8 bits (whole bytes per token)");
+  const uint64_t codes_bytes = core::packed_code_bytes(uint64_t(rows_per_pe_) * quant.sub_vectors, quant.centroids);
   const uint64_t codebook_bytes = uint64_t(quant.centroids) * kv.head_dim * sizeof(uint16_t);
   const uint64_t scalar_bytes = uint64_t(rows_per_pe_) * sizeof(float);
-  const uint64_t window_bytes = uint64_t(window_rows_per_pe_) * kv.head_dim * sizeof(uint16_t);
+  scores_stride_ = align(scalar_bytes);
   uint64_t offset = 0;
   auto take = [&](uint64_t bytes) { return std::exchange(offset, offset + align(bytes)); };
   first_slot_.codes_k = take(codes_bytes);
   first_slot_.codes_v = take(codes_bytes);
   first_slot_.codebook_k = take(codebook_bytes);
   first_slot_.codebook_v = take(codebook_bytes);
-  first_slot_.scores = take(scalar_bytes);
-  first_slot_.probabilities = take(scalar_bytes);
+  first_slot_.scores = take(scores_stride_ * group_size());
   first_slot_.weights = take(scalar_bytes);
-  first_slot_.window_k = take(window_bytes);
-  first_slot_.window_v = take(window_bytes);
   slot_bytes_ = offset;
 
   staging_base_ = slot_bytes_ * slots_per_unit_;
@@ -58,8 +59,10 @@ uint64_t KvLayout::head_instances() const { return uint64_t(kv_.batch) * kv_.lay
 
 KvLayout::Placement KvLayout::place(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
   require(sequence < kv_.batch && layer < kv_.layers && kv_head < kv_.kv_heads, "head instance out of range");
-  const uint64_t instance = (uint64_t(layer) * kv_.batch + sequence) * kv_.kv_heads + kv_head;
-  return {uint32_t(instance % geometry_.units), uint32_t(instance / geometry_.units)};
+  const uint64_t layer_first = uint64_t(layer) * kv_.batch * kv_.kv_heads;
+  const uint64_t instance = layer_first + uint64_t(sequence) * kv_.kv_heads + kv_head;
+  return {uint32_t(instance % geometry_.units), uint32_t(instance / geometry_.units),
+          uint32_t((instance - layer_first) / geometry_.units)};
 }
 
 uint32_t KvLayout::tokens_on_pe(uint32_t length, uint32_t pe) const {
@@ -71,9 +74,8 @@ SlotRegions KvLayout::slot(uint32_t slot_index) const {
   require(slot_index < slots_per_unit_, "slot out of range");
   const uint64_t base = slot_bytes_ * slot_index;
   SlotRegions regions = first_slot_;
-  for (uint64_t* offset : {&regions.codes_k, &regions.codes_v, &regions.codebook_k, &regions.codebook_v,
-                           &regions.scores, &regions.probabilities, &regions.weights, &regions.window_k,
-                           &regions.window_v})
+  for (uint64_t* offset :
+       {&regions.codes_k, &regions.codes_v, &regions.codebook_k, &regions.codebook_v, &regions.scores, &regions.weights})
     *offset += base;
   return regions;
 }

@@ -7,10 +7,13 @@
 //   first (instance i -> unit i % units, slot i / units), so every layer's attention uses every unit.
 // - Tokens of a head are interleaved over the unit's PEs (token t -> PE t % PEs, row t / PEs): decode
 //   appends land on each PE in turn and every PE streams the same share of a head.
-// - Inside a PE, per slot: packed-as-uint16 K and V codes (token-major), K and V codebook images (loaded
-//   into the codebook SRAM by PIM), per-token fp32 scalars (scores, probabilities, importance weights),
-//   and fp16 rows for the tokens kept uncompressed (attention sinks and the recent window). A staging
-//   area holds one layer's raw fp16 K and V during prefill and is reused layer after layer.
+// - Inside a PE, per slot: K and V codes packed at ceil(log2 K) bits (token-major), K and V codebook images (loaded
+//   into the codebook SRAM by PIM), per-token fp32 scores (one array per query head of the GQA group;
+//   softmax normalises them in place into probabilities) and importance weights. A staging area holds one
+//   layer's raw fp16 K and V during prefill (and a row of leaving window tokens during decode) and is
+//   reused layer after layer.
+// - The tokens kept in fp16 (attention sinks and the recent window) stay with the GPU, which computes
+//   their part of the attention; PIM holds only coded tokens, in whole rows of every bank.
 #pragma once
 
 #include <cstdint>
@@ -44,10 +47,10 @@ struct PimGeometry {
 
 // Byte offsets inside one PE's bank space.
 struct SlotRegions {
-  uint64_t codes_k = 0, codes_v = 0;          // rows_per_pe x sub_vectors uint16
+  uint64_t codes_k = 0, codes_v = 0;          // rows_per_pe x sub_vectors codes, packed
   uint64_t codebook_k = 0, codebook_v = 0;    // sub_vectors x centroids x sub_dim fp16
-  uint64_t scores = 0, probabilities = 0, weights = 0;  // rows_per_pe fp32 each
-  uint64_t window_k = 0, window_v = 0;        // window_rows_per_pe x head_dim fp16
+  uint64_t scores = 0;   // group_size arrays of rows_per_pe fp32: query head g's at scores + g * scores_stride
+  uint64_t weights = 0;  // rows_per_pe fp32
 };
 
 class KvLayout {
@@ -57,7 +60,8 @@ class KvLayout {
 
   struct Placement {
     uint32_t unit;
-    uint32_t slot;
+    uint32_t slot;           // among all the unit's slots
+    uint32_t slot_in_layer;  // among the unit's slots of this layer: picks the staging area
   };
   Placement place(uint32_t sequence, uint32_t layer, uint32_t kv_head) const;
   uint32_t pe_of_token(uint32_t token) const { return token % geometry_.pes_per_unit; }
@@ -69,7 +73,8 @@ class KvLayout {
   uint32_t slots_per_unit() const { return slots_per_unit_; }
   uint32_t slots_per_layer() const { return slots_per_layer_; }  // slots one layer occupies on a unit
   uint32_t rows_per_pe() const { return rows_per_pe_; }           // per head, context + decode tokens
-  uint32_t window_rows_per_pe() const { return window_rows_per_pe_; }
+  uint32_t group_size() const { return kv_.heads / kv_.kv_heads; }  // query heads per KV head
+  uint64_t scores_stride() const { return scores_stride_; }
   uint32_t sub_dim() const { return kv_.head_dim / quant_.sub_vectors; }
 
   SlotRegions slot(uint32_t slot_index) const;
@@ -91,7 +96,8 @@ class KvLayout {
   QuantShape quant_;
   PimGeometry geometry_;
   uint32_t slots_per_unit_ = 0, slots_per_layer_ = 0;
-  uint32_t rows_per_pe_ = 0, window_rows_per_pe_ = 0;
+  uint32_t rows_per_pe_ = 0;
+  uint64_t scores_stride_ = 0;
   SlotRegions first_slot_;
   uint64_t slot_bytes_ = 0, staging_base_ = 0, staging_bytes_ = 0, end_ = 0;
 };

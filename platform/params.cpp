@@ -231,8 +231,12 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        IntRange{&p.pim.macs_per_unit, 1, 1024}},
       {"pim.codebook_sram_kib", "KiB", "Codebook SRAM per processing unit.", IntRange{&p.pim.codebook_sram_kib, 1, 65536}},
       {"pim.lut_sram_kib", "KiB", "Score lookup-table SRAM per processing unit.", IntRange{&p.pim.lut_sram_kib, 1, 65536}},
-      {"pim.histogram_entries", "", "fp32 softmax-weight accumulators per processing unit.",
-       IntRange{&p.pim.histogram_entries, 1, 1 << 20}},
+      {"pim.accumulator_entries", "", "fp32 accumulators per processing unit: value histograms (m x K) and k-means sums (m x K x (sub_dim + 1)).",
+       IntRange{&p.pim.accumulator_entries, 1, 1 << 24}},
+      {"pim.buffer_accumulator_entries", "", "fp32 accumulators of the buffer-die unit (reduction of k-means sums).",
+       IntRange{&p.pim.buffer_accumulator_entries, 1, 1 << 24}},
+      {"pim.io_buffer_kib", "KiB", "Buffer-die IO buffer per pseudo-channel (queries in, partial results out).",
+       IntRange{&p.pim.io_buffer_kib, 1, 65536}},
       {"pim.buffer_macs", "MACs/tCK", "Multiply-accumulate lanes of the buffer-die unit of each pseudo-channel.",
        IntRange{&p.pim.buffer_macs, 1, 4096}},
 
@@ -394,6 +398,25 @@ void validate(const PlatformParams& p) {
   require(p.hbm.row_bytes % access_bytes == 0,
           value("hbm.row_bytes", p.hbm.row_bytes) + " must be a multiple of one burst (" +
               std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
+  // AQPIM keeps one head's codebook, LUT and k-means sums on each PE while it works on that head.
+  const int64_t codebook_bytes = p.pq.sub_vectors * p.pq.centroids * sub_dim * 2;
+  require(codebook_bytes <= p.pim.codebook_sram_kib * 1024,
+          "one head's codebook (pq.sub_vectors x pq.centroids x sub_dim x 2 bytes = " + std::to_string(codebook_bytes) +
+              " bytes) does not fit " + value("pim.codebook_sram_kib", p.pim.codebook_sram_kib) + " KiB");
+  const int64_t lut_bytes = p.pq.sub_vectors * p.pq.centroids * 4;
+  require(lut_bytes <= p.pim.lut_sram_kib * 1024,
+          "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = " + std::to_string(lut_bytes) +
+              " bytes) does not fit " + value("pim.lut_sram_kib", p.pim.lut_sram_kib) + " KiB");
+  const int64_t kmeans_entries = p.pq.sub_vectors * p.pq.centroids * (sub_dim + 1);
+  require(kmeans_entries <= p.pim.accumulator_entries,
+          "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = " + std::to_string(kmeans_entries) +
+              ") exceed " + value("pim.accumulator_entries", p.pim.accumulator_entries));
+  require(kmeans_entries <= p.pim.buffer_accumulator_entries,
+          "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = " + std::to_string(kmeans_entries) +
+              ") exceed " + value("pim.buffer_accumulator_entries", p.pim.buffer_accumulator_entries));
+  require(!p.pq.windowed_clustering,
+          "pq.windowed_clustering = true is modelled by the algorithm core only; the platform firmware keeps one "
+          "codebook per head: set it to false");
   if (p.pq.importance_weighting)
     require(p.pq.importance_queries <= p.workload.context_tokens,
             value("pq.importance_queries", p.pq.importance_queries) + " exceeds " +

@@ -42,7 +42,7 @@ struct PqParams {
   bool importance_weighting = true;
   int64_t importance_queries = 32;
   bool channel_presort = true;
-  bool windowed_clustering = true;
+  bool windowed_clustering = false;
   int64_t window_centroids = 512;
   std::string value_path = "histogram";
 };
@@ -78,16 +78,22 @@ struct HbmParams {
   int64_t burst_length = 8;
   double data_rate_gbps = 6.4;
   std::string page_policy = "open";
-  std::string address_mapping = "RoBaBgCoCh";
+  // Bank groups interleave below the column: a sequential stream alternates bank groups (tCCD_S, not
+  // tCCD_L) and reaches the bus peak; RoBaBgCoCh keeps it in one bank group at about half the peak.
+  std::string address_mapping = "RoCoBaBgCh";
   HbmTimingParams timing;
 };
 
 struct PimParams {
   std::string placement = "bank";
   int64_t macs_per_unit = 16;
-  int64_t codebook_sram_kib = 64;
-  int64_t lut_sram_kib = 16;
-  int64_t histogram_entries = 4096;
+  // One head's full working set at the paper's shape (m = 32, K = 512, sub_dim 4): codebook 32 x 512 x 4
+  // fp16 = 128 KiB, LUT 32 x 512 fp32 = 64 KiB, k-means sums 32 x 512 x 5 fp32 = 81920 accumulators.
+  int64_t codebook_sram_kib = 128;
+  int64_t lut_sram_kib = 64;
+  int64_t accumulator_entries = 81920;
+  int64_t buffer_accumulator_entries = 81920;
+  int64_t io_buffer_kib = 64;
   int64_t buffer_macs = 16;
 };
 

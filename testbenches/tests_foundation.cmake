@@ -1,5 +1,6 @@
 # Parameters, CLI and the address router.
-aqpim_add_unit_test(test_params SOURCES unit/test_params.cpp unit/test_cli.cpp LIBS aqpim_cli)
+# The CLI library links the simulator, so its tests start through SystemC's entry like any SystemC program.
+aqpim_add_sc_test(test_params SOURCES unit/test_params.cpp unit/test_cli.cpp LIBS aqpim_cli)
 aqpim_add_unit_test(test_fp16 SOURCES unit/test_fp16.cpp LIBS aqpim_core)
 aqpim_add_sc_test(test_address_router SOURCES sc/test_address_router.cpp LIBS aqpim_models)
 aqpim_add_benchmark(bench_address_router SOURCES bench/bench_address_router.cpp LIBS aqpim_models)
@@ -10,5 +11,11 @@ if(AQPIM_BUILD_TESTS)
            COMMAND sh -c "$<TARGET_FILE:aqpim> frobnicate 2>/dev/null; test $? -eq 2")
   add_test(NAME cli.exit_code_bad_parameter
            COMMAND sh -c "$<TARGET_FILE:aqpim> params --set hbm.stacks=0 2>/dev/null; test $? -eq 2")
-  add_test(NAME cli.run_default_succeeds COMMAND aqpim run)
+  # The full default run is the README's main job (minutes of CI time); CI runs the same path on a small
+  # workload in both modes.
+  add_test(NAME cli.run_small_timing_succeeds
+           COMMAND aqpim run --set model.preset=tiny --set workload.context_tokens=2048 --set workload.decode_steps=20)
+  add_test(NAME cli.run_small_functional_succeeds
+           COMMAND aqpim run --set model.preset=tiny --set workload.context_tokens=1024 --set workload.batch=2
+                   --set workload.decode_steps=20 --set sim.mode=functional)
 endif()

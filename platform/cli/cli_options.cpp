@@ -82,3 +82,4 @@ int dispatch(const std::vector<std::string>& args) {
 }
 
 }  // namespace aqpim::cli
+

@@ -8,6 +8,7 @@
 
 #include "platform/cli/cli_options.h"
 #include "platform/platform_summary.h"
+#include "platform/simulation.h"
 
 namespace aqpim::cli {
 namespace po = boost::program_options;
@@ -32,14 +33,17 @@ int run_params(const po::variables_map& vm, const platform::PlatformParams& para
 }
 
 int run_run(const po::variables_map& vm, const platform::PlatformParams& params) {
-  const auto summary = platform::summarize(params);
-  std::cout << platform::format_summary(summary);
+  // Open the output first: a bad path should fail before minutes of simulation, not after.
+  std::ofstream json_out;
   if (vm.count("json")) {
     const auto path = vm["json"].as<std::string>();
-    std::ofstream out(path);
-    if (!out) throw UsageError("--json: cannot write '" + path + "'");
-    out << platform::summary_json(summary).dump(2) << "\n";
+    json_out.open(path);
+    if (!json_out) throw UsageError("--json: cannot write '" + path + "'");
   }
+  std::cout << platform::format_summary(platform::summarize(params)) << "\n" << std::flush;
+  const auto report = platform::run_simulation(params);
+  std::cout << platform::format_report(report);
+  if (json_out.is_open()) json_out << platform::report_json(report).dump(2) << "\n";
   return kExitOk;
 }
 

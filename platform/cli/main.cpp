@@ -1,3 +1,14 @@
+// SystemC owns the process entry: sc_elab_and_sim sets the kernel up and calls sc_main, which dispatches the
+// subcommand (a subcommand may elaborate and simulate the platform once).
+#include <cstdlib>
+
+#include <systemc>
+
 #include "platform/cli/cli_options.h"
 
-int main(int argc, char** argv) { return aqpim::cli::dispatch({argv + 1, argv + argc}); }
+int sc_main(int argc, char** argv) { return aqpim::cli::dispatch({argv + 1, argv + argc}); }
+
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -22,14 +22,18 @@ TEST(KvLayout, EveryHeadInstanceHasItsOwnUnitAndSlot) {
   const KvShape kv{3, 4, 2, 16, 5, 100, 10};
   const KvLayout layout(kv, {4, 16, 2, 4}, {7, 4, 1 << 20, 256});
   std::set<std::pair<uint32_t, uint32_t>> seen;
-  for (uint32_t layer = 0; layer < kv.layers; ++layer)
+  for (uint32_t layer = 0; layer < kv.layers; ++layer) {
+    std::set<std::pair<uint32_t, uint32_t>> staging_in_layer;
     for (uint32_t sequence = 0; sequence < kv.batch; ++sequence)
       for (uint32_t head = 0; head < kv.kv_heads; ++head) {
         const auto place = layout.place(sequence, layer, head);
         EXPECT_LT(place.unit, 7u);
         EXPECT_LT(place.slot, layout.slots_per_unit());
+        EXPECT_LT(place.slot_in_layer, layout.slots_per_layer());
         EXPECT_TRUE(seen.insert({place.unit, place.slot}).second);
+        EXPECT_TRUE(staging_in_layer.insert({place.unit, place.slot_in_layer}).second);
       }
+  }
   EXPECT_EQ(seen.size(), layout.head_instances());
   EXPECT_THROW(layout.place(kv.batch, 0, 0), std::invalid_argument);
 }
@@ -44,7 +48,7 @@ TEST(KvLayout, OneLayerSpreadsOverAllUnitsBeforeReusingOne) {
 }
 
 TEST(KvLayout, TokensInterleaveOverPesAndAreAllCounted) {
-  const KvLayout layout({1, 1, 1, 8, 1, 50, 0}, {2, 4, 0, 0}, {1, 16, 1 << 20, 64});
+  const KvLayout layout({1, 1, 1, 8, 1, 50, 0}, {4, 4, 0, 0}, {1, 16, 1 << 20, 64});
   for (uint32_t length : {0u, 1u, 15u, 16u, 17u, 50u}) {
     uint32_t total = 0;
     for (uint32_t pe = 0; pe < 16; ++pe) {
@@ -64,13 +68,14 @@ TEST(KvLayout, RegionsAreRowAlignedAndDisjoint) {
     uint64_t begin, end;
   };
   std::vector<Range> ranges;
-  const uint64_t codes = uint64_t(layout.rows_per_pe()) * 32 * 2, codebook = 512ull * 128 * 2,
-                 scalars = uint64_t(layout.rows_per_pe()) * 4, window = uint64_t(layout.window_rows_per_pe()) * 256;
+  const uint64_t codes = uint64_t(layout.rows_per_pe()) * 32 * 9 / 8, codebook = 512ull * 128 * 2,
+                 scalars = uint64_t(layout.rows_per_pe()) * 4;
   for (uint32_t slot = 0; slot < layout.slots_per_unit(); ++slot) {
     const SlotRegions r = layout.slot(slot);
-    for (auto [offset, bytes] : {std::pair{r.codes_k, codes}, {r.codes_v, codes}, {r.codebook_k, codebook},
-                                 {r.codebook_v, codebook}, {r.scores, scalars}, {r.probabilities, scalars},
-                                 {r.weights, scalars}, {r.window_k, window}, {r.window_v, window}}) {
+    std::vector<std::pair<uint64_t, uint64_t>> regions = {
+        {r.codes_k, codes}, {r.codes_v, codes}, {r.codebook_k, codebook}, {r.codebook_v, codebook}, {r.weights, scalars}};
+    for (uint32_t g = 0; g < layout.group_size(); ++g) regions.push_back({r.scores + g * layout.scores_stride(), scalars});
+    for (auto [offset, bytes] : regions) {
       EXPECT_EQ(offset % 1024, 0u);
       ranges.push_back({offset, offset + bytes});
     }
@@ -83,25 +88,34 @@ TEST(KvLayout, RegionsAreRowAlignedAndDisjoint) {
   EXPECT_LE(ranges.back().end, layout.bytes_per_pe_used());
 }
 
-TEST(KvLayout, PaperSetupFitsAt32KAndOverflowsAt128K) {
-  // Independent lower bound of one PE's need: its share of codes and a codebook copy per slot.
-  auto lower_bound = [](uint32_t context) {
+TEST(KvLayout, PaperSetupFitsAt32KAndOverflowsAt256K) {
+  // Independent count of one PE's need: per slot (32 per unit) 9-bit K and V codes of its rows, a K and a
+  // V codebook copy, 4 GQA score arrays and the weights; plus one layer's raw K and V staging.
+  auto estimate = [](uint32_t context) {
     const double rows = std::ceil((context + 128.0) / 16);
-    return 32.0 /*slots*/ * (2 * rows * 32 * 2 /*K,V codes*/ + 2 * 512.0 * 128 * 2 /*codebooks*/);
+    const double slot = 2 * rows * 32 * 9 / 8 + 2 * 512.0 * 128 * 2 + 4 * rows * 4 + rows * 4;
+    return 32.0 * slot + 2 * rows * 128 * 2;
   };
+  const double capacity = double(32u << 20);
   const KvLayout at_32k(paper_kv(32768), paper_quant(), paper_pim());
-  EXPECT_GE(double(at_32k.bytes_per_pe_used()), lower_bound(32768));
+  EXPECT_GE(double(at_32k.bytes_per_pe_used()), estimate(32768));
+  EXPECT_LT(estimate(32768), capacity);
   EXPECT_TRUE(at_32k.fits());
-  const KvLayout at_128k(paper_kv(131072), paper_quant(), paper_pim());
-  EXPECT_GE(double(at_128k.bytes_per_pe_used()), lower_bound(131072));
-  EXPECT_GT(lower_bound(131072), double(32u << 20));
-  EXPECT_FALSE(at_128k.fits());
+  const KvLayout at_256k(paper_kv(262144), paper_quant(), paper_pim());
+  EXPECT_GE(double(at_256k.bytes_per_pe_used()), estimate(262144));
+  EXPECT_GT(estimate(262144), capacity);
+  EXPECT_FALSE(at_256k.fits());
+}
+
+TEST(KvLayout, RejectsCodesThatDoNotEndOnAByte) {
+  EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {2, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // 2 x 2 bits
+  EXPECT_NO_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {4, 4, 0, 0}, {1, 1, 1024, 64}));                      // 4 x 2 bits
 }
 
 TEST(KvLayout, RejectsInconsistentShapes) {
-  EXPECT_THROW(KvLayout({1, 3, 2, 8, 1, 10, 0}, {2, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // GQA
+  EXPECT_THROW(KvLayout({1, 3, 2, 8, 1, 10, 0}, {4, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // GQA
   EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {3, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // m
-  EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {2, 4, 0, 0}, {0, 1, 1024, 64}), std::invalid_argument);  // units
+  EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {4, 4, 0, 0}, {0, 1, 1024, 64}), std::invalid_argument);  // units
 }
 
 }  // namespace

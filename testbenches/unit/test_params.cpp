@@ -2,6 +2,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -12,8 +14,13 @@ namespace {
 
 using json = nlohmann::json;
 
+// CTest runs every test in its own process, several at once: each process writes its own files.
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
+}
+
 std::string write_temp_file(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = temp_path(name);
   std::ofstream(path) << content;
   return path;
 }
@@ -137,7 +144,7 @@ class BadParameterInput : public ::testing::TestWithParam<int> {};
 std::vector<BadInput> bad_inputs() {
   auto file = [](const char* text) { return [text] { resolve_json(text); }; };
   auto sets = [](std::string set) { return [set] { resolve_sets({set}); }; };
-  const std::string path = ::testing::TempDir() + "/params.json";
+  const std::string path = temp_path("params.json");
   return {
       {"unknown_key_with_suggestion", file(R"({"hbm": {"stackz": 4}})"),
        "unknown parameter 'hbm.stackz' in '" + path + "' (did you mean 'hbm.stacks'?); 'aqpim params' lists them all"},
@@ -188,6 +195,16 @@ std::vector<BadInput> bad_inputs() {
       {"burst_longer_than_ccd", sets("hbm.burst_length=16"),
        "a burst of hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns) = 4 tCK does not fit in "
        "'hbm.timing.nCCDS' (2)"},
+      {"codebook_sram_too_small", sets("pim.codebook_sram_kib=64"),
+       "one head's codebook (pq.sub_vectors x pq.centroids x sub_dim x 2 bytes = 131072 bytes) does not fit "
+       "'pim.codebook_sram_kib' (64) KiB"},
+      {"lut_sram_too_small", sets("pim.lut_sram_kib=32"),
+       "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = 65536 bytes) does not fit 'pim.lut_sram_kib' (32) KiB"},
+      {"too_few_accumulators", sets("pim.accumulator_entries=16384"),
+       "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = 81920) exceed 'pim.accumulator_entries' (16384)"},
+      {"windowed_clustering_on_the_platform", sets("pq.windowed_clustering=true"),
+       "pq.windowed_clustering = true is modelled by the algorithm core only; the platform firmware keeps one codebook "
+       "per head: set it to false"},
   };
 }
 

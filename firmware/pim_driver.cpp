@@ -1,0 +1,86 @@
+#include "firmware/pim_driver.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace aqpim::firmware {
+
+namespace pim = models::pim;
+
+PimDriver::PimDriver(Hal& hal, const PlatformView& view) : hal_(hal), view_(view), map_(view.mapping, view.hbm) {}
+
+void PimDriver::issue(uint32_t unit, const pim::Command& command) {
+  hal_.write(view_.units.at(unit).registers_base + pim::reg::command, &command, sizeof command);
+}
+
+void PimDriver::fence(uint32_t unit) {
+  uint64_t completed = 0;  // registers carry data in both modes: only payload data is left out in timing-only
+  hal_.read(view_.units.at(unit).registers_base + pim::reg::fence, &completed, sizeof completed);
+}
+
+void PimDriver::write_io(uint32_t unit, uint32_t offset, const void* data, size_t bytes) {
+  hal_.write(view_.units.at(unit).registers_base + pim::reg::io_buffer + offset, data, bytes);
+}
+
+void PimDriver::read_io(uint32_t unit, uint32_t offset, void* data, size_t bytes) {
+  hal_.read(view_.units.at(unit).registers_base + pim::reg::io_buffer + offset, data, bytes);
+}
+
+uint64_t PimDriver::all_pes_mask() const {
+  return view_.pes_per_unit >= 64 ? ~uint64_t(0) : (uint64_t(1) << view_.pes_per_unit) - 1;
+}
+
+void PimDriver::write_banks(uint32_t unit, uint64_t bank_offset, uint64_t bytes_per_bank,
+                            const unsigned char* per_bank) {
+  const auto& geometry = view_.hbm;
+  const uint64_t row_bytes = geometry.row_bytes, access = geometry.access_bytes, banks = geometry.banks();
+  const uint64_t base = view_.units.at(unit).memory_base;
+  if (bytes_per_bank == 0) return;
+
+  if (bank_offset % row_bytes == 0 && bytes_per_bank % row_bytes == 0) {
+    const uint64_t first_row = bank_offset / row_bytes, rows = bytes_per_bank / row_bytes;
+    std::vector<unsigned char> image;
+    if (per_bank) {
+      image.resize(rows * row_bytes * banks);
+      for (uint64_t bank = 0; bank < banks; ++bank)
+        for (uint64_t row = 0; row < rows; ++row)
+          for (uint64_t column = 0; column < row_bytes / access; ++column) {
+            models::HbmLocation location{unsigned(bank / geometry.banks_per_group),
+                                         unsigned(bank % geometry.banks_per_group), first_row + row, column};
+            const uint64_t address = map_.encode(location) - first_row * row_bytes * banks;
+            std::copy_n(per_bank + bank * bytes_per_bank + row * row_bytes + column * access, access,
+                        image.data() + address);
+          }
+    }
+    hal_.write_async(base + first_row * row_bytes * banks, per_bank ? image.data() : nullptr, rows * row_bytes * banks);
+    return;
+  }
+  // A partial row: one write per run of column accesses that stays contiguous in the address space.
+  if (bank_offset % access != 0 || bytes_per_bank % access != 0)
+    throw HalError("write_banks: bank_offset and bytes_per_bank must be multiples of the " +
+                   std::to_string(access) + "-byte column access");
+  for (uint64_t bank = 0; bank < banks; ++bank) {
+    uint64_t run_address = 0, run_bytes = 0;
+    const unsigned char* run_data = nullptr;
+    auto flush = [&] {
+      if (run_bytes) hal_.write_async(base + run_address, run_data, run_bytes);
+      run_bytes = 0;
+    };
+    for (uint64_t offset = 0; offset < bytes_per_bank; offset += access) {
+      const uint64_t in_bank = bank_offset + offset;
+      models::HbmLocation location{unsigned(bank / geometry.banks_per_group), unsigned(bank % geometry.banks_per_group),
+                                   in_bank / row_bytes, (in_bank % row_bytes) / access};
+      const uint64_t address = map_.encode(location);
+      const unsigned char* data = per_bank ? per_bank + bank * bytes_per_bank + offset : nullptr;
+      if (run_bytes && address == run_address + run_bytes && (!data || data == run_data + run_bytes)) {
+        run_bytes += access;
+        continue;
+      }
+      flush();
+      run_address = address, run_data = data, run_bytes = access;
+    }
+    flush();
+  }
+}
+
+}  // namespace aqpim::firmware

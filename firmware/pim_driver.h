@@ -1,0 +1,40 @@
+// The firmware's access to PIM units through the HAL: issue a command descriptor, wait for a unit,
+// move data through a unit's IO buffer, and write bank regions of a pseudo-channel the way the host does
+// (ordinary writes, placed onto banks through the address mapping).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "firmware/hal.h"
+#include "firmware/platform_view.h"
+#include "models/pim_commands.h"
+
+namespace aqpim::firmware {
+
+class PimDriver {
+ public:
+  PimDriver(Hal& hal, const PlatformView& view);
+
+  void issue(uint32_t unit, const models::pim::Command& command);
+  void fence(uint32_t unit);  // returns when every command issued to the unit so far has finished
+  void write_io(uint32_t unit, uint32_t offset, const void* data, size_t bytes);
+  void read_io(uint32_t unit, uint32_t offset, void* data, size_t bytes);
+
+  // Writes `bytes_per_bank` bytes at bank offset `bank_offset` of every bank of the unit's pseudo-channel.
+  // `per_bank` (null in timing-only mode) holds the banks' bytes back to back in flat bank order. Ranges of
+  // whole DRAM rows become one contiguous write (the row is the top address field in every mapping).
+  // The writes are copies (Hal::write_async): call hal().wait_copies() before work that reads them.
+  void write_banks(uint32_t unit, uint64_t bank_offset, uint64_t bytes_per_bank, const unsigned char* per_bank);
+
+  uint64_t all_pes_mask() const;
+  Hal& hal() { return hal_; }
+  const PlatformView& view() const { return view_; }
+
+ private:
+  Hal& hal_;
+  const PlatformView& view_;
+  models::HbmAddressMap map_;
+};
+
+}  // namespace aqpim::firmware

@@ -1,0 +1,28 @@
+// What the firmware knows of the machine it runs on: where each PIM unit's registers and its pseudo-
+// channel's memory sit in the host's address space, the PE count, the DRAM geometry and address mapping
+// (the host writes KV into chosen banks, so it must know how addresses fall onto banks), and where the
+// offload memory behind PCIe sits. The platform builder fills it; firmware never sees a model object.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "models/hbm_address_mapping.h"
+
+namespace aqpim::firmware {
+
+struct PimUnitView {
+  uint64_t registers_base = 0;  // the unit's register file and SRAM windows (models/pim_commands.h)
+  uint64_t memory_base = 0;     // its pseudo-channel's memory, as the host addresses it
+};
+
+struct PlatformView {
+  std::vector<PimUnitView> units;
+  uint32_t pes_per_unit = 0;  // bank-level PEs per unit (= banks, or bank groups)
+  models::HbmGeometry hbm;
+  models::HbmAddressMapping mapping = models::HbmAddressMapping::RoBaBgCoCh;
+  uint64_t cpu_memory_base = 0;  // offloaded KV, reached over PCIe
+  uint64_t cpu_memory_bytes = 0;
+};
+
+}  // namespace aqpim::firmware

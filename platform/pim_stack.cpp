@@ -1,0 +1,60 @@
+#include "platform/pim_stack.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace aqpim::platform {
+
+uint64_t PimStackConfig::memory_window() const {
+  uint64_t window = 1;
+  while (window < channel.capacity_bytes()) window <<= 1;
+  return window;
+}
+
+void PimStackConfig::validate() const {
+  if (pseudo_channels == 0 || pseudo_channels > 4096)
+    throw std::invalid_argument("PimStackConfig.pseudo_channels = " + std::to_string(pseudo_channels) +
+                                ": expected an integer in [1, 4096]");
+  channel.validate();
+  if (unit.bank_groups != channel.bank_groups || unit.banks_per_group != channel.banks_per_group)
+    throw std::invalid_argument("PimStackConfig.unit bank geometry must equal the channel's (" +
+                                std::to_string(channel.bank_groups) + " x " + std::to_string(channel.banks_per_group) +
+                                " banks)");
+  if (memory_window() * pseudo_channels > registers_offset)
+    throw std::invalid_argument("PimStackConfig: pseudo-channel memory overlaps the register space");
+}
+
+PimStack::PimStack(sc_core::sc_module_name name, const PimStackConfig& config)
+    : sc_core::sc_module(name),
+      router("router", config.routing_latency),
+      target_socket(router.target_socket),
+      config_((config.validate(), config)) {
+  for (uint32_t index = 0; index < config.pseudo_channels; ++index) {
+    const std::string suffix = std::to_string(index);
+    channels_.push_back(std::make_unique<models::Hbm3PseudoChannel>(("channel_" + suffix).c_str(), config.channel));
+    units_.push_back(std::make_unique<models::PimUnit>(("pim_" + suffix).c_str(), config.unit));
+    units_.back()->bank_socket.bind(channels_.back()->target_socket);
+    router.initiator_socket.bind(channels_.back()->target_socket);
+    router.map(2 * index, memory_base(index), config.channel.capacity_bytes(), "channel_" + suffix);
+    router.initiator_socket.bind(units_.back()->target_socket);
+    router.map(2 * index + 1, registers_base(index), PimStackConfig::registers_window, "pim_" + suffix);
+  }
+}
+
+uint64_t PimStack::memory_base(uint32_t index) const { return uint64_t(index) * config_.memory_window(); }
+
+uint64_t PimStack::registers_base(uint32_t index) const {
+  return PimStackConfig::registers_offset + uint64_t(index) * PimStackConfig::registers_window;
+}
+
+firmware::PlatformView PimStack::view(uint64_t base) const {
+  firmware::PlatformView view;
+  for (uint32_t index = 0; index < size(); ++index)
+    view.units.push_back({base + registers_base(index), base + memory_base(index)});
+  view.pes_per_unit = units_.front()->pe_count();
+  view.hbm = channels_.front()->address_map().geometry();
+  view.mapping = config_.channel.address_mapping;
+  return view;
+}
+
+}  // namespace aqpim::platform

@@ -1,0 +1,70 @@
+// One simulated run of the platform on its parameters, and its report: latency per phase, KV bytes and
+// capacity fit, bandwidth per component, PIM command counts, and (functional mode) accuracy against a plain
+// fp32 attention. SystemC allows one elaboration per process: call run_simulation once per process.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "firmware/aqpim_firmware.h"
+#include "firmware/hal.h"
+#include "firmware/workload_data.h"
+#include "platform/aqpim_system.h"
+#include "platform/params.h"
+
+namespace aqpim::platform {
+
+struct RunReport {
+  PlatformParams params;
+  // Simulated time, seconds.
+  double total_s = 0, prefill_s = 0, decode_s = 0;
+  std::array<double, size_t(firmware::Phase::kCount)> phase_s{};
+  // KV cache of the whole batch (all layers, heads; context + decoded tokens).
+  double kv_fp16_bytes = 0;
+  double kv_quantized_bytes = 0;  // packed ceil(log2 K)-bit codes + fp16 codebooks + fp16 sink/recent tokens
+  double kv_pim_layout_bytes = 0; // what the firmware's layout reserves in PIM banks (uint16 codes, codebooks, scratch)
+  double pim_capacity_bytes = 0;
+  bool fits = false;
+  // Traffic and busy time per component.
+  double hbm_host_bytes = 0, hbm_bank_bytes = 0;  // external bus vs bank-side PIM streams, all pseudo-channels
+  double pcie_bytes = 0;
+  double gpu_flops = 0, gpu_bytes = 0, gpu_busy_s = 0;
+  std::map<std::string, std::pair<uint64_t, double>> pim_commands;  // opcode -> (count, busy seconds summed over units)
+  // Functional mode only: decode attention outputs against fp32 attention on the unquantised cache.
+  bool has_accuracy = false;
+  double relative_l2_error = 0, cosine_similarity = 0;
+  double wall_seconds = 0;
+};
+
+// The elaborated platform with its firmware and (functional mode) workload data: run() once, then read
+// the report or look inside (testbenches compare the firmware's results with the golden model).
+class Simulation {
+ public:
+  // Elaborates; throws ParamError for parameter sets the platform cannot run.
+  explicit Simulation(const PlatformParams& params);
+  ~Simulation();
+  void run();  // sc_start until the firmware finishes; rethrows the firmware's failure
+  RunReport report() const;
+
+  const firmware::AqpimFirmware& firmware() const { return *firmware_; }
+  AqpimSystem& system() { return *system_; }
+  const firmware::WorkloadData* data() const { return data_.get(); }
+
+ private:
+  PlatformParams params_;
+  std::unique_ptr<firmware::WorkloadData> data_;
+  std::unique_ptr<firmware::AqpimFirmware> firmware_;
+  AqpimSystem* system_ = nullptr;  // never freed: SystemC modules must outlive the kernel
+  double wall_seconds_ = 0;
+};
+
+RunReport run_simulation(const PlatformParams& params);
+std::string format_report(const RunReport& report);
+nlohmann::json report_json(const RunReport& report);
+
+}  // namespace aqpim::platform

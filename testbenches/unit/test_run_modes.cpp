@@ -1,0 +1,46 @@
+// Functional and timing-only runs of the same workload take the same simulated time, phase by phase, and
+// move the same bytes and commands: they differ only in whether data pointers are passed. SystemC allows
+// one simulation per process, so this test runs the real `aqpim` binary once per mode and compares the
+// JSON reports.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace {
+
+nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
+  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + mode + ".json";
+  const std::string command = std::string(AQPIM_BINARY_DIR) +
+                              "/platform/aqpim run --set model.preset=tiny --set workload.context_tokens=900 "
+                              "--set workload.batch=3 --set workload.decode_steps=17 --set hbm.pim_stacks=1 "
+                              "--set sim.mode=" + mode + " " + extra + " --json " + json_path + " > /dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(json_path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(RunModes, FunctionalAndTimingOnlyGiveIdenticalTimeTrafficAndCommands) {
+  const auto functional = run_aqpim("functional");
+  const auto timing = run_aqpim("timing");
+  ASSERT_GT(timing["latency_s"]["total"].get<double>(), 0.0);
+  EXPECT_EQ(functional["latency_s"], timing["latency_s"]);  // total, prefill, decode and every phase
+  EXPECT_EQ(functional["traffic_bytes"], timing["traffic_bytes"]);
+  EXPECT_EQ(functional["pim_commands"], timing["pim_commands"]);
+  EXPECT_EQ(functional["gpu"], timing["gpu"]);
+  EXPECT_TRUE(functional.contains("accuracy"));
+  EXPECT_FALSE(timing.contains("accuracy"));
+}
+
+TEST(RunModes, BankGroupPlacementAlsoMatchesAcrossModes) {
+  const auto functional = run_aqpim("functional", "--set pim.placement=bank_group");
+  const auto timing = run_aqpim("timing", "--set pim.placement=bank_group");
+  EXPECT_EQ(functional["latency_s"], timing["latency_s"]);
+  EXPECT_EQ(functional["pim_commands"], timing["pim_commands"]);
+}
+
+}  // namespace
