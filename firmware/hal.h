@@ -14,7 +14,8 @@ namespace aqpim::firmware {
 // set last, so a report can say how long each step of the dataflow took.
 enum class Phase : uint8_t {
   kIdle,
-  kGpuDense,        // QKV / output / FFN projections and the GPU-side softmax work
+  kGpuDense,        // QKV / output / FFN projections, prompt attention and the LM head
+  kGpuAttention,    // decode attention the GPU computes (all of it, or the tokens PIM does not hold)
   kKvWrite,         // writing fp16 K/V into memory (prefill, decode appends)
   kClustering,      // in-memory k-means
   kEncoding,        // assigning tokens to centroids and writing codes
@@ -28,6 +29,7 @@ inline const char* phase_name(Phase phase) {
   switch (phase) {
     case Phase::kIdle: return "idle";
     case Phase::kGpuDense: return "gpu_dense";
+    case Phase::kGpuAttention: return "gpu_attention";
     case Phase::kKvWrite: return "kv_write";
     case Phase::kClustering: return "clustering";
     case Phase::kEncoding: return "encoding";
@@ -73,6 +75,7 @@ class Hal {
   virtual void gpu_wait() = 0;
 
   virtual Phase set_phase(Phase phase) = 0;  // returns the phase it replaces
+  virtual uint64_t phase_total_ps(Phase phase) = 0;  // time spent in `phase` so far, the current stretch included
   virtual uint64_t now_ps() = 0;  // the firmware's current local time
   virtual bool functional() const = 0;  // whether payload data flows (else timing-only)
 };

@@ -47,16 +47,24 @@ struct PimGeometry {
 
 // Byte offsets inside one PE's bank space.
 struct SlotRegions {
-  uint64_t codes_k = 0, codes_v = 0;          // rows_per_pe x sub_vectors codes, packed
-  uint64_t codebook_k = 0, codebook_v = 0;    // sub_vectors x centroids x sub_dim fp16
+  // K and V of the slot's tokens: rows_per_pe x sub_vectors codes packed at ceil(log2 K) bits (pq_codes), or
+  // rows_per_pe x head_dim fp16 (fp16_rows).
+  uint64_t keys = 0, values = 0;
+  uint64_t codebook_k = 0, codebook_v = 0;    // sub_vectors x centroids x sub_dim fp16 (pq_codes only)
   uint64_t scores = 0;   // group_size arrays of rows_per_pe fp32: query head g's at scores + g * scores_stride
-  uint64_t weights = 0;  // rows_per_pe fp32
+  uint64_t weights = 0;  // rows_per_pe fp32 (pq_codes only)
 };
+
+// How a slot stores its tokens: AQPIM's product-quantised codes, or plain fp16 rows (the AttAcc-like
+// baseline, which needs no codebooks, importance weights or staging area).
+enum class KvFormat { pq_codes, fp16_rows };
 
 class KvLayout {
  public:
-  // Throws std::invalid_argument naming the field when a shape is empty or inconsistent.
-  KvLayout(const KvShape& kv, const QuantShape& quant, const PimGeometry& geometry);
+  // Throws std::invalid_argument naming the field when a shape is empty or inconsistent. max_rows_per_pe
+  // caps the rows a slot reserves per PE (the firmware keeps later tokens elsewhere); 0 = no cap.
+  KvLayout(const KvShape& kv, const QuantShape& quant, const PimGeometry& geometry,
+           KvFormat format = KvFormat::pq_codes, uint32_t max_rows_per_pe = 0);
 
   struct Placement {
     uint32_t unit;
@@ -72,7 +80,8 @@ class KvLayout {
   uint64_t head_instances() const;
   uint32_t slots_per_unit() const { return slots_per_unit_; }
   uint32_t slots_per_layer() const { return slots_per_layer_; }  // slots one layer occupies on a unit
-  uint32_t rows_per_pe() const { return rows_per_pe_; }           // per head, context + decode tokens
+  uint32_t rows_per_pe() const { return rows_per_pe_; }  // per head: context + decode tokens, or the cap
+  KvFormat format() const { return format_; }
   uint32_t group_size() const { return kv_.heads / kv_.kv_heads; }  // query heads per KV head
   uint64_t scores_stride() const { return scores_stride_; }
   uint32_t sub_dim() const { return kv_.head_dim / quant_.sub_vectors; }
@@ -94,6 +103,7 @@ class KvLayout {
 
   KvShape kv_;
   QuantShape quant_;
+  KvFormat format_;
   PimGeometry geometry_;
   uint32_t slots_per_unit_ = 0, slots_per_layer_ = 0;
   uint32_t rows_per_pe_ = 0;

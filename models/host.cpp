@@ -51,11 +51,25 @@ void Host::run() {
 
 uint64_t Host::now_ps() { return to_ps(quantum_keeper_.get_current_time()); }
 
+void Host::set_trace_sink(TraceSink* sink) {
+  trace_ = sink;
+  if (!trace_) return;
+  phase_track_ = trace_->add_track("host", std::string(name()) + " firmware phases");
+  gpu_track_ = trace_->add_track("GPU", "kernels (roofline)");
+}
+
 firmware::Phase Host::set_phase(firmware::Phase phase) {
   const uint64_t now = now_ps();
   statistics_.phase_ps[size_t(phase_)] += now - phase_start_ps_;
+  // Idle is the time before and after the program; a span there would only hide the others.
+  if (trace_ && now > phase_start_ps_ && phase_ != firmware::Phase::kIdle)
+    trace_->span(phase_track_, firmware::phase_name(phase_), phase_start_ps_, now - phase_start_ps_);
   phase_start_ps_ = now;
   return std::exchange(phase_, phase);
+}
+
+uint64_t Host::phase_total_ps(firmware::Phase phase) {
+  return statistics_.phase_ps[size_t(phase)] + (phase == phase_ ? now_ps() - phase_start_ps_ : 0);
 }
 
 uint64_t Host::gpu_time_ps(const firmware::GpuWork& work) const {
@@ -66,7 +80,11 @@ uint64_t Host::gpu_time_ps(const firmware::GpuWork& work) const {
 
 void Host::gpu_launch(const firmware::GpuWork& work) {
   const uint64_t duration = gpu_time_ps(work);
-  gpu_free_ps_ = std::max(gpu_free_ps_, now_ps()) + duration;
+  const uint64_t start = std::max(gpu_free_ps_, now_ps());
+  gpu_free_ps_ = start + duration;
+  // Named after the phase that launched it: the GPU's own track then reads like the firmware's.
+  if (trace_)
+    trace_->span(gpu_track_, firmware::phase_name(phase_), start, duration, {{"flops", work.flops}, {"bytes", work.bytes}});
   statistics_.gpu_busy_ps += duration;
   statistics_.gpu_flops += work.flops;
   statistics_.gpu_bytes += work.bytes;

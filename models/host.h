@@ -22,6 +22,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "firmware/hal.h"
+#include "models/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -69,11 +70,15 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   void gpu_launch(const firmware::GpuWork& work) override;
   void gpu_wait() override;
   firmware::Phase set_phase(firmware::Phase phase) override;
+  uint64_t phase_total_ps(firmware::Phase phase) override;
   uint64_t now_ps() override;
   bool functional() const override { return config_.functional; }
 
   // Roofline time of one piece of GPU work under this configuration, in picoseconds.
   uint64_t gpu_time_ps(const firmware::GpuWork& work) const;
+
+  // Firmware phases and GPU kernels become spans on two tracks; null (the default) records nothing.
+  void set_trace_sink(TraceSink* sink);
 
  private:
   void run();
@@ -93,6 +98,8 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   uint64_t gpu_free_ps_ = 0;     // when the GPU finishes the work launched so far
   uint64_t copies_done_ps_ = 0;  // when the copies started so far complete
   std::map<uint64_t, tlm::tlm_dmi> dmi_regions_;  // keyed by start address
+  TraceSink* trace_ = nullptr;
+  TraceSink::Track phase_track_ = 0, gpu_track_ = 0;
 };
 
 }  // namespace aqpim::models

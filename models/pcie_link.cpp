@@ -23,6 +23,13 @@ sc_core::sc_time PcieLink::isolated_transfer_time(uint64_t bytes) const {
   return config_.latency + sc_core::sc_time(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
 }
 
+void PcieLink::set_trace_sink(TraceSink* sink) {
+  trace_ = sink;
+  if (!trace_) return;
+  tracks_[0] = trace_->add_track("PCIe", std::string(name()) + " to GPU (reads)");
+  tracks_[1] = trace_->add_track("PCIe", std::string(name()) + " to CPU (writes)");
+}
+
 void PcieLink::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   const int direction = payload.is_write() ? 1 : 0;
   const uint64_t bytes = payload.get_data_length();
@@ -41,6 +48,9 @@ void PcieLink::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& 
   ++statistics_.transfers[direction];
   statistics_.bytes[direction] += bytes;
   statistics_.busy_ps[direction] += uint64_t(std::llround(occupancy.to_seconds() * 1e12));
+  if (trace_)
+    trace_->span(tracks_[direction], direction ? "write" : "read", uint64_t(std::llround(start.to_seconds() * 1e12)),
+                 uint64_t(std::llround(occupancy.to_seconds() * 1e12)), {{"bytes", double(bytes)}});
 }
 
 bool PcieLink::get_direct_mem_ptr(tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi) {

@@ -1,6 +1,7 @@
 #include "models/pim_unit.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -225,6 +226,11 @@ bool PimUnit::reject(const pim::Command& command, pim::Error error, const std::s
   return false;
 }
 
+void PimUnit::set_trace_sink(TraceSink* sink) {
+  trace_ = sink;
+  if (trace_) track_ = trace_->add_track("PIM", name());
+}
+
 bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   const pim::Plan plan = pim::plan_command(command, geometry_);
   if (!plan.ok()) return reject(command, plan.error, plan.reason);
@@ -262,6 +268,13 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   auto& stats = stats_[command.opcode];
   ++stats.commands;
   stats.busy += end - start;
+  if (trace_) {
+    // Rounded once, so that a command starting at busy_until_ never appears to overlap its predecessor.
+    const auto ps = [](const sc_core::sc_time& time) { return uint64_t(std::llround(time.to_seconds() * 1e12)); };
+    trace_->span(track_, pim::to_string(Opcode(command.opcode)), ps(start), ps(end) - ps(start),
+                 {{"bank_time_ns", bank_time.to_seconds() * 1e9}, {"mac_cycles", double(cycles.mac)},
+                  {"serial_cycles", double(cycles.serial())}});
+  }
   issues_.notify(delay);
   completions_.notify(end - now);
   return true;

@@ -24,6 +24,7 @@
 #include "core/fp16.h"
 #include "models/pim_commands.h"
 #include "models/pim_plan.h"
+#include "models/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -85,6 +86,9 @@ class PimUnit : public sc_core::sc_module {
   };
   const std::array<OpcodeStats, size_t(pim::Opcode::count_)>& opcode_stats() const { return stats_; }
 
+  // Each executed command becomes a span on this unit's track; null (the default) records nothing.
+  void set_trace_sink(TraceSink* sink);
+
  private:
   struct ProcessingElement {
     std::vector<core::fp16_bits> codebook;
@@ -134,6 +138,8 @@ class PimUnit : public sc_core::sc_module {
   std::array<OpcodeStats, size_t(pim::Opcode::count_)> stats_{};
   sc_core::sc_event_queue completions_;
   sc_core::sc_event_queue issues_;
+  TraceSink* trace_ = nullptr;
+  TraceSink::Track track_ = 0;
 };
 
 }  // namespace aqpim::models

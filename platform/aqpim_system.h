@@ -40,6 +40,8 @@ class AqpimSystem : public sc_core::sc_module {
   const models::PcieLink& pcie() const { return pcie_; }
   const models::CpuMemory& cpu_memory() const { return cpu_memory_; }
   const SystemConfig& config() const { return config_; }
+  // Wires a timeline sink into the host, the PCIe link and every PIM unit; call before sc_start.
+  void set_trace_sink(models::TraceSink* sink);
 
  private:
   SystemConfig config_;

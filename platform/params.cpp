@@ -254,9 +254,13 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"pcie.latency_ns", "ns", "Fixed cost of one DMA transfer over the link.", RealRange{&p.pcie.latency_ns, 0.0, 1e7}},
       {"cpu.memory_bandwidth_gbps", "GB/s", "Host CPU DRAM bandwidth for offloaded KV.",
        RealRange{&p.cpu.memory_bandwidth_gbps, 0.1, 100000.0}},
+      {"cpu.memory_latency_ns", "ns", "Host CPU DRAM access latency (overlaps the link's own streaming).",
+       RealRange{&p.cpu.memory_latency_ns, 0.0, 1e6}},
       {"cpu.memory_capacity_gib", "GiB", "Host CPU DRAM capacity for offloaded KV.",
        IntRange{&p.cpu.memory_capacity_gib, 1, 1 << 20}},
 
+      {"sim.design", "", "The system simulated: aqpim (PQ KV cache in HBM-PIM), or gpu_offload (GPU only, fp16 KV overflowing its HBM to CPU memory over PCIe; every hbm.stacks is plain HBM).",
+       Choice{&p.sim.design, {"aqpim", "gpu_offload"}}},
       {"sim.mode", "", "functional: real data through the platform (small models); timing: sizes only, same timing.",
        Choice{&p.sim.mode, {"timing", "functional"}}},
       {"sim.quantum_ns", "ns", "Temporal-decoupling quantum of the initiators.", RealRange{&p.sim.quantum_ns, 1.0, 1e9}},
@@ -328,11 +332,12 @@ void ParamLoader::flatten(const json& node, const std::string& prefix, const std
   }
 }
 
-void ParamLoader::add_override(const std::string& key_equals_value) {
+void ParamLoader::add_override(const std::string& key_equals_value, const std::string& source) {
   auto equals = key_equals_value.find('=');
   if (equals == std::string::npos || equals == 0)
-    throw ParamError("--set '" + key_equals_value + "': expected KEY=VALUE, e.g. --set pim.placement=bank_group");
-  assignments_.push_back({key_equals_value.substr(0, equals), "--set", nullptr, key_equals_value.substr(equals + 1)});
+    throw ParamError(source + " '" + key_equals_value + "': expected KEY=VALUE, e.g. " + source +
+                     " pim.placement=bank_group");
+  assignments_.push_back({key_equals_value.substr(0, equals), source, nullptr, key_equals_value.substr(equals + 1)});
 }
 
 PlatformParams ParamLoader::resolve() const {

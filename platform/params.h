@@ -111,10 +111,12 @@ struct PcieParams {
 
 struct CpuParams {
   double memory_bandwidth_gbps = 200.0;
+  double memory_latency_ns = 100.0;
   int64_t memory_capacity_gib = 1024;
 };
 
 struct SimParams {
+  std::string design = "aqpim";
   std::string mode = "timing";
   double quantum_ns = 1000.0;
 };
@@ -176,7 +178,8 @@ class ParamLoader {
  public:
   void add_file(const std::string& path);
   void add_json(const nlohmann::json& document, const std::string& source_name);
-  void add_override(const std::string& key_equals_value);  // "--set KEY=VALUE"
+  // "--set KEY=VALUE"; `source` names the option in error messages (aqpim sweep passes "--vary").
+  void add_override(const std::string& key_equals_value, const std::string& source = "--set");
   PlatformParams resolve() const;
 
  private:

@@ -33,7 +33,7 @@ void check_functional_size(const PlatformParams& p) {
   }
 }
 
-void add_accuracy(RunReport& report, const firmware::AqpimFirmware& firmware, const firmware::WorkloadData& data,
+void add_accuracy(RunReport& report, const firmware::AttentionFirmware& firmware, const firmware::WorkloadData& data,
                   const firmware::AqpimFirmwareConfig& config) {
   const auto& model = config.model;
   const uint32_t dim = model.head_dim, group = model.heads / model.kv_heads, stride = model.kv_heads * dim;
@@ -74,24 +74,32 @@ std::string bytes_text(double bytes) {
 
 }  // namespace
 
-Simulation::Simulation(const PlatformParams& params) : params_(params) {
-  if (params.hbm.pim_stacks == 0) throw ParamError("'hbm.pim_stacks' (0): AQPIM needs at least one HBM-PIM stack");
+Simulation::Simulation(const PlatformParams& params, models::TraceSink* trace) : params_(params) {
+  // The PIM stack is part of every platform (idle in the GPU baseline), so it needs at least one stack.
+  if (params.hbm.pim_stacks == 0)
+    throw ParamError("'hbm.pim_stacks' (0): the platform needs at least one HBM-PIM stack (the GPU baseline leaves it idle)");
   const bool functional = params.sim.mode == "functional";
   if (functional) check_functional_size(params);
   if (functional) data_ = std::make_unique<firmware::SyntheticWorkload>(make_workload_shape(params));
-  const firmware::AqpimFirmwareConfig firmware_config = make_firmware_config(params);
   try {
     system_ = new AqpimSystem("system", make_system_config(params), [&](const firmware::PlatformView& view) {
-      firmware_ = std::make_unique<firmware::AqpimFirmware>(firmware_config, view, data_.get());
+      firmware_ = make_firmware(params, view, data_.get());
       return [this](firmware::Hal& hal) { firmware_->run(hal); };
     });
   } catch (const std::invalid_argument& error) {
     // Model and firmware constructors name the field that cannot work; to the user it is a parameter error.
     throw ParamError(std::string("the platform cannot be built: ") + error.what());
   }
+  system_->set_trace_sink(trace);
 }
 
 Simulation::~Simulation() = default;
+
+const firmware::AqpimFirmware& Simulation::aqpim() const {
+  const auto* aqpim = dynamic_cast<const firmware::AqpimFirmware*>(firmware_.get());
+  if (!aqpim) throw std::logic_error("sim.design is " + params_.sim.design + ", not aqpim");
+  return *aqpim;
+}
 
 void Simulation::run() {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -114,21 +122,26 @@ RunReport Simulation::report() const {
   report.gpu_bytes = host.gpu_bytes;
   report.gpu_busy_s = double(host.gpu_busy_ps) * kPs;
 
-  const auto& layout = firmware_->layout();
-  const auto& kv = layout.kv();
-  const double instances = double(layout.head_instances());
-  const double tokens = double(kv.context_tokens) + kv.decode_steps;
-  report.kv_fp16_bytes = instances * 2.0 * tokens * kv.head_dim * 2.0;
-  const uint32_t fp16_tokens = params.pq.sink_tokens + params.pq.recent_tokens;
-  const core::PqShape shape{size_t(kv.head_dim), size_t(params.pq.sub_vectors), size_t(params.pq.centroids)};
-  const size_t coded = tokens > fp16_tokens ? size_t(tokens) - fp16_tokens : 0;
-  report.kv_quantized_bytes = instances * 2.0 * double(core::kv_bytes(shape, coded, size_t(tokens) - coded).total());
+  report.design = params.sim.design;
+  const auto& workload = firmware_->workload();
+  const double instances = double(workload.batch) * workload.model.layers * workload.model.kv_heads;
+  const double tokens = double(workload.context_tokens) + workload.decode_steps;
+  report.kv_fp16_bytes = instances * 2.0 * tokens * workload.model.head_dim * 2.0;
+  report.offloaded_kv_bytes = firmware_->offloaded_kv_bytes();
+  report.fits = report.offloaded_kv_bytes == 0.0;
   const auto& stack = system->stack();
   const auto& channel_config = stack.config().channel;
-  report.kv_pim_layout_bytes =
-      double(layout.bytes_per_pe_used()) * channel_config.bank_groups * channel_config.banks_per_group * stack.size();
   report.pim_capacity_bytes = double(channel_config.capacity_bytes()) * stack.size();
-  report.fits = layout.fits();
+  if (const auto* aqpim = dynamic_cast<const firmware::AqpimFirmware*>(firmware_.get())) {
+    const auto& layout = aqpim->layout();
+    const uint32_t fp16_tokens = params.pq.sink_tokens + params.pq.recent_tokens;
+    const core::PqShape shape{size_t(workload.model.head_dim), size_t(params.pq.sub_vectors), size_t(params.pq.centroids)};
+    const size_t coded = tokens > fp16_tokens ? size_t(tokens) - fp16_tokens : 0;
+    report.kv_quantized_bytes = instances * 2.0 * double(core::kv_bytes(shape, coded, size_t(tokens) - coded).total());
+    report.kv_pim_layout_bytes =
+        double(layout.bytes_per_pe_used()) * channel_config.bank_groups * channel_config.banks_per_group * stack.size();
+    report.fits = layout.fits();
+  }
 
   for (uint32_t index = 0; index < stack.size(); ++index) {
     const auto total = stack.channel(index).statistics().total();
@@ -144,13 +157,15 @@ RunReport Simulation::report() const {
   }
   const auto& pcie = system->pcie().statistics();
   report.pcie_bytes = double(pcie.bytes[0] + pcie.bytes[1]);
+  const size_t transfer = size_t(firmware::Phase::kTransfer);
+  report.decode_transfer_s = double(host.phase_ps[transfer] - firmware_->prefill_phase_ps()[transfer]) * kPs;
   if (data_) add_accuracy(report, *firmware_, *data_, make_firmware_config(params));
   report.wall_seconds = wall_seconds_;
   return report;
 }
 
-RunReport run_simulation(const PlatformParams& params) {
-  Simulation simulation(params);
+RunReport run_simulation(const PlatformParams& params, models::TraceSink* trace) {
+  Simulation simulation(params, trace);
   simulation.run();
   return simulation.report();
 }
@@ -159,7 +174,7 @@ std::string format_report(const RunReport& r) {
   const auto& p = r.params;
   std::ostringstream out;
   char line[160];
-  out << "AQPIM run: " << p.model.preset << ", batch " << p.workload.batch << ", context " << p.workload.context_tokens
+  out << r.design << " run: " << p.model.preset << ", batch " << p.workload.batch << ", context " << p.workload.context_tokens
       << ", " << p.workload.decode_steps << " decode steps, " << p.sim.mode << " mode\n\n";
   out << "Latency (simulated)\n";
   std::snprintf(line, sizeof line, "  %-22s %14s\n", "total", seconds_text(r.total_s).c_str());
@@ -168,6 +183,9 @@ std::string format_report(const RunReport& r) {
   out << line;
   std::snprintf(line, sizeof line, "  %-22s %14s  (%s per step)\n", "decode", seconds_text(r.decode_s).c_str(),
                 seconds_text(p.workload.decode_steps ? r.decode_s / double(p.workload.decode_steps) : 0.0).c_str());
+  out << line;
+  std::snprintf(line, sizeof line, "  %-22s %14s  (%.1f %% of decode)\n", "decode GPU<->CPU", seconds_text(r.decode_transfer_s).c_str(),
+                r.decode_s > 0 ? 100.0 * r.decode_transfer_s / r.decode_s : 0.0);
   out << line << "\nLatency by phase (host critical path)\n";
   for (size_t phase = 0; phase < r.phase_s.size(); ++phase) {
     if (r.phase_s[phase] == 0.0) continue;
@@ -178,12 +196,16 @@ std::string format_report(const RunReport& r) {
   out << "\nKV cache (whole batch)\n";
   std::snprintf(line, sizeof line, "  %-22s %14s\n", "fp16", bytes_text(r.kv_fp16_bytes).c_str());
   out << line;
-  std::snprintf(line, sizeof line, "  %-22s %14s  (%.2fx smaller)\n", "PQ (packed codes)",
-                bytes_text(r.kv_quantized_bytes).c_str(), r.kv_fp16_bytes / r.kv_quantized_bytes);
-  out << line;
-  std::snprintf(line, sizeof line, "  %-22s %14s  of %s PIM capacity: %s\n", "PIM layout",
-                bytes_text(r.kv_pim_layout_bytes).c_str(), bytes_text(r.pim_capacity_bytes).c_str(),
-                r.fits ? "fits" : "DOES NOT FIT");
+  if (r.kv_quantized_bytes > 0) {
+    std::snprintf(line, sizeof line, "  %-22s %14s  (%.2fx smaller)\n", "PQ (packed codes)",
+                  bytes_text(r.kv_quantized_bytes).c_str(), r.kv_fp16_bytes / r.kv_quantized_bytes);
+    out << line;
+    std::snprintf(line, sizeof line, "  %-22s %14s  of %s PIM capacity: %s\n", "PIM layout",
+                  bytes_text(r.kv_pim_layout_bytes).c_str(), bytes_text(r.pim_capacity_bytes).c_str(),
+                  r.fits ? "fits" : "DOES NOT FIT");
+    out << line;
+  }
+  std::snprintf(line, sizeof line, "  %-22s %14s\n", "offloaded to CPU", bytes_text(r.offloaded_kv_bytes).c_str());
   out << line << "\nTraffic and bandwidth (over the whole run)\n";
   auto bandwidth = [&](const char* name, double bytes) {
     std::snprintf(line, sizeof line, "  %-22s %14s  %10.1f GB/s\n", name, bytes_text(bytes).c_str(),
@@ -220,12 +242,19 @@ nlohmann::json report_json(const RunReport& r) {
   for (const auto& [name, entry] : r.pim_commands) commands[name] = {{"count", entry.first}, {"busy_s", entry.second}};
   nlohmann::json report = {
       {"parameters", to_json(r.params)},
-      {"latency_s", {{"total", r.total_s}, {"prefill", r.prefill_s}, {"decode", r.decode_s}, {"phases", phases}}},
+      {"design", r.design},
+      {"latency_s",
+       {{"total", r.total_s},
+        {"prefill", r.prefill_s},
+        {"decode", r.decode_s},
+        {"decode_transfer", r.decode_transfer_s},
+        {"phases", phases}}},
       {"kv_bytes",
        {{"fp16", r.kv_fp16_bytes},
         {"quantized", r.kv_quantized_bytes},
         {"pim_layout", r.kv_pim_layout_bytes},
         {"pim_capacity", r.pim_capacity_bytes},
+        {"offloaded", r.offloaded_kv_bytes},
         {"fits", r.fits}}},
       {"traffic_bytes",
        {{"hbm_external", r.hbm_host_bytes}, {"hbm_bank_side", r.hbm_bank_bytes}, {"pcie", r.pcie_bytes},

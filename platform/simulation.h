@@ -21,6 +21,7 @@ namespace aqpim::platform {
 
 struct RunReport {
   PlatformParams params;
+  std::string design;
   // Simulated time, seconds.
   double total_s = 0, prefill_s = 0, decode_s = 0;
   std::array<double, size_t(firmware::Phase::kCount)> phase_s{};
@@ -29,10 +30,12 @@ struct RunReport {
   double kv_quantized_bytes = 0;  // packed ceil(log2 K)-bit codes + fp16 codebooks + fp16 sink/recent tokens
   double kv_pim_layout_bytes = 0; // what the firmware's layout reserves in PIM banks (uint16 codes, codebooks, scratch)
   double pim_capacity_bytes = 0;
-  bool fits = false;
+  double offloaded_kv_bytes = 0;  // held in CPU memory behind PCIe
+  bool fits = false;              // the design's home memory holds the whole cache (nothing offloaded)
   // Traffic and busy time per component.
   double hbm_host_bytes = 0, hbm_bank_bytes = 0;  // external bus vs bank-side PIM streams, all pseudo-channels
   double pcie_bytes = 0;
+  double decode_transfer_s = 0;  // decode time spent on GPU<->CPU transfers
   double gpu_flops = 0, gpu_bytes = 0, gpu_busy_s = 0;
   std::map<std::string, std::pair<uint64_t, double>> pim_commands;  // opcode -> (count, busy seconds summed over units)
   // Functional mode only: decode attention outputs against fp32 attention on the unquantised cache.
@@ -45,25 +48,28 @@ struct RunReport {
 // the report or look inside (testbenches compare the firmware's results with the golden model).
 class Simulation {
  public:
-  // Elaborates; throws ParamError for parameter sets the platform cannot run.
-  explicit Simulation(const PlatformParams& params);
+  // Elaborates; throws ParamError for parameter sets the platform cannot run. A non-null `trace` receives
+  // the timeline (it must outlive run()).
+  explicit Simulation(const PlatformParams& params, models::TraceSink* trace = nullptr);
   ~Simulation();
   void run();  // sc_start until the firmware finishes; rethrows the firmware's failure
   RunReport report() const;
 
-  const firmware::AqpimFirmware& firmware() const { return *firmware_; }
+  const firmware::AttentionFirmware& firmware() const { return *firmware_; }
+  // The AQPIM firmware (sim.design = aqpim); throws std::logic_error for another design.
+  const firmware::AqpimFirmware& aqpim() const;
   AqpimSystem& system() { return *system_; }
   const firmware::WorkloadData* data() const { return data_.get(); }
 
  private:
   PlatformParams params_;
   std::unique_ptr<firmware::WorkloadData> data_;
-  std::unique_ptr<firmware::AqpimFirmware> firmware_;
+  std::unique_ptr<firmware::AttentionFirmware> firmware_;
   AqpimSystem* system_ = nullptr;  // never freed: SystemC modules must outlive the kernel
   double wall_seconds_ = 0;
 };
 
-RunReport run_simulation(const PlatformParams& params);
+RunReport run_simulation(const PlatformParams& params, models::TraceSink* trace = nullptr);
 std::string format_report(const RunReport& report);
 nlohmann::json report_json(const RunReport& report);
 

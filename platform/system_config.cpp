@@ -1,5 +1,7 @@
 #include "platform/system_config.h"
 
+#include "firmware/gpu_offload_firmware.h"
+
 namespace aqpim::platform {
 
 SystemConfig make_system_config(const PlatformParams& p) {
@@ -54,6 +56,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   config.pcie.latency = sc_core::sc_time(p.pcie.latency_ns, sc_core::SC_NS);
   config.cpu_memory.capacity_bytes = uint64_t(p.cpu.memory_capacity_gib) << 30;
   config.cpu_memory.bandwidth = p.cpu.memory_bandwidth_gbps * 1e9;
+  config.cpu_memory.latency = sc_core::sc_time(p.cpu.memory_latency_ns, sc_core::SC_NS);
   config.cpu_memory.functional = functional;
   return config;
 }
@@ -89,6 +92,30 @@ firmware::WorkloadShape make_workload_shape(const PlatformParams& p) {
   shape.prefill_queries = uint32_t(p.pq.importance_queries);
   shape.seed = uint64_t(p.workload.seed);
   return shape;
+}
+
+double hbm_stack_bytes(const PlatformParams& p) {
+  return double(p.hbm.channels_per_stack) * p.hbm.pseudo_channels * p.hbm.bank_groups * p.hbm.banks_per_group *
+         double(p.hbm.rows_per_bank) * double(p.hbm.row_bytes);
+}
+
+double weight_bytes(const PlatformParams& p) {
+  const auto dims = make_firmware_config(p).model;
+  return 2.0 * (double(dims.layers) * firmware::layer_parameters(dims) + 2.0 * double(dims.vocab) * dims.hidden);
+}
+
+std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& p, const firmware::PlatformView& view,
+                                                           const firmware::WorkloadData* data) {
+  const auto config = make_firmware_config(p);
+  if (p.sim.design == "gpu_offload")
+    return std::make_unique<firmware::GpuOffloadFirmware>(config.workload(), view,
+                                                          p.hbm.stacks * hbm_stack_bytes(p) - weight_bytes(p), data);
+  const double gpu_side = double(p.hbm.stacks - p.hbm.pim_stacks) * hbm_stack_bytes(p);
+  if (weight_bytes(p) > gpu_side)
+    throw ParamError("the model's weights (" + std::to_string(int64_t(weight_bytes(p) / (1 << 20))) +
+                     " MiB) do not fit the GPU's own HBM: (hbm.stacks - hbm.pim_stacks) x stack = " +
+                     std::to_string(int64_t(gpu_side / (1 << 20))) + " MiB");
+  return std::make_unique<firmware::AqpimFirmware>(config, view, data);
 }
 
 }  // namespace aqpim::platform

@@ -2,6 +2,8 @@
 // knows both vocabularies, so models stay usable without our parameter system.
 #pragma once
 
+#include <memory>
+
 #include "firmware/aqpim_firmware.h"
 #include "platform/aqpim_system.h"
 #include "platform/params.h"
@@ -11,5 +13,14 @@ namespace aqpim::platform {
 SystemConfig make_system_config(const PlatformParams& params);
 firmware::AqpimFirmwareConfig make_firmware_config(const PlatformParams& params);
 firmware::WorkloadShape make_workload_shape(const PlatformParams& params);
+
+// Bytes of one HBM stack, and of the model's fp16 weights (layers plus embedding and LM head).
+double hbm_stack_bytes(const PlatformParams& params);
+double weight_bytes(const PlatformParams& params);
+// The firmware of the configured sim.design; data is null in timing-only mode. Throws ParamError when the
+// design cannot run on these parameters (naming what does not fit).
+std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& params,
+                                                           const firmware::PlatformView& view,
+                                                           const firmware::WorkloadData* data);
 
 }  // namespace aqpim::platform

@@ -8,3 +8,15 @@ aqpim_add_unit_test(test_run_modes SOURCES unit/test_run_modes.cpp LIBS nlohmann
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_run_modes aqpim)  # runs the binary
 endif()
+
+# The library as a user sees it: install, find_package(aqpim) from a separate project, run its sc_main.
+if(AQPIM_BUILD_TESTS)
+  add_test(NAME library.external_platform
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/external_platform/run_example.sh ${PROJECT_BINARY_DIR}
+                   ${PROJECT_BINARY_DIR}/external_platform_scratch)
+  set_tests_properties(library.external_platform PROPERTIES TIMEOUT 300 LABELS library)
+endif()
+aqpim_add_unit_test(test_baselines SOURCES unit/test_baselines.cpp LIBS aqpim_firmware nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_baselines aqpim)  # runs the binary
+endif()

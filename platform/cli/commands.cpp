@@ -3,12 +3,14 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "platform/cli/cli_options.h"
 #include "platform/platform_summary.h"
 #include "platform/simulation.h"
+#include "platform/trace_writer.h"
 
 namespace aqpim::cli {
 namespace po = boost::program_options;
@@ -40,8 +42,19 @@ int run_run(const po::variables_map& vm, const platform::PlatformParams& params)
     json_out.open(path);
     if (!json_out) throw UsageError("--json: cannot write '" + path + "'");
   }
+  std::unique_ptr<platform::TraceWriter> trace;
+  if (vm.count("trace")) {
+    const int64_t limit = vm["trace-limit"].as<int64_t>();
+    if (limit < 1) throw UsageError("--trace-limit: expected an integer >= 1, got " + std::to_string(limit));
+    try {
+      trace = std::make_unique<platform::TraceWriter>(vm["trace"].as<std::string>(), uint64_t(limit));
+    } catch (const std::runtime_error& error) {
+      throw UsageError(error.what());
+    }
+  }
   std::cout << platform::format_summary(platform::summarize(params)) << "\n" << std::flush;
-  const auto report = platform::run_simulation(params);
+  const auto report = platform::run_simulation(params, trace.get());
+  if (trace) trace->finish();
   std::cout << platform::format_report(report);
   if (json_out.is_open()) json_out << platform::report_json(report).dump(2) << "\n";
   return kExitOk;
@@ -49,11 +62,19 @@ int run_run(const po::variables_map& vm, const platform::PlatformParams& params)
 
 }  // namespace
 
+// In their own files: they never simulate in this process.
+Subcommand sweep_subcommand();
+Subcommand plot_subcommand();
+
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> commands = {
       {"run", "simulate the configured platform and workload and print the report",
        [](po::options_description& options) {
-         options.add_options()("json", po::value<std::string>()->value_name("FILE"), "also write the report as JSON");
+         options.add_options()("json", po::value<std::string>()->value_name("FILE"), "also write the report as JSON")(
+             "trace", po::value<std::string>()->value_name("FILE"),
+             "write a Chrome/Perfetto timeline (trace-event JSON; open in ui.perfetto.dev)")(
+             "trace-limit", po::value<int64_t>()->value_name("N")->default_value(int64_t(platform::TraceWriter::kDefaultLimit)),
+             "stop recording the timeline after N events");
        },
        run_run},
       {"params", "print the effective parameters with their documentation",
@@ -62,6 +83,8 @@ const std::vector<Subcommand>& subcommands() {
              "json", "print the effective parameters as a JSON parameter file");
        },
        run_params},
+      sweep_subcommand(),
+      plot_subcommand(),
   };
   return commands;
 }

@@ -19,13 +19,14 @@
 namespace aqpim::platform {
 namespace {
 
-// tiny model (2 layers, 4 query heads on 2 KV heads of 128) on 4 pseudo-channels; 700 prompt tokens leave
+// tiny model (2 layers, 4 query heads on 2 KV heads of 128) on 4 PIM pseudo-channels (one plain stack for the
+// weights); 700 prompt tokens leave
 // 656 coded tokens (41 rows of 16 banks, more than K = 512) and the 20 decode steps push one more row out of
 // the fp16 window.
 PlatformParams small_functional_params(std::initializer_list<std::string> extra = {}) {
   ParamLoader loader;
   for (const char* set : {"model.preset=tiny", "workload.context_tokens=700", "workload.batch=2",
-                          "workload.decode_steps=20", "sim.mode=functional", "hbm.pim_stacks=1", "hbm.stacks=1",
+                          "workload.decode_steps=20", "sim.mode=functional", "hbm.pim_stacks=1", "hbm.stacks=2",
                           "hbm.channels_per_stack=2", "hbm.pseudo_channels=2"})
     loader.add_override(set);
   for (const auto& set : extra) loader.add_override(set);
@@ -117,7 +118,7 @@ TEST_F(PlatformFunctional, CodebooksAndCodesInTheBanksEqualTheCoreBitForBit) {
   const PlatformParams params = small_functional_params();
   Simulation simulation(params);
   simulation.run();
-  const auto& firmware = simulation.firmware();
+  const auto& firmware = simulation.aqpim();
   const auto& layout = firmware.layout();
   const uint32_t m = uint32_t(params.pq.sub_vectors), clusters = uint32_t(params.pq.centroids);
   const uint32_t coded = firmware.coded_tokens_after_prefill(), rows = coded / 16;
@@ -143,7 +144,7 @@ TEST_F(PlatformFunctional, CodebooksAndCodesInTheBanksEqualTheCoreBitForBit) {
           EXPECT_EQ(differing, 0u) << "codebook entries differing from the core's";
 
           for (unsigned bank = 0; bank < 16; ++bank) {
-            const auto packed = read_bank(simulation.system(), place.unit, bank, keys ? slot.codes_k : slot.codes_v,
+            const auto packed = read_bank(simulation.system(), place.unit, bank, keys ? slot.keys : slot.values,
                                           core::packed_code_bytes(size_t(rows) * m, clusters));
             const auto codes = core::unpack_codes(packed.data(), size_t(rows) * m, clusters);
             size_t mismatches = 0;
@@ -159,7 +160,7 @@ TEST_F(PlatformFunctional, CodebooksAndCodesInTheBanksEqualTheCoreBitForBit) {
 // that step: whole rows of coded tokens (prefill codes, then rows encoded as they left the fp16 window),
 // the rest fp16. Returns the worst relative L2 error.
 double worst_error_against_core(Simulation& simulation, const PlatformParams& params, core::ValuePath path) {
-  const auto& firmware = simulation.firmware();
+  const auto& firmware = simulation.aqpim();
   const auto& data = *simulation.data();
   const uint32_t dim = uint32_t(params.model.head_dim), sink = uint32_t(params.pq.sink_tokens), lanes = 16;
   const uint32_t fp16_tokens = sink + uint32_t(params.pq.recent_tokens);

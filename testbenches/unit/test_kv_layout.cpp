@@ -73,7 +73,7 @@ TEST(KvLayout, RegionsAreRowAlignedAndDisjoint) {
   for (uint32_t slot = 0; slot < layout.slots_per_unit(); ++slot) {
     const SlotRegions r = layout.slot(slot);
     std::vector<std::pair<uint64_t, uint64_t>> regions = {
-        {r.codes_k, codes}, {r.codes_v, codes}, {r.codebook_k, codebook}, {r.codebook_v, codebook}, {r.weights, scalars}};
+        {r.keys, codes}, {r.values, codes}, {r.codebook_k, codebook}, {r.codebook_v, codebook}, {r.weights, scalars}};
     for (uint32_t g = 0; g < layout.group_size(); ++g) regions.push_back({r.scores + g * layout.scores_stride(), scalars});
     for (auto [offset, bytes] : regions) {
       EXPECT_EQ(offset % 1024, 0u);

@@ -1,0 +1,75 @@
+#include "firmware/attention_firmware.h"
+
+#include <stdexcept>
+
+namespace aqpim::firmware {
+
+AttentionFirmware::AttentionFirmware(const WorkloadConfig& workload, const WorkloadData* data)
+    : workload_(workload), data_(data) {
+  const ModelDims& model = workload.model;
+  if (!model.layers || !model.heads || !model.kv_heads || !model.head_dim || !workload.batch || !workload.context_tokens)
+    throw std::invalid_argument("firmware: every model and workload size must be at least 1");
+  if (model.heads % model.kv_heads) throw std::invalid_argument("firmware: kv_heads must divide heads");
+  if (data) {
+    const auto& shape = data->shape();
+    if (shape.batch != workload.batch || shape.layers != model.layers || shape.heads != model.heads ||
+        shape.kv_heads != model.kv_heads || shape.head_dim != model.head_dim ||
+        shape.context_tokens != workload.context_tokens || shape.decode_steps != workload.decode_steps)
+      throw std::invalid_argument("firmware: the workload data's shape differs from the firmware configuration");
+    outputs_.assign(size_t(workload.decode_steps) * workload.batch * model.layers * model.heads * model.head_dim, 0.0f);
+  }
+}
+
+float* AttentionFirmware::output(uint32_t step, uint32_t sequence, uint32_t layer, uint32_t head) {
+  const ModelDims& model = workload_.model;
+  return &outputs_[(((size_t(step) * workload_.batch + sequence) * model.layers + layer) * model.heads + head) *
+                   model.head_dim];
+}
+
+void AttentionFirmware::run(Hal& hal) {
+  const ModelDims& model = workload_.model;
+  begin(hal);
+  const double prompt_tokens = double(workload_.batch) * workload_.context_tokens;
+  auto launch_prefill_layer = [&] {
+    hal.gpu_launch(projection_work(model, prompt_tokens));
+    hal.gpu_launch(attention_work(model, workload_.batch, workload_.context_tokens, workload_.context_tokens, true));
+    const GpuWork extra = extra_prefill_work();
+    if (extra.flops > 0 || extra.bytes > 0) hal.gpu_launch(extra);
+  };
+  {
+    PhaseScope phase(hal, Phase::kGpuDense);
+    launch_prefill_layer();
+  }
+  for (uint32_t layer = 0; layer < model.layers; ++layer) {
+    {
+      PhaseScope phase(hal, Phase::kGpuDense);
+      hal.gpu_wait();  // this layer's K and V exist now
+    }
+    if (layer + 1 < model.layers) launch_prefill_layer();  // the GPU computes the next layer meanwhile
+    store_layer(hal, layer);
+  }
+  {
+    PhaseScope phase(hal, Phase::kGpuDense);
+    hal.gpu_launch(lm_head_work(model, workload_.batch));
+    hal.gpu_wait();
+  }
+  prefill_end_ps_ = hal.now_ps();
+  for (size_t phase = 0; phase < prefill_phase_ps_.size(); ++phase)
+    prefill_phase_ps_[phase] = hal.phase_total_ps(Phase(phase));
+
+  for (uint32_t step = 0; step < workload_.decode_steps; ++step) {
+    for (uint32_t layer = 0; layer < model.layers; ++layer) {
+      {
+        PhaseScope phase(hal, Phase::kGpuDense);
+        hal.gpu_launch(projection_work(model, workload_.batch));
+        hal.gpu_wait();
+      }
+      attend_layer(hal, layer, step);
+    }
+    PhaseScope phase(hal, Phase::kGpuDense);
+    hal.gpu_launch(lm_head_work(model, workload_.batch));
+    hal.gpu_wait();
+  }
+}
+
+}  // namespace aqpim::firmware

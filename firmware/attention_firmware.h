@@ -1,0 +1,65 @@
+// The dataflow every firmware mode shares (AQPIM and the baselines), so they are charged the same GPU
+// work for the same model and workload and differ only in where the KV cache lives and who attends:
+//   prefill, layer by layer: the GPU computes the layer's projections and prompt attention (and the next
+//     layer's, while the memory side stores this layer's K and V: store_layer);
+//   decode, step by step and layer by layer: the GPU's projections for the batch's new tokens, then the
+//     mode's attention (attend_layer), then the LM head.
+// Functional runs record every decode attention output for checking.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "firmware/gpu_work.h"
+#include "firmware/hal.h"
+#include "firmware/workload_data.h"
+
+namespace aqpim::firmware {
+
+struct WorkloadConfig {
+  ModelDims model;
+  uint32_t batch = 1;
+  uint32_t context_tokens = 0;
+  uint32_t decode_steps = 0;
+};
+
+class AttentionFirmware {
+ public:
+  virtual ~AttentionFirmware() = default;
+  void run(Hal& hal);
+
+  virtual const char* mode_name() const = 0;
+  uint64_t prefill_end_ps() const { return prefill_end_ps_; }
+  // Time spent in each phase up to the end of the prefill (the rest of the run is decode).
+  const std::array<uint64_t, size_t(Phase::kCount)>& prefill_phase_ps() const { return prefill_phase_ps_; }
+  // Functional mode: attention outputs [step][sequence][layer][head][head_dim]; empty otherwise.
+  const std::vector<float>& outputs() const { return outputs_; }
+  // KV bytes held in CPU memory at the end of the run (all layers and heads); 0 when everything fits.
+  virtual double offloaded_kv_bytes() const { return 0.0; }
+  const WorkloadConfig& workload() const { return workload_; }
+
+ protected:
+  // data: the workload's values in functional mode, null for timing-only.
+  AttentionFirmware(const WorkloadConfig& workload, const WorkloadData* data);
+
+  virtual void begin(Hal& /*hal*/) {}
+  // GPU work per prefill layer beyond projections and prompt attention (e.g. importance weights).
+  virtual GpuWork extra_prefill_work() const { return {}; }
+  virtual void store_layer(Hal& hal, uint32_t layer) = 0;
+  virtual void attend_layer(Hal& hal, uint32_t layer, uint32_t step) = 0;
+
+  uint32_t group() const { return workload_.model.heads / workload_.model.kv_heads; }
+  bool functional() const { return data_ != nullptr; }
+  float* output(uint32_t step, uint32_t sequence, uint32_t layer, uint32_t head);
+
+  const WorkloadConfig workload_;
+  const WorkloadData* data_;
+
+ private:
+  std::vector<float> outputs_;
+  uint64_t prefill_end_ps_ = 0;
+  std::array<uint64_t, size_t(Phase::kCount)> prefill_phase_ps_{};
+};
+
+}  // namespace aqpim::firmware

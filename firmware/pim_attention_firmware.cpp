@@ -1,0 +1,232 @@
+#include "firmware/pim_attention_firmware.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "core/accuracy_fixes.h"
+#include "core/fp16.h"
+#include "core/kernels.h"
+#include "firmware/pim_driver.h"
+
+namespace aqpim::firmware {
+
+namespace pim = models::pim;
+
+namespace {
+
+constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
+
+std::vector<core::fp16_bits> to_fp16(const float* values, size_t count) {
+  std::vector<core::fp16_bits> bits(count);
+  for (size_t i = 0; i < count; ++i) bits[i] = core::float_to_fp16(values[i]);
+  return bits;
+}
+
+}  // namespace
+
+PimAttentionFirmware::PimAttentionFirmware(const WorkloadConfig& workload, const PlatformView& view,
+                                           const WorkloadData* data, const KvLayout& layout)
+    : AttentionFirmware(workload, data), view_(view), layout_(layout) {
+  io_.queries = 0;
+  io_.partials = group() * workload.model.head_dim * kFp32Bytes;
+  io_.outputs = io_.partials + group() * view.pes_per_unit * 2 * kFp32Bytes;
+  io_.end = io_.outputs + group() * view.pes_per_unit * workload.model.head_dim * kFp32Bytes;
+  const uint64_t instances = layout_.head_instances();
+  key_orders_.assign(instances, {});
+  value_orders_.assign(instances, {});
+}
+
+PimAttentionFirmware::~PimAttentionFirmware() = default;
+
+uint64_t PimAttentionFirmware::instance_index(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
+  return (uint64_t(layer) * workload_.batch + sequence) * workload_.model.kv_heads + kv_head;
+}
+
+
+std::vector<PimAttentionFirmware::HeadInstance> PimAttentionFirmware::layer_instances(uint32_t layer) const {
+  std::vector<HeadInstance> heads;
+  for (uint32_t sequence = 0; sequence < workload_.batch; ++sequence)
+    for (uint32_t kv_head = 0; kv_head < workload_.model.kv_heads; ++kv_head)
+      heads.push_back({sequence, layer, kv_head, layout_.place(sequence, layer, kv_head)});
+  // Heads sharing a unit in one layer take turns (they share its IO buffer); order by turn.
+  std::stable_sort(heads.begin(), heads.end(), [](const HeadInstance& a, const HeadInstance& b) {
+    return a.place.slot_in_layer < b.place.slot_in_layer;
+  });
+  return heads;
+}
+
+
+const std::vector<uint32_t>& PimAttentionFirmware::key_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
+  return key_orders_.at(instance_index(sequence, layer, kv_head));
+}
+const std::vector<uint32_t>& PimAttentionFirmware::value_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
+  return value_orders_.at(instance_index(sequence, layer, kv_head));
+}
+
+
+std::vector<float> PimAttentionFirmware::head_rows(const HeadInstance& head, bool keys, uint32_t first, uint32_t count) const {
+  const uint32_t dim = workload_.model.head_dim, stride = workload_.model.kv_heads * dim;
+  const float* source = (keys ? data_->keys(head.sequence, head.layer) : data_->values(head.sequence, head.layer)) +
+                        size_t(first) * stride + size_t(head.kv_head) * dim;
+  std::vector<float> rows(size_t(count) * dim);
+  const auto& order = keys ? key_order(head.sequence, head.layer, head.kv_head)
+                           : value_order(head.sequence, head.layer, head.kv_head);
+  if (order.empty()) {
+    for (uint32_t n = 0; n < count; ++n) std::memcpy(&rows[size_t(n) * dim], source + size_t(n) * stride, dim * 4);
+  } else {
+    core::apply_channel_order(order, source, count, stride, rows.data());
+  }
+  return rows;
+}
+
+
+std::vector<float> PimAttentionFirmware::decode_query(const HeadInstance& head, uint32_t g, uint32_t step) const {
+  const uint32_t dim = workload_.model.head_dim, head_index = head.kv_head * group() + g;
+  const float* source = data_->decode_queries(head.sequence, head.layer) +
+                        (size_t(step) * workload_.model.heads + head_index) * dim;
+  std::vector<float> query(source, source + dim);
+  const auto& order = key_order(head.sequence, head.layer, head.kv_head);
+  if (!order.empty()) core::apply_channel_order(order, source, 1, dim, query.data());
+  // Scaling the query once scales every score: q . k / sqrt(d) = (q / sqrt(d)) . k, as core::attention does.
+  const float scale = 1.0f / std::sqrt(float(dim));
+  for (float& value : query) value *= scale;
+  return query;
+}
+
+
+std::vector<unsigned char> PimAttentionFirmware::lane_rows_image(const std::vector<float>& rows,
+                                                          uint64_t bytes_per_bank) const {
+  // Coded token c of the head sits in bank c % lanes at row c / lanes: rows[] are in coded-token order.
+  const uint32_t dim = workload_.model.head_dim;
+  std::vector<unsigned char> image(bytes_per_bank * lanes(), 0);
+  const size_t tokens = rows.size() / dim;
+  for (size_t c = 0; c < tokens; ++c) {
+    const auto bits = to_fp16(&rows[c * dim], dim);
+    std::memcpy(image.data() + (c % lanes()) * bytes_per_bank + (c / lanes()) * dim * kFp16Bytes, bits.data(),
+                dim * kFp16Bytes);
+  }
+  return image;
+}
+
+
+void PimAttentionFirmware::begin(Hal& hal) { pim_ = std::make_unique<PimDriver>(hal, view_); }
+
+
+void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance>& heads, uint32_t step,
+                                        uint32_t rows) {
+  PimDriver& pim = *pim_;
+  const uint32_t dim = workload_.model.head_dim, pes = view_.pes_per_unit, groups = group();
+  const bool functional = this->functional();
+  const pim::Command shape = command_shape(rows);
+
+  // One turn per slot_in_layer: heads sharing a unit in this layer would share its IO buffer.
+  for (size_t begin = 0; begin < heads.size();) {
+    size_t end = begin;
+    while (end < heads.size() && heads[end].place.slot_in_layer == heads[begin].place.slot_in_layer) ++end;
+    const size_t turn = end - begin;
+    auto fence_turn = [&] {
+      for (size_t h = begin; h < end; ++h) pim.fence(heads[h].place.unit);
+    };
+
+    std::vector<std::vector<float>> queries(turn * groups);
+    {
+      PhaseScope phase(hal, Phase::kScoring);
+      for (size_t h = begin; h < end; ++h) {
+        for (uint32_t g = 0; g < groups; ++g) {
+          if (functional) queries[(h - begin) * groups + g] = decode_query(heads[h], g, step);
+          pim.write_io(heads[h].place.unit, io_.queries + g * dim * kFp32Bytes,
+                       functional ? queries[(h - begin) * groups + g].data() : nullptr, dim * kFp32Bytes);
+        }
+        issue_scores(heads[h], shape);
+      }
+      fence_turn();
+    }
+
+    // Softmax: per-PE partials, merged on the GPU with the GPU-held tokens' partial, then normalised in place.
+    std::vector<core::SoftmaxPartial> totals(turn * groups);
+    std::vector<std::vector<float>> gpu_scores(turn * groups), gpu_values(turn);
+    {
+      PhaseScope phase(hal, Phase::kSoftmax);
+      for (size_t h = begin; h < end; ++h) {
+        const SlotRegions slot = layout_.slot(heads[h].place.slot);
+        for (uint32_t g = 0; g < groups; ++g) {
+          pim::Command partial = shape;
+          partial.opcode = uint32_t(pim::Opcode::softmax_partial);
+          partial.scalars_offset = slot.scores + g * layout_.scores_stride();
+          partial.io_offset = io_.partials + g * pes * 2 * kFp32Bytes;
+          partial.io_stride = 2 * kFp32Bytes;
+          pim.issue(heads[h].place.unit, partial);
+        }
+      }
+      fence_turn();
+      for (size_t h = begin; h < end; ++h) {
+        std::vector<float> partials(size_t(groups) * pes * 2);
+        pim.read_io(heads[h].place.unit, io_.partials, functional ? partials.data() : nullptr,
+                    partials.size() * kFp32Bytes);
+        if (!functional) continue;
+        std::vector<float> keys;
+        gpu_rows(heads[h], rows, step, keys, gpu_values[h - begin]);
+        const auto key_bits = to_fp16(keys.data(), keys.size());
+        const size_t gpu_tokens = keys.size() / dim;
+        for (uint32_t g = 0; g < groups; ++g) {
+          auto& scores = gpu_scores[(h - begin) * groups + g];
+          scores.resize(gpu_tokens);
+          core::dot_rows_fp16(key_bits.data(), gpu_tokens, dim, queries[(h - begin) * groups + g].data(), scores.data());
+          core::SoftmaxPartial total = core::softmax_partial(scores.data(), gpu_tokens);
+          for (uint32_t pe = 0; pe < pes; ++pe)
+            total = core::merge_softmax(total, {partials[(g * pes + pe) * 2], partials[(g * pes + pe) * 2 + 1]});
+          totals[(h - begin) * groups + g] = total;
+        }
+      }
+      for (size_t h = begin; h < end; ++h) {
+        const SlotRegions slot = layout_.slot(heads[h].place.slot);
+        for (uint32_t g = 0; g < groups; ++g) {
+          pim::Command normalize = shape;
+          normalize.opcode = uint32_t(pim::Opcode::softmax_normalize);
+          normalize.scalars_offset = normalize.result_offset = slot.scores + g * layout_.scores_stride();
+          normalize.softmax_max = functional ? totals[(h - begin) * groups + g].max : 0.0f;
+          normalize.softmax_sum = functional ? totals[(h - begin) * groups + g].sum : 1.0f;
+          pim.issue(heads[h].place.unit, normalize);
+        }
+      }
+      fence_turn();
+    }
+
+    // Values: per-PE partial outputs, summed on the GPU with the GPU-held tokens' part.
+    PhaseScope phase(hal, Phase::kValue);
+    for (size_t h = begin; h < end; ++h) issue_values(heads[h], shape);
+    fence_turn();
+    for (size_t h = begin; h < end; ++h) {
+      const HeadInstance& head = heads[h];
+      std::vector<float> pe_outputs(size_t(groups) * pes * dim);
+      if (values_in_io()) {
+        pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr,
+                    pe_outputs.size() * kFp32Bytes);
+      } else {
+        for (uint32_t pe = 0; pe < pes; ++pe)
+          for (uint32_t g = 0; g < groups; ++g)
+            hal.read(view_.units[head.place.unit].registers_base + pim::reg::pe_windows + pe * pim::reg::pe_window +
+                         pim::reg::pe_accumulators + g * dim * kFp32Bytes,
+                     functional ? &pe_outputs[(size_t(g) * pes + pe) * dim] : nullptr, dim * kFp32Bytes);
+      }
+      if (!functional) continue;
+      const auto value_bits = to_fp16(gpu_values[h - begin].data(), gpu_values[h - begin].size());
+      const auto& order = value_order(head.sequence, head.layer, head.kv_head);
+      for (uint32_t g = 0; g < groups; ++g) {
+        const auto& scores = gpu_scores[(h - begin) * groups + g];
+        std::vector<float> probabilities(scores.size()), stored(dim, 0.0f);
+        core::softmax_normalize(scores.data(), scores.size(), totals[(h - begin) * groups + g], probabilities.data());
+        core::accumulate_rows_fp16(probabilities.data(), value_bits.data(), scores.size(), dim, stored.data());
+        for (uint32_t pe = 0; pe < pes; ++pe) core::add_into(stored.data(), &pe_outputs[(size_t(g) * pes + pe) * dim], dim);
+        float* out = output(step, head.sequence, head.layer, head.kv_head * groups + g);
+        for (uint32_t c = 0; c < dim; ++c) out[order.empty() ? c : order[c]] = stored[c];
+      }
+    }
+    begin = end;
+  }
+}
+
+}  // namespace aqpim::firmware

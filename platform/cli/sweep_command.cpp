@@ -1,0 +1,187 @@
+// `aqpim sweep`: a grid of `aqpim run` processes (see platform/sweep.h), with a progress bar on a terminal
+// and one line per finished run otherwise (logs, CI).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <limits.h>
+#include <thread>
+
+#include "platform/cli/cli_options.h"
+#include "platform/sweep.h"
+
+namespace aqpim::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+std::string this_executable() {
+  char path[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) throw std::runtime_error("cannot find the aqpim binary through /proc/self/exe");
+  return std::string(path, size_t(length));
+}
+
+std::string clock_text(double seconds) {
+  const long total = long(seconds + 0.5);
+  char text[32];
+  if (total >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
+  return text;
+}
+
+std::string describe(const platform::SweepPlan& plan, size_t index) {
+  std::string text;
+  for (size_t axis = 0; axis < plan.axes.size(); ++axis)
+    text += (axis ? " " : "") + plan.axes[axis].key + "=" + plan.configurations[index].values[axis];
+  return text;
+}
+
+// Reports runs as they start and finish: a redrawn bar on a terminal, a plain line per run otherwise.
+class Progress {
+ public:
+  Progress(const platform::SweepPlan& plan, bool terminal)
+      : plan_(plan), terminal_(terminal), start_(std::chrono::steady_clock::now()) {}
+
+  void operator()(const platform::SweepProgress& event) {
+    if (event.exit_code < 0) {
+      ++running_;
+    } else {
+      --running_, ++done_;
+      if (event.exit_code != 0) ++failed_;
+      report(event);
+    }
+    if (terminal_) draw();
+  }
+
+  void finish() {
+    if (terminal_) std::cerr << "\n";
+  }
+
+ private:
+  void report(const platform::SweepProgress& event) {
+    const std::string name = "config " + std::to_string(event.index) + " (" + describe(plan_, event.index) + ")";
+    if (terminal_) {
+      // Only failures scroll above the bar: successes are in the table.
+      if (event.exit_code != 0)
+        std::cerr << "\r\033[K" << name << " failed, exit " << event.exit_code << ": " << event.error << "\n";
+      return;
+    }
+    char wall[32];
+    std::snprintf(wall, sizeof wall, "%.1f s", event.wall_s);
+    std::cerr << "sweep: [" << done_ << "/" << plan_.configurations.size() << "] " << name
+              << (event.exit_code == 0 ? " ok in " + std::string(wall)
+                                       : " failed, exit " + std::to_string(event.exit_code) + ": " + event.error)
+              << "\n";
+  }
+
+  void draw() {
+    constexpr size_t kWidth = 30;
+    const size_t total = plan_.configurations.size();
+    const size_t filled = total ? kWidth * done_ / total : kWidth;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::string line = "\r\033[K[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] " +
+                       std::to_string(done_) + "/" + std::to_string(total) + "  " + std::to_string(running_) +
+                       " running  " + std::to_string(failed_) + " failed  " + clock_text(elapsed) + " elapsed";
+    if (done_ > 0 && done_ < total) line += "  ~" + clock_text(elapsed / double(done_) * double(total - done_)) + " left";
+    std::cerr << line << std::flush;
+  }
+
+  const platform::SweepPlan& plan_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point start_;
+  size_t running_ = 0, done_ = 0, failed_ = 0;
+};
+
+int finish_table(const std::string& directory) {
+  const auto table = platform::collect_sweep(directory);
+  const size_t rows = table.at("rows").size();
+  const size_t not_ok = platform::write_sweep_table(table, directory);
+  std::cout << "sweep: " << rows << " configurations, " << rows - not_ok << " ok, " << not_ok
+            << " failed or not run; table: " << directory << "/sweep.csv and " << directory << "/sweep.json\n";
+  return not_ok ? kExitFailure : kExitOk;
+}
+
+int run_sweep_command(const po::variables_map& vm, const platform::PlatformParams&) {
+  const auto strings = [&](const char* name) {
+    return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  if (vm.count("collect")) {
+    if (vm.count("vary") || vm.count("emit-jobs") || vm.count("set") || vm.count("config"))
+      throw UsageError("--collect DIR takes no other sweep options: the grid is in DIR/plan.json");
+    return finish_table(vm["collect"].as<std::string>());
+  }
+  const auto varied = strings("vary");
+  if (varied.empty()) throw UsageError("sweep: give at least one --vary KEY=VALUES (or --collect DIR)");
+  const int64_t jobs = vm["jobs"].as<int64_t>();
+  if (jobs < 1 || jobs > 1024) throw UsageError("--jobs: expected an integer in [1, 1024], got " + std::to_string(jobs));
+  bool slurm = false, parallel = false;
+  if (vm.count("emit-jobs")) {
+    for (const auto& option : vm["emit-jobs"].as<std::vector<std::string>>()) {
+      std::istringstream kinds(option);
+      for (std::string kind; std::getline(kinds, kind, ',');) {
+        if (kind == "slurm")
+          slurm = true;
+        else if (kind == "parallel")
+          parallel = true;
+        else
+          throw UsageError("--emit-jobs: expected slurm, parallel or slurm,parallel, got '" + option + "'");
+      }
+    }
+  }
+
+  std::vector<platform::SweepAxis> axes;
+  for (const auto& text : varied) axes.push_back(platform::parse_sweep_axis(text));
+  const auto plan = platform::make_sweep_plan(strings("config"), strings("set"), axes);
+  const std::string directory = vm["out"].as<std::string>();
+  const auto files = platform::prepare_sweep_directory(plan, directory);
+  const std::string executable = this_executable();
+
+  if (slurm || parallel) {
+    platform::emit_sweep_jobs(plan, files, executable, slurm);
+    std::cout << "sweep: " << plan.configurations.size() << " configurations; wrote " << files.file("jobs.txt")
+              << (slurm ? " and " + files.file("sweep.slurm") : "") << "\n"
+              << "run them with " << (slurm ? "'sbatch " + files.file("sweep.slurm") + "'" : "")
+              << (slurm && parallel ? " or " : "")
+              << (parallel ? "'parallel --jobs N < " + files.file("jobs.txt") + "'" : "")
+              << ", then merge with 'aqpim sweep --collect " << files.directory << "'\n";
+    return kExitOk;
+  }
+
+  std::cerr << "sweep: " << plan.configurations.size() << " configurations, " << jobs << " at a time, into "
+            << files.directory << "\n";
+  Progress progress(plan, isatty(STDERR_FILENO) == 1);
+  platform::run_sweep(plan, files, {executable, unsigned(jobs), std::ref(progress)});
+  progress.finish();
+  return finish_table(files.directory);
+}
+
+}  // namespace
+
+Subcommand sweep_subcommand() {
+  return {"sweep", "run a grid of configurations, one process each, into one CSV/JSON table",
+          [](po::options_description& options) {
+            options.add_options()(
+                "vary,v", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUES"),
+                "a sweep axis (repeatable; the grid is every combination): comma-separated values and ranges "
+                "A:B (step 1), A:B:+S, A:B:xF, e.g. workload.context_tokens=4096:32768:x2 or "
+                "pim.placement=bank,bank_group")(
+                "out,o", po::value<std::string>()->value_name("DIR")->default_value("sweep"),
+                "directory for the per-run files and the table (sweep.csv, sweep.json)")(
+                "jobs,j", po::value<int64_t>()->value_name("N")->default_value(
+                              int64_t(std::max(1u, std::thread::hardware_concurrency()))),
+                "runs at a time")(
+                "emit-jobs", po::value<std::vector<std::string>>()->composing()->value_name("slurm|parallel"),
+                "write the runs as a job list (DIR/jobs.txt) and/or a Slurm array script (DIR/sweep.slurm) "
+                "instead of running them")(
+                "collect", po::value<std::string>()->value_name("DIR"),
+                "merge the finished runs of DIR into DIR/sweep.csv and DIR/sweep.json");
+          },
+          run_sweep_command};
+}
+
+}  // namespace aqpim::cli

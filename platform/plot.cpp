@@ -1,0 +1,337 @@
+#include "platform/plot.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace aqpim::platform {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+// What sweep.csv shows for a cell, so --where and labels read the same as the table.
+std::string cell_text(const json& value) {
+  if (value.is_null()) return "";
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// gnuplot single-quoted strings escape a quote by doubling it.
+std::string gp_quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+// Unit and tick format from the column's name (the report names its groups by unit: latency_s, kv_bytes).
+struct Axis {
+  std::string label, format;
+};
+Axis metric_axis(const std::string& column) {
+  const auto has = [&](const char* part) { return column.find(part) != std::string::npos; };
+  const bool seconds = column.rfind("latency_s.", 0) == 0 || column == "wall_seconds" ||
+                       (column.size() > 2 && column.compare(column.size() - 2, 2, "_s") == 0);
+  if (seconds) return {column + " [s]", "%.1s %cs"};
+  if (has("bytes")) return {column + " [bytes]", "%.1s %cB"};
+  if (has("flops")) return {column + " [FLOP]", "%.1s %cFLOP"};
+  return {column, "%g"};
+}
+
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::string> parameters;  // the varied ones: between "config" and "status"
+  std::vector<json> rows;               // status "ok", after --where
+};
+
+Table load_table(const PlotRequest& request) {
+  std::ifstream in(request.input);
+  if (!in) throw PlotError("--input: cannot read '" + request.input + "'");
+  json document;
+  try {
+    document = json::parse(in);
+  } catch (const json::exception& error) {
+    throw PlotError("--input '" + request.input + "' is not valid JSON");
+  }
+  if (!document.contains("columns") || !document.contains("rows"))
+    throw PlotError("--input '" + request.input + "' is not a sweep table (aqpim sweep writes sweep.json)");
+  Table table;
+  table.columns = document["columns"].get<std::vector<std::string>>();
+  const auto status = std::find(table.columns.begin(), table.columns.end(), "status");
+  if (table.columns.size() >= 2 && status != table.columns.end())
+    table.parameters.assign(table.columns.begin() + 1, status);
+  for (const auto& [key, value] : request.where)
+    if (std::find(table.columns.begin(), table.columns.end(), key) == table.columns.end())
+      throw PlotError("--where '" + key + "': not a column of '" + request.input + "'");
+  for (auto& row : document["rows"]) {
+    if (row.value("status", "") != "ok") continue;
+    bool keep = true;
+    for (const auto& [key, value] : request.where) keep = keep && cell_text(row[key]) == value;
+    if (keep) table.rows.push_back(std::move(row));
+  }
+  if (table.rows.empty())
+    throw PlotError("'" + request.input + "' has no successful rows" + (request.where.empty() ? "" : " matching --where"));
+  return table;
+}
+
+void require_column(const Table& table, const std::string& option, const std::string& column, bool numeric) {
+  if (std::find(table.columns.begin(), table.columns.end(), column) == table.columns.end()) {
+    std::string names;
+    for (const auto& name : table.columns)
+      if (name != "error" && name != "status") names += (names.empty() ? "" : ", ") + name;
+    throw PlotError(option + " '" + column + "': not a column; columns: " + names);
+  }
+  if (numeric)
+    for (const auto& row : table.rows)
+      if (!row[column].is_number())
+        throw PlotError(option + " '" + column + "': expected numbers, config " + cell_text(row["config"]) + " has '" +
+                        cell_text(row[column]) + "'");
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
+}
+
+std::string first_line(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty() && line.find_first_not_of(" ^") != std::string::npos) last = line;
+  return last;
+}
+
+// A temporary directory removed on every way out.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/aqpim-plot-XXXXXX";
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory: " + std::string(std::strerror(errno)));
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void run_gnuplot(const fs::path& directory, const std::string& script, const std::string& output) {
+  const std::string gnuplot = find_gnuplot();
+  if (gnuplot.empty())
+    throw std::runtime_error("plot needs gnuplot, which is not in PATH (Debian: apt-get install gnuplot-nox)");
+  write_text(directory / "plot.gp", script);
+  const std::string log = (directory / "gnuplot.log").string(), script_path = (directory / "plot.gp").string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> arguments = {gnuplot, script_path};
+  std::vector<char*> argv = {arguments[0].data(), arguments[1].data(), nullptr};
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, gnuplot.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw std::runtime_error("cannot start '" + gnuplot + "': " + std::strerror(error));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waiting for gnuplot failed: " + std::string(std::strerror(errno)));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("gnuplot failed: " + first_line(log));
+  std::error_code size_error;
+  if (fs::file_size(output, size_error) == 0 || size_error)
+    throw std::runtime_error("gnuplot wrote no image to '" + output + "'");
+}
+
+std::string preamble(const PlotRequest& request, const std::string& title, int width, int height) {
+  return "set terminal pngcairo size " + std::to_string(width) + "," + std::to_string(height) +
+         " font 'DejaVu Sans,11' noenhanced\n"
+         "set output " + gp_quoted(request.output) + "\n"
+         "set title " + gp_quoted(request.title.empty() ? title : request.title) + "\n"
+         "set grid\n";
+}
+
+bool powers_of_two(const std::set<double>& values) {
+  if (values.empty() || *values.begin() <= 0 || *values.rbegin() / *values.begin() < 8) return false;
+  for (double value : values)
+    if (std::exp2(std::round(std::log2(value))) != value) return false;
+  return true;
+}
+
+std::string line_script(const PlotRequest& request, const Table& table, const fs::path& directory) {
+  require_column(table, "--x", request.x, true);
+  if (request.y.empty()) throw PlotError("--y: give at least one column to plot");
+  for (const auto& y : request.y) require_column(table, "--y", y, true);
+  if (!request.series.empty()) require_column(table, "--series", request.series, false);
+
+  // One line per (series value, y column), in table order.
+  std::vector<std::pair<std::string, std::string>> lines;
+  std::map<std::pair<std::string, std::string>, std::map<double, double>> points;
+  std::set<double> xs;
+  for (const auto& row : table.rows) {
+    const std::string series = request.series.empty() ? "" : cell_text(row[request.series]);
+    const double x = row[request.x].get<double>();
+    xs.insert(x);
+    for (const auto& y : request.y) {
+      const auto key = std::make_pair(series, y);
+      if (!points.count(key)) lines.push_back(key);
+      auto& line = points[key];
+      if (line.count(x)) {
+        // Two rows at one x on one line: some other parameter varies; say which, rather than zigzag.
+        std::string others;
+        for (const auto& parameter : table.parameters)
+          if (parameter != request.x && parameter != request.series) others += (others.empty() ? "'" : ", '") + parameter + "'";
+        throw PlotError("rows repeat " + request.x + "=" + cell_text(row[request.x]) + " on one line; " +
+                        (others.empty() ? std::string("the table has duplicate rows")
+                                        : "they differ in " + others + ": use --series or --where KEY=VALUE"));
+      }
+      line[x] = row[y].get<double>();
+    }
+  }
+  const Axis y_axis = metric_axis(request.y.size() == 1 ? request.y.front() : request.y.front());
+  std::string script = preamble(request, (request.y.size() == 1 ? request.y.front() : std::string("metrics")) +
+                                             " vs " + request.x, 1000, 620);
+  script += "set xlabel " + gp_quoted(request.x) + "\nset ylabel " +
+            gp_quoted(request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1)) +
+            "\nset format y " + gp_quoted(y_axis.format) + "\nset key top left box opaque\nset yrange [0:*]\n";
+  // Some room left and right, so the first and last points (and their tick labels) are not on the border.
+  const double low = *xs.begin(), high = *xs.rbegin();
+  char range[96];
+  if (request.log_x || powers_of_two(xs)) {
+    if (low <= 0) throw PlotError("--logx: column '" + request.x + "' has values <= 0");
+    script += "set logscale x 2\n";
+    std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low / std::pow(high / low, 0.04),
+                  high * std::pow(high / low, 0.04));
+  } else {
+    const double pad = high > low ? 0.04 * (high - low) : std::max(1.0, std::fabs(low) * 0.1);
+    std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low - pad, high + pad);
+  }
+  script += range;
+  if (xs.size() <= 12) {
+    // Ticks at the swept values: a sweep's x values are the interesting ones, not round numbers.
+    std::string tics;
+    for (double x : xs) {
+      std::ostringstream value;
+      value.precision(12);
+      value << x;
+      tics += (tics.empty() ? "" : ", ") + gp_quoted(value.str()) + " " + value.str();
+    }
+    script += "set xtics (" + tics + ")\n";
+  }
+  std::string plot = "plot ";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& [series, y] = lines[i];
+    std::string data;
+    for (const auto& [x, value] : points[lines[i]]) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%.17g %.17g\n", x, value);
+      data += text;
+    }
+    const std::string file = "line" + std::to_string(i) + ".dat";
+    write_text(directory / file, data);
+    std::string title = request.series.empty() ? "" : request.series + "=" + series;
+    if (request.y.size() > 1 || title.empty()) title += (title.empty() ? "" : ", ") + y;
+    plot += std::string(i ? ", " : "") + gp_quoted((directory / file).string()) +
+            " using 1:2 with linespoints linewidth 2 pointtype 7 title " + gp_quoted(title);
+  }
+  return script + plot + "\n";
+}
+
+std::string breakdown_script(const PlotRequest& request, const Table& table, const fs::path& directory) {
+  // Stack the group's columns that are non-zero somewhere: idle phases would only crowd the legend.
+  std::vector<std::string> stacked;
+  for (const auto& column : table.columns) {
+    if (column.rfind(request.stack_prefix, 0) != 0) continue;
+    bool used = false;
+    for (const auto& row : table.rows) used = used || (row[column].is_number() && row[column].get<double>() != 0.0);
+    if (used) stacked.push_back(column);
+  }
+  if (stacked.empty()) throw PlotError("--stack '" + request.stack_prefix + "': no non-zero numeric column starts with it");
+  std::string data, tics;
+  for (size_t index = 0; index < table.rows.size(); ++index) {
+    const auto& row = table.rows[index];
+    // Values only, one line per parameter; the x label names the parameters once.
+    std::string label;
+    for (const auto& parameter : table.parameters) label += (label.empty() ? "" : "\\n") + cell_text(row[parameter]);
+    if (label.empty()) label = "config " + cell_text(row["config"]);
+    // Double quotes so gnuplot turns \n into line breaks; the label text is ours, never a quote.
+    tics += std::string(tics.empty() ? "" : ", ") + "\"" + label + "\" " + std::to_string(index);
+    data += std::to_string(index);
+    for (const auto& column : stacked) {
+      char text[32];
+      std::snprintf(text, sizeof text, " %.17g", row[column].is_number() ? row[column].get<double>() : 0.0);
+      data += text;
+    }
+    data += "\n";
+  }
+  write_text(directory / "bars.dat", data);
+  const Axis axis = metric_axis(stacked.front());
+  const std::string unit = axis.label.find('[') == std::string::npos ? "" : " " + axis.label.substr(axis.label.find('['));
+  const int width = std::max(800, std::min(2400, 260 + 110 * int(table.rows.size())));
+  std::string script = preamble(request, request.stack_prefix + "* per configuration", width, 620);
+  script += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
+            "set boxwidth 0.7\nset key outside right top\nset yrange [0:*]\nset ylabel " +
+            gp_quoted(request.stack_prefix + "*" + unit) + "\nset format y " + gp_quoted(axis.format) + "\nset xtics (" +
+            tics + ")\n";
+  std::string names;
+  for (const auto& parameter : table.parameters) names += (names.empty() ? "" : " / ") + parameter;
+  // Multi-line tick labels: push the axis label below their extra lines.
+  if (!names.empty())
+    script += "set xlabel " + gp_quoted(names) + " offset 0,-" + std::to_string(table.parameters.size() - 1) + "\n";
+  if (table.rows.size() > 24) script += "set xtics rotate by -45 left\n";
+  script += "set bmargin " + std::to_string(4 + std::max<size_t>(1, table.parameters.size())) + "\n";
+  std::string plot = "plot ";
+  for (size_t i = 0; i < stacked.size(); ++i)
+    plot += std::string(i ? ", " : "") + gp_quoted((directory / "bars.dat").string()) + " using " + std::to_string(i + 2) +
+            " title " + gp_quoted(stacked[i].substr(request.stack_prefix.size()));
+  return script + plot + "\n";
+}
+
+}  // namespace
+
+std::string find_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::istringstream folders(path ? path : "");
+  for (std::string folder; std::getline(folders, folder, ':');) {
+    if (folder.empty()) continue;
+    const std::string candidate = folder + "/gnuplot";
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+void plot_sweep(const PlotRequest& request) {
+  if (request.output.empty()) throw PlotError("--output: give the PNG file to write");
+  const Table table = load_table(request);
+  {
+    // A bad output path should fail here with its name, not inside gnuplot.
+    std::ofstream probe(request.output, std::ios::app);
+    if (!probe) throw PlotError("--output: cannot write '" + request.output + "'");
+  }
+  TempDir directory;
+  const std::string script = request.kind == PlotRequest::Kind::line ? line_script(request, table, directory.path())
+                                                                      : breakdown_script(request, table, directory.path());
+  run_gnuplot(directory.path(), script, request.output);
+}
+
+}  // namespace aqpim::platform

@@ -1,0 +1,42 @@
+// PNG plots of a sweep table (platform/sweep.h) through gnuplot: a metric against a parameter with one line
+// per series, or a stacked bar per configuration of a group of columns (by default the latency phases).
+// The data and the gnuplot script are written to a temporary directory, gnuplot renders, the directory goes.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aqpim::platform {
+
+// The user asked for something the table cannot give (unknown column, ambiguous rows...): one line.
+class PlotError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+struct PlotRequest {
+  enum class Kind { line, breakdown };
+  Kind kind = Kind::line;
+  std::string input;   // sweep.json
+  std::string output;  // PNG
+  std::string title;   // default: derived from the columns
+  // line: x against one or more y columns, one line per distinct value of `series` (optional) and per y.
+  std::string x;
+  std::vector<std::string> y;
+  std::string series;
+  bool log_x = false;  // also chosen automatically for powers of two spanning >= 8x
+  // breakdown: stacks every column starting with this prefix, one bar per configuration.
+  std::string stack_prefix = "latency_s.phases.";
+  // Only rows whose column equals the value (as written in sweep.csv).
+  std::vector<std::pair<std::string, std::string>> where;
+};
+
+// Throws PlotError for bad requests, std::runtime_error when gnuplot is missing or fails.
+void plot_sweep(const PlotRequest& request);
+
+// The gnuplot binary in PATH, or "" when there is none.
+std::string find_gnuplot();
+
+}  // namespace aqpim::platform

@@ -1,0 +1,76 @@
+// The GPU-offload baseline against formulas written out here: the KV that overflows the GPU's HBM
+// (capacity minus weights) switches on exactly at the capacity, and every decode step's GPU<->CPU time is
+// the sum over layers of its two PCIe transfers, each latency + max(bytes / PCIe bandwidth, the CPU
+// memory's own time = bytes / memory bandwidth + memory latency).
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "firmware/gpu_offload_firmware.h"
+
+namespace aqpim::firmware {
+namespace {
+
+const ModelDims kTiny{2, 512, 4, 2, 128, 1024, 1000};  // layers, hidden, heads, kv_heads, head_dim, ffn, vocab
+
+TEST(GpuOffload, OverflowStartsExactlyAtTheCapacity) {
+  const WorkloadConfig workload{kTiny, 4, 1000, 24};
+  const double per_token = 4.0 * 2 * 2 * 2 * 128 * 2;  // batch x layers x kv_heads x (K, V) x head_dim x fp16
+  EXPECT_EQ(GpuOffloadFirmware::tokens_fitting(workload, 1024 * per_token), 1024u);        // 1024 < 1024 tokens: all
+  EXPECT_EQ(GpuOffloadFirmware::tokens_fitting(workload, 1024 * per_token - 1), 1023u);    // one byte short
+  EXPECT_EQ(GpuOffloadFirmware::tokens_fitting(workload, 1e15), 1024u);                    // never more than exist
+  EXPECT_EQ(GpuOffloadFirmware::tokens_fitting(workload, -5.0), 0u);                       // weights overflowed HBM
+}
+
+nlohmann::json run_aqpim(const std::string& sets) {
+  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-offload.json";
+  const std::string command = std::string(AQPIM_BINARY_DIR) + "/platform/aqpim run " + sets + " --json " + json_path +
+                              " > /dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(json_path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(GpuOffload, DecodeTransferTimeIsTheSumOfItsPcieTransfers) {
+  const int batch = 4, context = 4096, steps = 6, layers = 2;
+  const double pcie_bandwidth = 64e9, pcie_latency = 1e-6, memory_bandwidth = 200e9, memory_latency = 100e-9;
+  const auto report = run_aqpim(
+      "--set model.preset=tiny --set workload.batch=4 --set workload.context_tokens=4096 --set workload.decode_steps=6 "
+      "--set sim.design=gpu_offload --set hbm.stacks=1 --set hbm.pim_stacks=1 --set hbm.rows_per_bank=64");
+
+  // GPU HBM: 16 channels x 2 pseudo-channels x 16 banks x 64 rows x 1 KiB; fp16 weights of the tiny model.
+  const double stack = 16.0 * 2 * 16 * 64 * 1024;
+  const double layer_parameters = 512.0 * (4 + 2 * 2) * 128 + 4.0 * 128 * 512 + 3.0 * 512 * 1024;
+  const double weights = 2.0 * (layers * layer_parameters + 2.0 * 1000 * 512);
+  const double token_bytes = batch * 2.0 /*kv heads*/ * 2 /*K, V*/ * 128 * 2;  // one token of a layer's heads
+  const double resident = std::floor((stack - weights) / (token_bytes * layers));
+  ASSERT_LT(resident, context) << "the workload must overflow";
+  auto transfer = [&](double bytes) {
+    return pcie_latency + std::max(bytes / pcie_bandwidth, bytes / memory_bandwidth + memory_latency);
+  };
+  double expected = 0;
+  for (int step = 0; step < steps; ++step)
+    for (int layer = 0; layer < layers; ++layer)
+      expected += transfer(token_bytes) + transfer((context + step + 1 - resident) * token_bytes);
+
+  EXPECT_NEAR(report["latency_s"]["decode_transfer"].get<double>(), expected, 1e-12 * steps * layers * 2);
+  EXPECT_NEAR(report["kv_bytes"]["offloaded"].get<double>(), (context + steps - resident) * token_bytes * layers, 0.5);
+  EXPECT_FALSE(report["kv_bytes"]["fits"].get<bool>());
+}
+
+TEST(GpuOffload, NothingCrossesPcieWhenTheCacheFits) {
+  const auto report = run_aqpim(
+      "--set model.preset=tiny --set workload.batch=2 --set workload.context_tokens=1024 --set workload.decode_steps=4 "
+      "--set sim.design=gpu_offload");
+  EXPECT_EQ(report["latency_s"]["decode_transfer"].get<double>(), 0.0);
+  EXPECT_EQ(report["traffic_bytes"]["pcie"].get<double>(), 0.0);
+  EXPECT_TRUE(report["kv_bytes"]["fits"].get<bool>());
+}
+
+}  // namespace
+}  // namespace aqpim::firmware

@@ -1,0 +1,76 @@
+// `aqpim plot` on a small sweep table: PNGs are written (when gnuplot is installed), and bad requests or a
+// missing gnuplot give one line.
+#include "platform/plot.h"
+#include "test_sweep_support.h"
+
+namespace aqpim::test {
+namespace {
+
+using nlohmann::json;
+
+// A table shaped like `aqpim sweep` writes it; the figures are arbitrary inputs.
+std::string write_table(const std::string& directory) {
+  json table;
+  table["columns"] = {"config", "workload.context_tokens", "pim.placement", "status", "exit_code",
+                      "latency_s.decode_per_step", "latency_s.phases.scoring", "latency_s.phases.value", "error"};
+  int index = 0;
+  for (int tokens : {1024, 2048, 4096})
+    for (const char* placement : {"bank", "bank_group"}) {
+      const double scale = tokens * (placement[4] ? 2.0 : 1.0) * 1e-9;
+      table["rows"].push_back({{"config", index++}, {"workload.context_tokens", tokens}, {"pim.placement", placement},
+                               {"status", "ok"}, {"exit_code", 0}, {"latency_s.decode_per_step", scale},
+                               {"latency_s.phases.scoring", scale * 3}, {"latency_s.phases.value", scale}, {"error", nullptr}});
+    }
+  const std::string path = directory + "/sweep.json";
+  std::ofstream(path) << table.dump();
+  return path;
+}
+
+bool is_png(const std::string& path) {
+  const std::string bytes = read_file(path);
+  return bytes.size() > 1000 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;
+}
+
+TEST(Plot, LineAndBreakdownPngs) {
+  if (platform::find_gnuplot().empty()) GTEST_SKIP() << "gnuplot is not installed";
+  const std::string directory = fresh_directory("plot"), table = write_table(directory);
+  const auto line = run_aqpim("plot --input " + table + " --x workload.context_tokens --y latency_s.decode_per_step "
+                              "--series pim.placement --output " + directory + "/line.png");
+  ASSERT_EQ(line.exit_code, 0) << line.err;
+  EXPECT_TRUE(is_png(directory + "/line.png"));
+  const auto bars = run_aqpim("plot --kind breakdown --input " + table + " --output " + directory + "/bars.png");
+  ASSERT_EQ(bars.exit_code, 0) << bars.err;
+  EXPECT_TRUE(is_png(directory + "/bars.png"));
+  const auto filtered = run_aqpim("plot --input " + table + " --x workload.context_tokens --y latency_s.decode_per_step "
+                                  "--where pim.placement=bank --output " + directory + "/bank.png");
+  ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
+  EXPECT_TRUE(is_png(directory + "/bank.png"));
+}
+
+TEST(Plot, BadRequestsExit2WithOneLine) {
+  const std::string directory = fresh_directory("plot"), table = write_table(directory);
+  const std::string output = " --output " + directory + "/x.png";
+  const auto unknown = run_aqpim("plot --input " + table + " --x workload.context_tokens --y latency" + output);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err.rfind("aqpim: error: --y 'latency': not a column; columns: config, workload.context_tokens,", 0), 0u)
+      << unknown.err;
+  EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1);
+  // Two placements at each x and no --series: the plot would zigzag; say which column differs.
+  const auto ambiguous = run_aqpim("plot --input " + table + " --x workload.context_tokens --y latency_s.decode_per_step" + output);
+  EXPECT_EQ(ambiguous.exit_code, 2);
+  EXPECT_NE(ambiguous.err.find("they differ in 'pim.placement'"), std::string::npos) << ambiguous.err;
+  EXPECT_EQ(run_aqpim("plot --input " + table + " --x pim.placement --y latency_s.decode_per_step" + output).exit_code, 2);
+  EXPECT_EQ(run_aqpim("plot --input " + directory + "/none.json --x a --y b" + output).exit_code, 2);
+  EXPECT_EQ(run_aqpim("plot --kind pie --input " + table + output).exit_code, 2);
+}
+
+TEST(Plot, MissingGnuplotIsOneClearLine) {
+  const std::string directory = fresh_directory("plot"), table = write_table(directory);
+  const auto result = run_aqpim("plot --kind breakdown --input " + table + " --output " + directory + "/x.png",
+                                "PATH=/nonexistent");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err, "aqpim: failed: plot needs gnuplot, which is not in PATH (Debian: apt-get install gnuplot-nox)\n");
+}
+
+}  // namespace
+}  // namespace aqpim::test

@@ -1,0 +1,62 @@
+// Runs the real `aqpim` binary from tests (SystemC elaborates once per process, and the sweep spawns
+// processes itself), capturing its exit code, stdout and stderr.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace aqpim::test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A fresh directory per test under gtest's temp dir (tests may run in parallel under ctest -j).
+inline std::string fresh_directory(const std::string& name) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string path = ::testing::TempDir() + "aqpim-" + std::to_string(getpid()) + "-" + info->test_suite_name() +
+                           "-" + info->name() + "-" + name;
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+// `arguments` is appended to the binary's path as shell text; `environment` prefixes the command.
+inline CommandResult run_aqpim(const std::string& arguments, const std::string& environment = "") {
+  const std::string base = fresh_directory("command");
+  const std::string out = base + "/stdout", err = base + "/stderr";
+  const std::string command = environment + " " + std::string(AQPIM_BINARY_DIR) + "/platform/aqpim " + arguments +
+                              " > " + out + " 2> " + err;
+  const int status = std::system(command.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = read_file(out);
+  result.err = read_file(err);
+  return result;
+}
+
+inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+
+// A small, fast workload: the tiny model on one PIM stack.
+inline const char* kSmallRun =
+    "--set model.preset=tiny --set hbm.pim_stacks=1 --set workload.context_tokens=512 --set workload.decode_steps=3 "
+    "--set workload.batch=2";
+
+}  // namespace aqpim::test
