@@ -63,6 +63,7 @@ HbmBankStats HbmStats::total() const {
 HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config)
     : config_((config.validate(), config)), map_(config.mapping, config.geometry), access_shift_(0) {
   while ((uint64_t(1) << access_shift_) < config.geometry.access_bytes) ++access_shift_;
+  row_units_ = config.geometry.columns_per_row() * config.geometry.banks();
   const HbmTimingCycles& c = config.cycles;
   const auto ps = [&](unsigned cycles) { return int64_t(cycles) * int64_t(config.tck_ps); };
   cl_ = ps(c.nCL);
@@ -149,10 +150,8 @@ void HbmTimingEngine::add_busy(Bank& bank, HbmBankStats& stats, int64_t start, i
   bank.busy_until = std::max(bank.busy_until, end);
 }
 
-uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
-  ++stats_.host_requests;
-  uint64_t unit_address = (address >> access_shift_) << access_shift_;
-  uint64_t remaining = ((address + length - 1) >> access_shift_) - (address >> access_shift_) + 1;
+inline uint64_t HbmTimingEngine::access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t remaining,
+                                            bool is_write) {
   uint64_t completion = arrival_ps;
   while (remaining > 0) {
     const HbmLocation location = map_.decode(unit_address);
@@ -162,6 +161,77 @@ uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t
     remaining -= count;
     unit_address += count << access_shift_;
   }
+  return completion;
+}
+
+namespace {
+// Below this many whole steps (address rows, bank-stream rows) the periodic path cannot win back its
+// snapshots: it needs two clean steps to prove a period and one more to jump over.
+constexpr uint64_t kPeriodicMinSteps = 4;
+// Boundaries without a jump after which a request stops looking for a period (the rest is then timed
+// step by step, as by the reference): a pattern that never settles between two refresh windows (a few
+// address rows per window) must not pay for snapshots all along.
+constexpr unsigned kPeriodGiveUp = 48;
+}  // namespace
+
+uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
+  ++stats_.host_requests;
+  const uint64_t unit_address = (address >> access_shift_) << access_shift_;
+  const uint64_t units = ((address + length - 1) >> access_shift_) - (address >> access_shift_) + 1;
+  if (units >= kPeriodicMinSteps * row_units_) return access_periodic(arrival_ps, unit_address, units, is_write);
+  return access_runs(arrival_ps, unit_address, units, is_write);
+}
+
+uint64_t HbmTimingEngine::access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
+  ++stats_.host_requests;
+  const uint64_t unit_address = (address >> access_shift_) << access_shift_;
+  const uint64_t units = ((address + length - 1) >> access_shift_) - (address >> access_shift_) + 1;
+  return access_runs(arrival_ps, unit_address, units, is_write);
+}
+
+// Steps are whole address rows (every bank's row r, in the mapping's order): the row is the top address
+// field, so every step visits the banks and columns in the same order, one row further on. With the column
+// field above the banks (RoCoBaBgCh, one run per column access) a column across all banks is a step too,
+// within a row: that is where such a stream spends its time between refresh windows.
+uint64_t HbmTimingEngine::access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t remaining,
+                                          bool is_write) {
+  const HbmGeometry& geometry = config_.geometry;
+  const uint64_t row_units = geometry.columns_per_row() * geometry.banks();
+  const bool column_lowest = map_.accesses_left_in_row(map_.decode(0)) == geometry.columns_per_row();
+  PeriodScope scope;
+  const unsigned banks = geometry.banks();
+  scope.banks = banks == 64 ? ~uint64_t(0) : (uint64_t(1) << banks) - 1;
+  scope.groups = (uint64_t(1) << geometry.bank_groups) - 1;
+  scope.host = true;
+  scope.t_eff = outside_refresh(int64_t(arrival_ps));
+  scope.block_units = row_units;
+  scope.inner_units = column_lowest ? 0 : banks;
+  const uint64_t step_units = column_lowest ? row_units : banks;
+
+  uint64_t completion = arrival_ps;
+  const uint64_t head = (step_units - (unit_address >> access_shift_) % step_units) % step_units;
+  if (head > 0) {
+    completion = std::max(completion, access_runs(arrival_ps, unit_address, head, is_write));
+    unit_address += head << access_shift_;
+    remaining -= head;
+  }
+  start_period(scope);
+  while (remaining >= step_units) {
+    const uint64_t unit = unit_address >> access_shift_;
+    int64_t shift = 0;
+    const uint64_t jumped = period_boundary(scope, unit, int64_t(unit / row_units), 0, remaining, &shift);
+    if (jumped > 0) {
+      unit_address += jumped << access_shift_;
+      remaining -= jumped;
+      completion = std::max(completion, uint64_t(bus_free_));  // bus_free_ only grows within a request
+      continue;
+    }
+    if (period_.misses > kPeriodGiveUp) break;
+    completion = std::max(completion, access_runs(arrival_ps, unit_address, step_units, is_write));
+    unit_address += step_units << access_shift_;
+    remaining -= step_units;
+  }
+  if (remaining > 0) completion = std::max(completion, access_runs(arrival_ps, unit_address, remaining, is_write));
   return completion;
 }
 
@@ -220,6 +290,16 @@ uint64_t HbmTimingEngine::access_row(uint64_t arrival_ps, unsigned flat_bank, ui
 
 uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                       uint64_t bytes_per_bank, bool is_write) {
+  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, true);
+}
+
+uint64_t HbmTimingEngine::bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
+                                                uint64_t bytes_per_bank, bool is_write) {
+  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, false);
+}
+
+uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
+                                           uint64_t bytes_per_bank, bool is_write, bool periodic) {
   ++stats_.pim_requests;
   int64_t t = int64_t(arrival_ps);
   int64_t completion = t;
@@ -236,7 +316,29 @@ uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, u
 
   uint64_t unit = bank_offset >> access_shift_;
   const uint64_t last_unit = (bank_offset + bytes_per_bank - 1) >> access_shift_;
+  // Steps are whole rows; the banks in the mask and their groups are all the stream touches.
+  PeriodScope scope;
+  periodic = periodic && last_unit - unit + 1 >= kPeriodicMinSteps * columns_per_row;
+  if (periodic) {
+    scope.banks = bank_mask;
+    scope.block_units = columns_per_row;
+    for (unsigned b = 0; b < banks; ++b)
+      if (bank_mask >> b & 1) scope.groups |= uint64_t(1) << (b / banks_per_group);
+    start_period(scope);
+  }
   while (unit <= last_unit) {
+    if (periodic && unit % columns_per_row == 0 && last_unit - unit + 1 >= columns_per_row) {
+      int64_t shift = 0;
+      const uint64_t jumped = period_boundary(scope, unit, int64_t(unit / columns_per_row), t, last_unit - unit + 1, &shift);
+      if (jumped > 0) {
+        unit += jumped;
+        t += shift;
+        // Data ends only grow along a stream: the last row's is the latest.
+        completion = std::max(completion, last_col_ + data_latency + burst_);
+        continue;
+      }
+      periodic = period_.misses <= kPeriodGiveUp;
+    }
     const int64_t row = int64_t(unit / columns_per_row);
     const uint64_t wanted = std::min(last_unit - unit + 1, columns_per_row - unit % columns_per_row);
     t = outside_refresh(t);
@@ -259,6 +361,7 @@ uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, u
         ++stats_.banks[b].pim_activations;
       });
       push_activation(act);
+      ++stream_acts_;
     }
     int64_t column = std::max(t, last_col_ + ccds_);
     for_each_bank([&](unsigned, Bank& bank, Group& group) {
@@ -292,6 +395,249 @@ uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, u
     t = last_column + ccdl_;
   }
   return uint64_t(completion);
+}
+
+namespace {
+
+void add_steps(HbmBankStats& stats, const HbmBankStats& to, const HbmBankStats& from, uint64_t steps) {
+  stats.activations += steps * (to.activations - from.activations);
+  stats.reads += steps * (to.reads - from.reads);
+  stats.writes += steps * (to.writes - from.writes);
+  stats.row_hits += steps * (to.row_hits - from.row_hits);
+  stats.row_misses += steps * (to.row_misses - from.row_misses);
+  stats.bytes_read += steps * (to.bytes_read - from.bytes_read);
+  stats.bytes_written += steps * (to.bytes_written - from.bytes_written);
+  stats.pim_activations += steps * (to.pim_activations - from.pim_activations);
+  stats.pim_reads += steps * (to.pim_reads - from.pim_reads);
+  stats.pim_writes += steps * (to.pim_writes - from.pim_writes);
+  stats.pim_bytes_read += steps * (to.pim_bytes_read - from.pim_bytes_read);
+  stats.pim_bytes_written += steps * (to.pim_bytes_written - from.pim_bytes_written);
+  stats.busy_ps += steps * (to.busy_ps - from.busy_ps);
+}
+
+template <class Body>
+void for_each_bit(uint64_t mask, Body&& body) {
+  for (; mask != 0; mask &= mask - 1) body(unsigned(__builtin_ctzll(mask)));
+}
+
+}  // namespace
+
+bool HbmTimingEngine::same_state(const HbmTimingEngine& other) const {
+  if (banks_.size() != other.banks_.size() || groups_.size() != other.groups_.size()) return false;
+  for (size_t b = 0; b < banks_.size(); ++b) {
+    const Bank &x = banks_[b], &y = other.banks_[b];
+    if (x.open_row != y.open_row || x.epoch != y.epoch || x.act_time != y.act_time ||
+        x.earliest_act != y.earliest_act || x.earliest_pre != y.earliest_pre || x.busy_until != y.busy_until)
+      return false;
+  }
+  for (size_t g = 0; g < groups_.size(); ++g)
+    if (groups_[g].last_act != other.groups_[g].last_act || groups_[g].last_col != other.groups_[g].last_col) return false;
+  for (unsigned i = 0; i < 4; ++i)
+    if (recent_acts_[(oldest_act_ + i) & 3] != other.recent_acts_[(other.oldest_act_ + i) & 3]) return false;
+  return last_act_ == other.last_act_ && last_col_ == other.last_col_ && bus_free_ == other.bus_free_ &&
+         stream_acts_ == other.stream_acts_;
+}
+
+void HbmTimingEngine::start_period(const PeriodScope& scope) {
+  PeriodState& p = period_;
+  p.prev.valid = false;
+  p.block_prev.valid = false;
+  p.anchor_count = 0;
+  p.anchor_next = 0;
+  p.anchor_epoch = INT64_MIN;
+  p.misses = 0;
+  if (p.anchors.size() != kAnchors) p.anchors.resize(kAnchors);
+  // The field layout take_snapshot() writes, and what each field may do.
+  std::vector<uint8_t>& kinds = p.kinds;
+  kinds.clear();
+  if (!scope.host) kinds.push_back(kMoves);  // t
+  for_each_bit(scope.banks, [&](unsigned) {
+    for (FieldKind kind : {kActTime, kActOnly, kMoves, kMoves, kRowOffset}) kinds.push_back(kind);
+  });
+  for_each_bit(scope.groups, [&](unsigned) {
+    kinds.push_back(kActOnly);
+    kinds.push_back(kMoves);
+  });
+  kinds.push_back(kActOnly);  // last_act_
+  kinds.push_back(kMoves);    // last_col_
+  if (scope.host) kinds.push_back(kMoves);  // bus_free_
+}
+
+void HbmTimingEngine::take_snapshot(const PeriodScope& scope, PeriodSnapshot& snapshot, uint64_t position,
+                                    int64_t row_base, int64_t t) const {
+  snapshot.valid = true;
+  snapshot.position = position;
+  snapshot.row_base = row_base;
+  const int64_t ref = last_col_;
+  snapshot.ref = ref;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  snapshot.fields.resize(period_.kinds.size());
+  int64_t* field = snapshot.fields.data();
+  const auto time = [&](int64_t value) {
+    *field++ = value - ref;
+    lo = std::min(lo, value);
+    hi = std::max(hi, value);
+  };
+  if (!scope.host) time(t);
+  snapshot.stats.resize(size_t(__builtin_popcountll(scope.banks)));
+  HbmBankStats* stats = snapshot.stats.data();
+  uint64_t activations = 0;
+  for_each_bit(scope.banks, [&](unsigned b) {
+    const Bank& bank = banks_[b];
+    time(bank.act_time);
+    time(bank.earliest_act);
+    time(bank.earliest_pre);
+    time(bank.busy_until);
+    *field++ = bank.open_row >= 0 ? bank.open_row - row_base : INT64_MIN;
+    *stats++ = stats_.banks[b];
+    activations += stats_.banks[b].activations;
+  });
+  for_each_bit(scope.groups, [&](unsigned g) {
+    time(groups_[g].last_act);
+    time(groups_[g].last_col);
+  });
+  time(last_act_);
+  time(last_col_);
+  if (scope.host) time(bus_free_);
+  snapshot.lo = lo;
+  snapshot.hi = hi;
+  snapshot.last_act = last_act_;
+  // ACT commands so far: one per host activation; streams count their all-bank ACTs themselves (keeping
+  // the host's hot path free of the bookkeeping).
+  snapshot.pushes = scope.host ? activations : stream_acts_;
+  snapshot.bus_busy_ps = stats_.bus_busy_ps;
+  for (unsigned i = 0; i < 4; ++i) snapshot.ring[i] = recent_acts_[(oldest_act_ + i) & 3];
+}
+
+uint64_t HbmTimingEngine::period_boundary(const PeriodScope& scope, uint64_t position, int64_t row_base, int64_t t,
+                                          uint64_t units_left, int64_t* shift) {
+  PeriodState& p = period_;
+  take_snapshot(scope, p.cur, position, row_base, t);
+  uint64_t jumped = 0;
+  // Refresh windows break the pattern inside a refresh interval, but whole intervals often repeat (the
+  // stream restarts at each window's end): compare the first boundary of each interval with those of the
+  // last kAnchors intervals.
+  const int64_t epoch = epoch_of(p.cur.ref);
+  if (config_.refresh && epoch > p.anchor_epoch) {
+    for (unsigned i = 0; i < p.anchor_count && jumped == 0; ++i)
+      jumped = try_jump(scope, p.anchors[(p.anchor_next + kAnchors - 1 - i) % kAnchors], p.cur, units_left, shift);
+    if (jumped == 0) {
+      p.anchors[p.anchor_next] = p.cur;
+      p.anchor_next = (p.anchor_next + 1) % kAnchors;
+      p.anchor_count = std::min(p.anchor_count + 1, kAnchors);
+      p.anchor_epoch = epoch;
+    }
+  }
+  // With inner steps, whole blocks (address rows) can repeat too, crossings included.
+  const bool block_boundary = scope.inner_units != 0 && position % scope.block_units == 0;
+  if (jumped == 0 && block_boundary && p.block_prev.valid)
+    jumped = try_jump(scope, p.block_prev, p.cur, units_left, shift);
+  if (jumped == 0 && p.prev.valid) jumped = try_jump(scope, p.prev, p.cur, units_left, shift);
+  if (block_boundary) {
+    if (jumped == 0)
+      p.block_prev = p.cur;
+    else
+      p.block_prev.valid = false;
+  }
+  if (jumped > 0) {
+    p.prev.valid = false;
+    p.misses = 0;
+  } else {
+    std::swap(p.prev, p.cur);
+    ++p.misses;
+  }
+  return jumped;
+}
+
+// Sound because a step is a deterministic function of the snapshot's state, built from max() and
+// additions only, as long as every command time it evaluates is either (a) outside every refresh window
+// and inside one refresh interval (then the refresh rules act as the identity and the step commutes with
+// any time shift), or (b) the shift is a multiple of tREFI and all times are past the first window (the
+// refresh rules commute with such shifts). Every command of the step lies in [from.lo, to.hi]: each one
+// is bounded below by a field of `from` (PRE >= earliest_pre, ACT >= last_act_ + tRRD_S, column >=
+// last_col_ + tCCD_S) and above by a field of `to`. ACT-ring entries older than what tRRD_S already
+// imposes can never bind again and are allowed to differ; the rest must shift like everything else.
+uint64_t HbmTimingEngine::try_jump(const PeriodScope& scope, const PeriodSnapshot& from, const PeriodSnapshot& to,
+                                   uint64_t units_left, int64_t* shift) {
+  const int64_t period = to.ref - from.ref;
+  const uint64_t units = to.position - from.position;
+  if (period <= 0 || units == 0) return 0;
+  if (units % scope.block_units != 0) {
+    const uint64_t block = from.position / scope.block_units;
+    if (scope.inner_units == 0 || units % scope.inner_units != 0 || to.position / scope.block_units != block) return 0;
+    units_left = std::min(units_left, (block + 1) * scope.block_units - to.position);
+  }
+  if (units_left < units) return 0;
+  // A host request's runs all start at the arrival time; it must never be the binding term.
+  if (scope.host && scope.t_eff > from.lo) return 0;
+  uint64_t steps = units_left / units;
+  int64_t epochs_per_step = 0;
+  if (config_.refresh) {
+    if (period % refi_ == 0 && from.lo >= refi_) {
+      epochs_per_step = period / refi_;
+    } else {
+      const int64_t epoch = epoch_of(from.lo);
+      if (from.lo < 0 || outside_refresh(from.lo) != from.lo || epoch_of(to.hi) != epoch) return 0;
+      steps = std::min(steps, uint64_t(((epoch + 1) * refi_ - 1 - to.hi) / period));
+    }
+  }
+  if (steps == 0) return 0;
+  const uint64_t pushes = to.pushes - from.pushes;
+  bool fixed_fields = false;
+  for (size_t i = 0; i < to.fields.size(); ++i) {
+    if (from.fields[i] == to.fields[i]) continue;
+    const int64_t value = to.fields[i] + to.ref;
+    const FieldKind kind = FieldKind(period_.kinds[i]);
+    if (kind == kMoves || kind == kRowOffset || from.fields[i] + from.ref != value) return 0;
+    // Every column of the step and later ones comes >= from's last_col_ + tCCD_S: an ACT time this old
+    // cannot bind a column again, and without ACTs nobody reads the ACT-only fields.
+    if (kind == kActOnly && pushes != 0) return 0;
+    if (kind == kActTime && value + std::max(rcdrd_, rcdwr_) > from.ref + ccds_) return 0;
+    fixed_fields = true;
+  }
+  // A field that stays put while the times move by whole refresh intervals would change its refresh epoch.
+  if (fixed_fields && epochs_per_step != 0) return 0;
+  if (pushes != 0)
+    for (unsigned i = 0; i < 4; ++i) {
+      const bool stale = from.ring[i] + faw_ <= from.last_act + rrds_ && to.ring[i] + faw_ <= to.last_act + rrds_;
+      if (!stale && to.ring[i] - from.ring[i] != period) return 0;
+    }
+
+  const int64_t delta = int64_t(steps) * period;
+  const int64_t rows = int64_t(steps) * (to.row_base - from.row_base);
+  const int64_t epochs = int64_t(steps) * epochs_per_step;
+  size_t index = 0, field = scope.host ? 0 : 1;  // fields in take_snapshot()'s order (t first for streams)
+  const auto move = [&](int64_t& value) {
+    if (from.fields[field] == to.fields[field]) value += delta;
+    ++field;
+  };
+  for_each_bit(scope.banks, [&](unsigned b) {
+    Bank& bank = banks_[b];
+    move(bank.act_time);
+    move(bank.earliest_act);
+    move(bank.earliest_pre);
+    move(bank.busy_until);
+    ++field;
+    bank.epoch += epochs;
+    if (bank.open_row >= 0) bank.open_row += rows;
+    add_steps(stats_.banks[b], to.stats[index], from.stats[index], steps);
+    ++index;
+  });
+  for_each_bit(scope.groups, [&](unsigned g) {
+    move(groups_[g].last_act);
+    move(groups_[g].last_col);
+  });
+  last_col_ += delta;
+  if (scope.host) bus_free_ += delta;
+  stats_.bus_busy_ps += steps * (to.bus_busy_ps - from.bus_busy_ps);
+  // The ring ends with the last step's ACTs: those of `to`'s step, shifted. last_act_ follows.
+  const unsigned kept = unsigned(std::min<uint64_t>(pushes, 4));
+  for (uint64_t step = steps > 3 ? steps - 3 : 1; step <= steps && kept > 0; ++step)
+    for (unsigned i = 4 - kept; i < 4; ++i) push_activation(to.ring[i] + int64_t(step) * period);
+  if (!scope.host) stream_acts_ += steps * pushes;
+  skipped_accesses_ += steps * units;
+  *shift = delta;
+  return steps * units;
 }
 
 }  // namespace aqpim::models

@@ -1,6 +1,11 @@
 // Timing engine of one HBM3 pseudo-channel, without SystemC: bank state (open row), the per-bank,
 // per-bank-group and per-channel constraints, all-bank refresh and data-bus occupancy, in integer
 // picoseconds. O(1) per column access; a run of accesses to one open row is timed in closed form.
+// Long bank streams and host accesses spanning many whole address rows are periodic between refresh
+// windows (and usually from one refresh window to the next): once two boundaries show the same state
+// relative to each other, the engine jumps over the repeats in closed form (docs/models-hbm.md,
+// "Periodic fast path"). access_reference() / bank_stream_reference() walk everything step by step and
+// are the oracle the tests compare the fast path with, exactly.
 //
 // Scheduling policy (docs/models-hbm.md has the formulas):
 // - Requests are served in call order (first come, first served, no reordering). A request never
@@ -106,6 +111,18 @@ class HbmTimingEngine {
   uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                        bool is_write);
 
+  // Test oracles: the same results as access() / bank_stream(), computed without the periodic fast path
+  // (row by row, bank by bank). Same effect on the state and the statistics.
+  uint64_t access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
+  uint64_t bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
+                                 uint64_t bytes_per_bank, bool is_write);
+
+  // Test aid: true when both engines would time every future request identically (bank, group and channel
+  // state, compared field by field; statistics are not included).
+  bool same_state(const HbmTimingEngine& other) const;
+  // Diagnostic: column accesses (per bank, for bank streams) the periodic fast path jumped over.
+  uint64_t skipped_accesses() const { return skipped_accesses_; }
+
   const HbmStats& stats() const { return stats_; }
   void reset_stats();
   const HbmTimingConfig& config() const { return config_; }
@@ -145,9 +162,61 @@ class HbmTimingEngine {
   int64_t column_recovery(bool is_write) const { return is_write ? cwl_ + burst_ + wr_ : rtp_; }
   static void add_busy(Bank& bank, HbmBankStats& stats, int64_t start, int64_t end);
 
+  uint64_t access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
+  uint64_t access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
+  uint64_t bank_stream_impl(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
+                            bool is_write, bool periodic);
+
+  // Periodic fast path. A snapshot is the state a stream reads and writes (the banks in `banks`, their
+  // groups, the channel), taken at a step boundary, with times relative to last_col_.
+  struct PeriodScope {
+    uint64_t banks = 0;
+    uint64_t groups = 0;
+    bool host = false;     // host streams also use bus_free_, and every run starts at t_eff
+    int64_t t_eff = 0;     // outside_refresh(arrival) of a host stream
+    // Shifting a stream by a multiple of block_units maps it onto itself, rows moved on; shifting by a
+    // multiple of inner_units (0: never) does too, as long as it stays inside one block.
+    uint64_t block_units = 1;
+    uint64_t inner_units = 0;
+  };
+  struct PeriodSnapshot {
+    bool valid = false;
+    uint64_t position = 0;  // in column accesses
+    int64_t row_base = 0;   // open rows are recorded relative to it
+    int64_t ref = 0, lo = 0, hi = 0, last_act = 0;
+    uint64_t pushes = 0, bus_busy_ps = 0;
+    int64_t ring[4] = {0, 0, 0, 0};  // oldest first
+    std::vector<int64_t> fields;  // layout and FieldKind of each: PeriodState::kinds
+    std::vector<HbmBankStats> stats;  // of the banks in scope, ascending
+  };
+  struct PeriodState {
+    PeriodSnapshot prev, cur, block_prev;
+    std::vector<uint8_t> kinds;
+    std::vector<PeriodSnapshot> anchors;  // first boundary of recent refresh intervals, a ring
+    unsigned anchor_count = 0, anchor_next = 0;
+    int64_t anchor_epoch = 0;
+    unsigned misses = 0;  // boundaries since the last jump
+  };
+  // How a field may differ between two snapshots a step apart: every field must move by the period,
+  // except that a bank's ACT time may stay put once it can no longer bind a column (a row-hit step), and
+  // fields only ACTs read may stay put when the step issued no ACT at all.
+  enum FieldKind : uint8_t { kMoves, kRowOffset, kActTime, kActOnly };
+  static constexpr unsigned kAnchors = 16;
+  void start_period(const PeriodScope& scope);
+  void take_snapshot(const PeriodScope& scope, PeriodSnapshot& snapshot, uint64_t position, int64_t row_base,
+                     int64_t t) const;
+  // At a step boundary: records it and, when an earlier boundary proves the steps periodic, advances the
+  // state over as many whole steps as are provably identical. Returns the column accesses jumped over
+  // (0: none) and the time shift in *shift.
+  uint64_t period_boundary(const PeriodScope& scope, uint64_t position, int64_t row_base, int64_t t,
+                           uint64_t units_left, int64_t* shift);
+  uint64_t try_jump(const PeriodScope& scope, const PeriodSnapshot& from, const PeriodSnapshot& to,
+                    uint64_t units_left, int64_t* shift);
+
   HbmTimingConfig config_;
   HbmAddressMap map_;
   unsigned access_shift_;
+  uint64_t row_units_;  // column accesses per address row (every bank's row r)
   // Timings in ps.
   int64_t cl_, rcdrd_, rcdwr_, rp_, ras_, rc_, wr_, ccds_, ccdl_, rrds_, rrdl_, faw_, rfc_, refi_, rtp_, cwl_, burst_;
   std::vector<Bank> banks_;
@@ -157,7 +226,10 @@ class HbmTimingEngine {
   int64_t bus_free_ = 0;
   int64_t recent_acts_[4] = {kNever, kNever, kNever, kNever};  // ring; [oldest_act_] is the oldest
   unsigned oldest_act_ = 0;
+  uint64_t stream_acts_ = 0;  // all-bank ACTs of bank streams (the periodic path counts ACTs per step)
+  uint64_t skipped_accesses_ = 0;
   HbmStats stats_;
+  PeriodState period_;
 };
 
 }  // namespace aqpim::models
