@@ -46,6 +46,12 @@ AqpimFirmware::AqpimFirmware(const AqpimFirmwareConfig& config, const PlatformVi
                                 " coded tokens beside the sink and recent fp16 tokens");
   if (config.importance_weighting && config.importance_queries > config.context_tokens)
     throw std::invalid_argument("pq.importance_queries exceeds the context");
+  if (!layout_.fits())
+    throw std::invalid_argument(
+        "the AQPIM KV layout needs " + std::to_string(layout_.bytes_per_pe_used() >> 20) + " MiB per bank but a bank holds " +
+        std::to_string(view.hbm.bank_bytes() >> 20) +
+        " MiB (overflow to CPU memory is modelled for attacc and gpu_offload only): lower workload.context_tokens or "
+        "workload.batch, or add hbm.pim_stacks");
   if (data) {
     if (config.importance_weighting && data->shape().prefill_queries < config.importance_queries)
       throw std::invalid_argument("the workload data holds fewer prefill queries than pq.importance_queries");

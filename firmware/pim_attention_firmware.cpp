@@ -197,21 +197,24 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
 
     // Values: per-PE partial outputs, summed on the GPU with the GPU-held tokens' part.
     PhaseScope phase(hal, Phase::kValue);
-    for (size_t h = begin; h < end; ++h) issue_values(heads[h], shape);
+    for (size_t h = begin; h < end; ++h) {
+      issue_values(heads[h], shape);
+      if (values_in_io()) continue;
+      for (uint32_t g = 0; g < groups; ++g) {  // the buffer die collects each PE's output into the IO buffer
+        pim::Command gather = shape;
+        gather.opcode = uint32_t(pim::Opcode::gather_accumulators);
+        gather.length = dim;
+        gather.accumulator_offset = g * dim;
+        gather.io_offset = io_.outputs + g * pes * dim * kFp32Bytes;
+        gather.io_stride = dim * kFp32Bytes;
+        pim.issue(heads[h].place.unit, gather);
+      }
+    }
     fence_turn();
     for (size_t h = begin; h < end; ++h) {
       const HeadInstance& head = heads[h];
       std::vector<float> pe_outputs(size_t(groups) * pes * dim);
-      if (values_in_io()) {
-        pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr,
-                    pe_outputs.size() * kFp32Bytes);
-      } else {
-        for (uint32_t pe = 0; pe < pes; ++pe)
-          for (uint32_t g = 0; g < groups; ++g)
-            hal.read(view_.units[head.place.unit].registers_base + pim::reg::pe_windows + pe * pim::reg::pe_window +
-                         pim::reg::pe_accumulators + g * dim * kFp32Bytes,
-                     functional ? &pe_outputs[(size_t(g) * pes + pe) * dim] : nullptr, dim * kFp32Bytes);
-      }
+      pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr, pe_outputs.size() * kFp32Bytes);
       if (!functional) continue;
       const auto value_bits = to_fp16(gpu_values[h - begin].data(), gpu_values[h - begin].size());
       const auto& order = value_order(head.sequence, head.layer, head.kv_head);

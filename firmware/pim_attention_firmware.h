@@ -47,7 +47,7 @@ class PimAttentionFirmware : public AttentionFirmware {
   // buffer at io_.queries + g * head_dim * 4).
   virtual void issue_scores(const HeadInstance& head, const models::pim::Command& shape) = 0;
   // Leave PE p's partial output of query head g in the IO buffer at io_.outputs + (g * PEs + p) * head_dim * 4
-  // (values_in_io) or in PE p's accumulators at g * head_dim.
+  // (values_in_io) or in PE p's accumulators at g * head_dim (then the loop gathers them into the IO buffer).
   virtual void issue_values(const HeadInstance& head, const models::pim::Command& shape) = 0;
   virtual bool values_in_io() const = 0;
   // Functional mode: the tokens the GPU holds for this head at this step, as fp16-exact rows in stored

@@ -39,6 +39,7 @@ enum class Opcode : uint32_t {
   mac_weighted = 16,       // bank probabilities, fp16 rows -> accumulators (output vector)
   move_bank_to_io = 17,    // bank bytes -> IO slot of each PE
   move_io_to_bank = 18,    // IO slot of each PE -> bank bytes
+  gather_accumulators = 19,  // accumulators of each PE -> its IO slot (fp32; e.g. mac_weighted outputs)
   count_
 };
 
@@ -139,7 +140,7 @@ inline const char* to_string(Opcode opcode) {
                                           "mac_dot",
                                           "mac_weighted",
                                           "move_bank_to_io",
-                                          "move_io_to_bank"};
+                                          "move_io_to_bank", "gather_accumulators"};
   static_assert(std::size(names) == size_t(Opcode::count_));
   return uint32_t(opcode) < std::size(names) ? names[uint32_t(opcode)] : "unknown";
 }

@@ -272,6 +272,13 @@ class Planner {
         plan_.link_bytes = mul(slots, slot_bytes);
         return true;
       }
+      case Opcode::gather_accumulators:
+        // Each selected PE sends `length` fp32 accumulators over the link to its IO slot.
+        if (!need({{"length", c_.length}}) || !accumulators_fit(c_.length) || !io_slots_fit(mul(c_.length, fp32_bytes)))
+          return false;
+        plan_.sram_bytes = mul(c_.length, fp32_bytes);
+        plan_.link_bytes = mul(plan_.selected_pes, c_.length, fp32_bytes);
+        return true;
       case Opcode::count_:
         break;
     }

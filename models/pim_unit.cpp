@@ -524,6 +524,9 @@ pim::Error PimUnit::compute(const pim::Command& command, const pim::Plan& plan, 
         std::memcpy(pe_operands.io_slot(), pe_operands.stream(StreamRole::raw),
                     size_t(command.length) * geometry_.banks_per_pe);
         break;
+      case Opcode::gather_accumulators:
+        std::memcpy(pe_operands.io_slot(), accumulators, size_t(command.length) * sizeof(float));
+        break;
       case Opcode::move_io_to_bank:
         std::memcpy(pe_operands.stream(StreamRole::raw), pe_operands.io_slot(),
                     size_t(command.length) * geometry_.banks_per_pe);

@@ -259,8 +259,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"cpu.memory_capacity_gib", "GiB", "Host CPU DRAM capacity for offloaded KV.",
        IntRange{&p.cpu.memory_capacity_gib, 1, 1 << 20}},
 
-      {"sim.design", "", "The system simulated: aqpim (PQ KV cache in HBM-PIM), or gpu_offload (GPU only, fp16 KV overflowing its HBM to CPU memory over PCIe; every hbm.stacks is plain HBM).",
-       Choice{&p.sim.design, {"aqpim", "gpu_offload"}}},
+      {"sim.design", "", "The system simulated: aqpim (PQ KV cache in HBM-PIM); attacc (AttAcc-like PIM on an fp16 KV cache, overflow to CPU memory); gpu_offload (GPU only, fp16 KV overflowing its HBM to CPU memory over PCIe; every hbm.stacks is plain HBM).",
+       Choice{&p.sim.design, {"aqpim", "attacc", "gpu_offload"}}},
       {"sim.mode", "", "functional: real data through the platform (small models); timing: sizes only, same timing.",
        Choice{&p.sim.mode, {"timing", "functional"}}},
       {"sim.quantum_ns", "ns", "Temporal-decoupling quantum of the initiators.", RealRange{&p.sim.quantum_ns, 1.0, 1e9}},

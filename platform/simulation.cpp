@@ -68,7 +68,12 @@ std::string seconds_text(double seconds) {
 
 std::string bytes_text(double bytes) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.2f GiB", bytes / double(1ull << 30));
+  if (bytes >= double(1ull << 30))
+    std::snprintf(text, sizeof text, "%.2f GiB", bytes / double(1ull << 30));
+  else if (bytes >= double(1ull << 20))
+    std::snprintf(text, sizeof text, "%.2f MiB", bytes / double(1ull << 20));
+  else
+    std::snprintf(text, sizeof text, "%.2f KiB", bytes / 1024.0);
   return text;
 }
 

@@ -1,5 +1,6 @@
 #include "platform/system_config.h"
 
+#include "firmware/attacc_firmware.h"
 #include "firmware/gpu_offload_firmware.h"
 
 namespace aqpim::platform {
@@ -115,6 +116,7 @@ std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams&
     throw ParamError("the model's weights (" + std::to_string(int64_t(weight_bytes(p) / (1 << 20))) +
                      " MiB) do not fit the GPU's own HBM: (hbm.stacks - hbm.pim_stacks) x stack = " +
                      std::to_string(int64_t(gpu_side / (1 << 20))) + " MiB");
+  if (p.sim.design == "attacc") return std::make_unique<firmware::AttAccFirmware>(config.workload(), view, data);
   return std::make_unique<firmware::AqpimFirmware>(config, view, data);
 }
 

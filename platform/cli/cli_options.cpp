@@ -1,6 +1,9 @@
 #include "platform/cli/cli_options.h"
 
+#include <climits>
 #include <iostream>
+
+#include <unistd.h>
 
 namespace aqpim::cli {
 namespace po = boost::program_options;
@@ -53,6 +56,13 @@ int run_subcommand(const Subcommand& command, const std::vector<std::string>& ar
 }
 
 }  // namespace
+
+std::string this_executable() {
+  char path[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) throw std::runtime_error("cannot find the aqpim binary through /proc/self/exe");
+  return std::string(path, size_t(length));
+}
 
 int dispatch(const std::vector<std::string>& args) {
   try {

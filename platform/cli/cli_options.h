@@ -32,6 +32,10 @@ struct Subcommand {
 
 const std::vector<Subcommand>& subcommands();
 
+// The running aqpim binary, for commands that run one simulation per child process (SystemC elaborates
+// once per process).
+std::string this_executable();
+
 // Parses argv (without the program name) and runs the subcommand; never throws.
 int dispatch(const std::vector<std::string>& args);
 

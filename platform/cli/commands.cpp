@@ -65,6 +65,7 @@ int run_run(const po::variables_map& vm, const platform::PlatformParams& params)
 // In their own files: they never simulate in this process.
 Subcommand sweep_subcommand();
 Subcommand plot_subcommand();
+Subcommand compare_subcommand();
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> commands = {
@@ -85,6 +86,7 @@ const std::vector<Subcommand>& subcommands() {
        run_params},
       sweep_subcommand(),
       plot_subcommand(),
+      compare_subcommand(),
   };
   return commands;
 }

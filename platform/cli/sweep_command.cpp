@@ -17,13 +17,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-std::string this_executable() {
-  char path[PATH_MAX];
-  const ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
-  if (length <= 0) throw std::runtime_error("cannot find the aqpim binary through /proc/self/exe");
-  return std::string(path, size_t(length));
-}
-
 std::string clock_text(double seconds) {
   const long total = long(seconds + 0.5);
   char text[32];

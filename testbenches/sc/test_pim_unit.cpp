@@ -439,12 +439,20 @@ TEST(PimUnit, Fp16MacStreamsEqualTheCoreKernels) {
     weighted.accumulator_offset = 40;
     b.write(pe_accumulators(7, 40), std::vector<float>(kRow, 0.5f));  // accumulates onto what is there
     b.run(weighted);
+    // The buffer die gathers every PE's outputs into its IO slot in one command.
+    Command gather = command(Opcode::gather_accumulators);
+    gather.accumulator_offset = 40;
+    gather.length = kRow;
+    gather.io_offset = 1024;
+    gather.io_stride = kRow * 4;
+    b.run(gather);
     for (unsigned pe = 0; pe < 16; ++pe) {
       std::vector<float> scores(kN), out(kRow, pe == 7 ? 0.5f : 0.0f);
       core::dot_rows_fp16(rows[pe].data(), kN, kRow, query.data(), scores.data());
       EXPECT_EQ(b.bank_bytes(pe, kResult, kN * 4), bytes_of(scores)) << "PE " << pe;
       core::accumulate_rows_fp16(probabilities[pe].data(), rows[pe].data(), kN, kRow, out.data());
       EXPECT_EQ(bytes_of(b.read<float>(pe_accumulators(pe, 40), kRow)), bytes_of(out)) << "PE " << pe;
+      EXPECT_EQ(bytes_of(b.read<float>(io(1024 + pe * kRow * 4), kRow)), bytes_of(out)) << "PE " << pe;
     }
   });
   sc_core::sc_start();
@@ -607,6 +615,10 @@ std::vector<std::pair<sc_time, sc_time>> run_every_opcode(Bench& b) {
     c.io_stride = 64;
     run(c);
   }
+  c = command(Opcode::gather_accumulators);
+  c.length = 16;
+  c.io_stride = 64;
+  run(c);
   b.fence();
   return times;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -70,6 +71,60 @@ TEST(GpuOffload, NothingCrossesPcieWhenTheCacheFits) {
   EXPECT_EQ(report["latency_s"]["decode_transfer"].get<double>(), 0.0);
   EXPECT_EQ(report["traffic_bytes"]["pcie"].get<double>(), 0.0);
   EXPECT_TRUE(report["kv_bytes"]["fits"].get<bool>());
+}
+
+// AttAcc-like fp16 PIM: MAC streams on exact fp16 rows give fp32 attention up to reassociation, also when
+// the PIM is full and each head's later tokens come back from CPU memory every step.
+TEST(AttAcc, FunctionalOutputsMatchFp32AttentionWithAndWithoutOverflow) {
+  const std::string base = "--set model.preset=tiny --set workload.batch=4 --set workload.context_tokens=3000 "
+                           "--set workload.decode_steps=20 --set sim.design=attacc --set sim.mode=functional";
+  const auto fits = run_aqpim(base);
+  EXPECT_TRUE(fits["kv_bytes"]["fits"].get<bool>());
+  EXPECT_EQ(fits["kv_bytes"]["offloaded"].get<double>(), 0.0);
+  EXPECT_LT(fits["accuracy"]["relative_l2_error"].get<double>(), 1e-5);
+  // One small PIM pseudo-channel (16 banks of 1 MiB) cannot hold 16 heads x 3020 tokens x 512 bytes.
+  const auto overflows = run_aqpim(base + " --set hbm.pim_stacks=1 --set hbm.channels_per_stack=1 "
+                                          "--set hbm.pseudo_channels=1 --set hbm.rows_per_bank=1024");
+  EXPECT_FALSE(overflows["kv_bytes"]["fits"].get<bool>());
+  EXPECT_GT(overflows["kv_bytes"]["offloaded"].get<double>(), 0.0);
+  EXPECT_GT(overflows["latency_s"]["decode_transfer"].get<double>(), 0.0);
+  EXPECT_LT(overflows["accuracy"]["relative_l2_error"].get<double>(), 1e-5);
+}
+
+TEST(Designs, PimDesignsScoreTheSameTokensOfTheSameHeads) {
+  // Every decode step scores every query head of every sequence and layer once, whichever way.
+  const std::string base = "--set model.preset=tiny --set workload.batch=3 --set workload.context_tokens=2048 "
+                           "--set workload.decode_steps=9";
+  const auto aqpim = run_aqpim(base + " --set sim.design=aqpim");
+  const auto attacc = run_aqpim(base + " --set sim.design=attacc");
+  const double expected = 9.0 * 2 /*layers*/ * 3 /*sequences*/ * 4 /*query heads*/;
+  EXPECT_EQ(aqpim["pim_commands"]["score"]["count"].get<double>(), expected);
+  EXPECT_EQ(aqpim["pim_commands"]["build_lut"]["count"].get<double>(), expected);
+  EXPECT_EQ(attacc["pim_commands"]["mac_dot"]["count"].get<double>(), expected);
+  EXPECT_EQ(attacc["pim_commands"]["mac_weighted"]["count"].get<double>(), expected);
+  // Same GPU dense work per decode step (projections, LM head) in the skeleton all designs share: AQPIM adds
+  // only the importance-weight attention in the prefill and the fp16 window's attention.
+  EXPECT_EQ(aqpim["kv_bytes"]["fp16"], attacc["kv_bytes"]["fp16"]);
+}
+
+TEST(Compare, RunsEveryDesignAndPrintsTheSpeedups) {
+  const std::string directory = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-compare";
+  const std::string output = directory + ".txt";
+  const std::string command = std::string(AQPIM_BINARY_DIR) +
+                              "/platform/aqpim compare --set model.preset=tiny --set workload.batch=2 "
+                              "--set workload.context_tokens=1024 --set workload.decode_steps=4 --jobs 2 --out " +
+                              directory + " > " + output + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream table(directory + "/sweep.csv");
+  size_t lines = 0;
+  for (std::string line; std::getline(table, line);) ++lines;
+  EXPECT_EQ(lines, 4u);  // header + one row per design
+  std::ifstream printed(output);
+  const std::string text((std::istreambuf_iterator<char>(printed)), std::istreambuf_iterator<char>());
+  for (const char* design : {"gpu_offload", "attacc", "aqpim", "AQPIM decode speedup"})
+    EXPECT_NE(text.find(design), std::string::npos) << design << " missing from:\n" << text;
+  const std::string refused = std::string(AQPIM_BINARY_DIR) + "/platform/aqpim compare --set sim.design=aqpim 2>/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(refused.c_str())), 2);
 }
 
 }  // namespace

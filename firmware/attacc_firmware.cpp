@@ -1,0 +1,149 @@
+#include "firmware/attacc_firmware.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "firmware/pim_driver.h"
+
+namespace aqpim::firmware {
+
+namespace pim = models::pim;
+
+namespace {
+
+constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
+
+KvShape kv_shape(const WorkloadConfig& w) {
+  return {w.model.layers, w.model.heads, w.model.kv_heads, w.model.head_dim, w.batch, w.context_tokens, w.decode_steps};
+}
+
+PimGeometry geometry(const PlatformView& view) {
+  return {uint32_t(view.units.size()), view.hbm.banks(), view.hbm.bank_bytes(), uint32_t(view.hbm.row_bytes)};
+}
+
+// The fp16 layout holding every token if it fits, else the most rows per head slot that fit the banks.
+KvLayout fitting_layout(const WorkloadConfig& workload, const PlatformView& view) {
+  const KvLayout whole(kv_shape(workload), {}, geometry(view), KvFormat::fp16_rows);
+  if (whole.fits()) return whole;
+  uint32_t low = 0, high = whole.rows_per_pe();  // fits(low) holds, fits(high) does not
+  while (high - low > 1) {
+    const uint32_t middle = low + (high - low) / 2;
+    (KvLayout(kv_shape(workload), {}, geometry(view), KvFormat::fp16_rows, middle).fits() ? low : high) = middle;
+  }
+  if (low == 0) throw std::invalid_argument("attacc: not one bank row per head fits the PIM capacity");
+  return KvLayout(kv_shape(workload), {}, geometry(view), KvFormat::fp16_rows, low);
+}
+
+}  // namespace
+
+AttAccFirmware::AttAccFirmware(const WorkloadConfig& workload, const PlatformView& view, const WorkloadData* data)
+    : PimAttentionFirmware(workload, view, data, fitting_layout(workload, view)),
+      offload_(workload, view,
+               // Every token fits: nothing is offloaded. Else tokens past the slot's rows go to CPU memory.
+               layout_.rows_per_pe() * view.hbm.banks() >= workload.context_tokens + workload.decode_steps
+                   ? workload.context_tokens + workload.decode_steps
+                   : layout_.rows_per_pe() * view.hbm.banks(),
+               data) {}
+
+void AttAccFirmware::write_rows(const HeadInstance& head, uint32_t first_row, uint32_t rows) {
+  const uint32_t dim = workload_.model.head_dim, row_bytes = uint32_t(view_.hbm.row_bytes);
+  const SlotRegions slot = layout_.slot(head.place.slot);
+  const uint64_t token_bytes = uint64_t(dim) * kFp16Bytes;
+  // Whole DRAM rows where the range allows (one contiguous write), else the token rows themselves.
+  const uint64_t bytes = first_row == 0 ? (uint64_t(rows) * token_bytes + row_bytes - 1) / row_bytes * row_bytes
+                                        : uint64_t(rows) * token_bytes;
+  for (bool keys : {true, false}) {
+    std::vector<unsigned char> image;
+    if (functional()) image = lane_rows_image(head_rows(head, keys, first_row * lanes(), rows * lanes()), bytes);
+    pim_->write_banks(head.place.unit, (keys ? slot.keys : slot.values) + first_row * token_bytes, bytes,
+                      functional() ? image.data() : nullptr);
+  }
+}
+
+void AttAccFirmware::store_layer(Hal& hal, uint32_t layer) {
+  const auto heads = layer_instances(layer);
+  {
+    PhaseScope phase(hal, Phase::kKvWrite);
+    for (const auto& head : heads) write_rows(head, 0, pim_rows(workload_.context_tokens));
+    hal.wait_copies();
+  }
+  PhaseScope phase(hal, Phase::kTransfer);
+  offload_.store_prompt(hal, layer);
+  hal.wait_copies();
+}
+
+void AttAccFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
+  const uint32_t length = workload_.context_tokens + step + 1;
+  const uint32_t rows = pim_rows(length), rows_before = pim_rows(length - 1);
+  const auto heads = layer_instances(layer);
+  if (rows > rows_before) {
+    // A bank row has filled up: its tokens move from the GPU into PIM.
+    PhaseScope phase(hal, Phase::kKvWrite);
+    for (const auto& head : heads) write_rows(head, rows_before, rows - rows_before);
+    hal.wait_copies();
+  }
+  {
+    PhaseScope phase(hal, Phase::kTransfer);
+    offload_.store_token(hal, layer, length - 1);
+    hal.wait_copies();
+    fetched_ = offload_.fetch(hal, layer, length);
+  }
+  {
+    PhaseScope phase(hal, Phase::kGpuAttention);
+    hal.gpu_launch(attention_work(workload_.model, workload_.batch, 1, length - rows * lanes(), false));
+  }
+  attend_heads(hal, heads, step, rows);
+}
+
+pim::Command AttAccFirmware::command_shape(uint32_t rows) const {
+  pim::Command shape;
+  shape.pe_mask = pim_->all_pes_mask();
+  shape.sub_vectors = 1;
+  shape.dim = workload_.model.head_dim;
+  shape.count = rows;
+  return shape;
+}
+
+void AttAccFirmware::issue_scores(const HeadInstance& head, const pim::Command& shape) {
+  const SlotRegions slot = layout_.slot(head.place.slot);
+  for (uint32_t g = 0; g < group(); ++g) {
+    pim::Command dot = shape;
+    dot.opcode = uint32_t(pim::Opcode::mac_dot);
+    dot.bank_offset = slot.keys;
+    dot.io_offset = io_.queries + g * workload_.model.head_dim * kFp32Bytes;
+    dot.result_offset = slot.scores + g * layout_.scores_stride();
+    pim_->issue(head.place.unit, dot);
+  }
+}
+
+void AttAccFirmware::issue_values(const HeadInstance& head, const pim::Command& shape) {
+  const SlotRegions slot = layout_.slot(head.place.slot);
+  for (uint32_t g = 0; g < group(); ++g) {
+    pim::Command weighted = shape;
+    weighted.opcode = uint32_t(pim::Opcode::mac_weighted);
+    weighted.flags = pim::flag_clear_accumulators;
+    weighted.bank_offset = slot.values;
+    weighted.scalars_offset = slot.scores + g * layout_.scores_stride();
+    weighted.accumulator_offset = g * workload_.model.head_dim;
+    pim_->issue(head.place.unit, weighted);
+  }
+}
+
+void AttAccFirmware::gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,
+                              std::vector<float>& values) const {
+  // Tokens after the PIM rows: in the GPU's HBM up to the offload boundary, the rest came back over PCIe.
+  const uint32_t dim = workload_.model.head_dim, length = workload_.context_tokens + step + 1;
+  const uint32_t first = rows * lanes(), resident_end = std::min(length, offload_.first_token());
+  keys = head_rows(head, true, first, resident_end > first ? resident_end - first : 0);
+  values = head_rows(head, false, first, resident_end > first ? resident_end - first : 0);
+  const uint32_t heads_per_layer = workload_.batch * workload_.model.kv_heads;
+  for (uint32_t token = std::max(first, offload_.first_token()); token < length; ++token) {
+    const float* row = &fetched_[((size_t(token - offload_.first_token()) * heads_per_layer) +
+                                  head.sequence * workload_.model.kv_heads + head.kv_head) *
+                                 2 * dim];
+    keys.insert(keys.end(), row, row + dim);
+    values.insert(values.end(), row + dim, row + 2 * dim);
+  }
+}
+
+}  // namespace aqpim::firmware

@@ -1,0 +1,41 @@
+// Baseline (b): AttAcc-like PIM with an fp16 KV cache. Every token's K and V rows live uncompressed in the
+// PIM banks (token t in bank t mod 16, row t / 16); decode attention runs on the bank PEs as fp16 MAC
+// streams (mac_dot for scores, mac_weighted for values), with the same softmax merge on the GPU as AQPIM.
+// Tokens that do not fill a whole bank row stay with the GPU; when the cache outgrows the PIM capacity,
+// each head's tokens beyond what its slot holds live in CPU memory and cross PCIe every step.
+#pragma once
+
+#include "firmware/kv_offload.h"
+#include "firmware/pim_attention_firmware.h"
+
+namespace aqpim::firmware {
+
+class AttAccFirmware : public PimAttentionFirmware {
+ public:
+  AttAccFirmware(const WorkloadConfig& workload, const PlatformView& view, const WorkloadData* data);
+
+  const char* mode_name() const override { return "attacc"; }
+  double offloaded_kv_bytes() const override {
+    return offload_.bytes(workload_.context_tokens + workload_.decode_steps);
+  }
+  // Rows of every bank a head may hold in PIM (the rest of its tokens overflow to CPU memory).
+  uint32_t pim_rows_capacity() const { return layout_.rows_per_pe(); }
+
+ private:
+  void store_layer(Hal& hal, uint32_t layer) override;
+  void attend_layer(Hal& hal, uint32_t layer, uint32_t step) override;
+  models::pim::Command command_shape(uint32_t rows) const override;
+  void issue_scores(const HeadInstance& head, const models::pim::Command& shape) override;
+  void issue_values(const HeadInstance& head, const models::pim::Command& shape) override;
+  bool values_in_io() const override { return false; }
+  void gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,
+                std::vector<float>& values) const override;
+
+  uint32_t pim_rows(uint32_t length) const { return std::min(length / lanes(), pim_rows_capacity()); }
+  void write_rows(const HeadInstance& head, uint32_t first_row, uint32_t rows);
+
+  KvOffload offload_;
+  std::vector<float> fetched_;  // functional: this layer's offloaded tokens, as KvOffload::fetch returns them
+};
+
+}  // namespace aqpim::firmware
