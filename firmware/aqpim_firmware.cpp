@@ -162,12 +162,7 @@ void AqpimFirmware::write_prefill_data(PimDriver& pim, const HeadInstance& head)
 
 void AqpimFirmware::issue_kmeans(PimDriver& pim, const HeadInstance& head, bool keys) {
   const SlotRegions slot = layout_.slot(head.place.slot);
-  pim::Command shape;
-  shape.pe_mask = pim.all_pes_mask();
-  shape.sub_vectors = config_.quant.sub_vectors;
-  shape.clusters = config_.quant.centroids;
-  shape.dim = layout_.sub_dim();
-  shape.count = prefill_rows_;
+  pim::Command shape = command_shape(prefill_rows_);
   shape.bank_offset = keys ? layout_.staging_k(head.place.slot_in_layer) : layout_.staging_v(head.place.slot_in_layer);
   shape.codes_offset = keys ? slot.keys : slot.values;
   const uint64_t codebook_image = keys ? slot.codebook_k : slot.codebook_v;
@@ -211,13 +206,8 @@ void AqpimFirmware::cluster_and_encode(PimDriver& pim, const std::vector<HeadIns
     PhaseScope phase(hal, Phase::kEncoding);
     for (const auto& head : heads) {
       const SlotRegions slot = layout_.slot(head.place.slot);
-      pim::Command encode;
+      pim::Command encode = command_shape(prefill_rows_);
       encode.opcode = uint32_t(pim::Opcode::encode);
-      encode.pe_mask = pim.all_pes_mask();
-      encode.sub_vectors = config_.quant.sub_vectors;
-      encode.clusters = config_.quant.centroids;
-      encode.dim = layout_.sub_dim();
-      encode.count = prefill_rows_;
       encode.bank_offset = keys ? layout_.staging_k(head.place.slot_in_layer) : layout_.staging_v(head.place.slot_in_layer);
       encode.codes_offset = keys ? slot.keys : slot.values;
       pim.issue(head.place.unit, encode);
@@ -271,12 +261,8 @@ void AqpimFirmware::encode_leaving_row(PimDriver& pim, const HeadInstance& head,
   const uint64_t token_bytes = uint64_t(config_.model.head_dim) * kFp16Bytes;
 
   const SlotRegions slot = layout_.slot(head.place.slot);
-  pim::Command load;
+  pim::Command load = command_shape(1);
   load.opcode = uint32_t(pim::Opcode::load_codebook);
-  load.pe_mask = pim.all_pes_mask();
-  load.sub_vectors = config_.quant.sub_vectors;
-  load.clusters = config_.quant.centroids;
-  load.dim = layout_.sub_dim();
   load.bank_offset = keys ? slot.codebook_k : slot.codebook_v;
   pim.issue(head.place.unit, load);
   pim::Command encode = load;

@@ -91,6 +91,20 @@ class TestInitiator : public sc_core::sc_module {
     return payload.get_response_status();
   }
 
+  // Typed block transfers on top of access(), for testbenches that move arrays of values.
+  template <class T>
+  tlm::tlm_response_status write_values(uint64_t address, const std::vector<T>& values, sc_core::sc_time& delay) {
+    return access(tlm::TLM_WRITE_COMMAND, address, const_cast<T*>(values.data()), unsigned(values.size() * sizeof(T)),
+                  delay);
+  }
+  template <class T>
+  std::vector<T> read_values(uint64_t address, size_t count, sc_core::sc_time& delay,
+                             tlm::tlm_response_status& status) {
+    std::vector<T> values(count);
+    status = access(tlm::TLM_READ_COMMAND, address, values.data(), unsigned(count * sizeof(T)), delay);
+    return values;
+  }
+
  private:
   void run() { body(*this); }
   void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { invalidations.emplace_back(start, end); }

@@ -73,15 +73,13 @@ struct Bench {
   }
   template <class T>
   void write(uint64_t address, const std::vector<T>& values) {
-    ASSERT_EQ(host.access(tlm::TLM_WRITE_COMMAND, address, const_cast<T*>(values.data()),
-                          unsigned(values.size() * sizeof(T)), delay),
-              tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(host.write_values(address, values, delay), tlm::TLM_OK_RESPONSE);
   }
   template <class T>
   std::vector<T> read(uint64_t address, size_t count) {
-    std::vector<T> values(count);
-    EXPECT_EQ(host.access(tlm::TLM_READ_COMMAND, address, values.data(), unsigned(count * sizeof(T)), delay),
-              tlm::TLM_OK_RESPONSE);
+    tlm::tlm_response_status status;
+    auto values = host.read_values<T>(address, count, delay, status);
+    EXPECT_EQ(status, tlm::TLM_OK_RESPONSE);
     return values;
   }
   // Into every bank's `bank_offset` through the IO buffer (one slot of `bytes` per bank).
