@@ -91,6 +91,7 @@ void Hbm3PseudoChannel::b_transport(int, tlm::tlm_generic_payload& payload, sc_c
   const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
   const uint64_t completion = engine_.access(arrival, address, length, command == tlm::TLM_WRITE_COMMAND);
   delay += from_ps(completion - arrival);
+  if (trace_) trace(command == tlm::TLM_WRITE_COMMAND ? "host write" : "host read", arrival, completion, length);
   payload.set_dmi_allowed(config_.store_data);
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -149,6 +150,9 @@ void Hbm3PseudoChannel::bank_access(tlm::tlm_generic_payload& payload, const Ban
   const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
   const uint64_t completion = engine_.bank_stream(arrival, access.bank_mask, access.bank_offset, access.bytes_per_bank,
                                                   command == tlm::TLM_WRITE_COMMAND);
+  if (trace_)
+    trace(command == tlm::TLM_WRITE_COMMAND ? "bank write" : "bank read", arrival, completion,
+          access.bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask)));
   delay += from_ps(completion - arrival);
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -183,6 +187,18 @@ unsigned int Hbm3PseudoChannel::transport_dbg(int, tlm::tlm_generic_payload& pay
   if (!payload.is_read() && !payload.is_write()) return 0;
   move_data(payload);
   return unsigned(length);
+}
+
+void Hbm3PseudoChannel::set_trace_sink(TraceSink* sink) {
+  trace_ = sink;
+  if (trace_) track_ = trace_->add_track("HBM", name());
+}
+
+void Hbm3PseudoChannel::trace(const char* name, uint64_t arrival_ps, uint64_t completion_ps, uint64_t bytes) {
+  // A request that finished inside an earlier one's span (other banks) still shows, as a zero-length span.
+  const uint64_t start = std::max(arrival_ps, traced_until_ps_);
+  trace_->span(track_, name, start, completion_ps > start ? completion_ps - start : 0, {{"bytes", double(bytes)}});
+  traced_until_ps_ = std::max(traced_until_ps_, completion_ps);
 }
 
 }  // namespace aqpim::models

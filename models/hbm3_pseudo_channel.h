@@ -15,6 +15,7 @@
 #include "models/hbm_address_mapping.h"
 #include "models/hbm_sparse_store.h"
 #include "models/hbm_timing.h"
+#include "models/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -60,6 +61,9 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   uint64_t allocated_bytes() const { return store_.allocated_bytes(); }
   // Invalidates every DMI region handed out, then frees the stored data (it reads as zeros again).
   void discard_data();
+  // Optional timeline: one track for the channel, a span per host access or bank-side stream. Requests
+  // queued behind one another show as back-to-back busy periods (a span starts when the previous ended).
+  void set_trace_sink(TraceSink* sink);
 
  private:
   void b_transport(int initiator_id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -79,7 +83,12 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
     return sc_core::sc_time::from_value(ps_per_tick_ == 1 ? ps : ps / ps_per_tick_);
   }
 
+  void trace(const char* name, uint64_t arrival_ps, uint64_t completion_ps, uint64_t bytes);
+
   Hbm3PseudoChannelConfig config_;
+  TraceSink* trace_ = nullptr;
+  TraceSink::Track track_ = 0;
+  uint64_t traced_until_ps_ = 0;
   HbmTimingEngine engine_;
   HbmSparseStore store_;
   uint64_t capacity_;

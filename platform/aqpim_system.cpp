@@ -24,7 +24,10 @@ AqpimSystem::AqpimSystem(sc_core::sc_module_name name, const SystemConfig& confi
 
 void AqpimSystem::set_trace_sink(models::TraceSink* sink) {
   host_->set_trace_sink(sink);
-  for (uint32_t index = 0; index < stack_.size(); ++index) stack_.unit(index).set_trace_sink(sink);
+  for (uint32_t index = 0; index < stack_.size(); ++index) {
+    stack_.unit(index).set_trace_sink(sink);
+    stack_.channel(index).set_trace_sink(sink);
+  }
   pcie_.set_trace_sink(sink);
 }
 

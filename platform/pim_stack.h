@@ -49,6 +49,7 @@ class PimStack : public sc_core::sc_module {
 
   uint32_t size() const { return uint32_t(channels_.size()); }
   const models::Hbm3PseudoChannel& channel(uint32_t index) const { return *channels_.at(index); }
+  models::Hbm3PseudoChannel& channel(uint32_t index) { return *channels_.at(index); }
   const models::PimUnit& unit(uint32_t index) const { return *units_.at(index); }
   models::PimUnit& unit(uint32_t index) { return *units_.at(index); }
   const PimStackConfig& config() const { return config_; }

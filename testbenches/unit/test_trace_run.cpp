@@ -52,6 +52,8 @@ TEST(TraceRun, TracksAndSpansMatchTheReport) {
   ASSERT_EQ(tracks_of(trace, "host").size(), 1u);
   ASSERT_EQ(tracks_of(trace, "GPU").size(), 1u);
   EXPECT_EQ(tracks_of(trace, "PCIe").size(), 2u);  // one per direction
+  const auto channels = tracks_of(trace, "HBM");
+  EXPECT_EQ(channels.size(), units);  // one per PIM pseudo-channel
   EXPECT_EQ(trace.document["otherData"]["truncated"], false);
 
   // Every PIM command is one span, named by its opcode, and a unit runs one command at a time.
@@ -99,6 +101,28 @@ TEST(TraceRun, TracksAndSpansMatchTheReport) {
     if (trace.spans.count(track))
       for (const auto& span : trace.spans.at(track)) pcie_bytes += span["args"]["bytes"].get<double>();
   EXPECT_EQ(pcie_bytes, trace.report["traffic_bytes"]["pcie"].get<double>());
+}
+
+TEST(TraceRun, ChannelSpansNeverOverlapAndCarryTheReportedTraffic) {
+  const Trace trace = traced_run("");
+  double bytes = 0, spans = 0;
+  for (const auto& track : tracks_of(trace, "HBM")) {
+    double previous_end = 0;
+    for (const auto& span : trace.spans.count(track) ? trace.spans.at(track) : std::vector<json>{}) {
+      const double start = span["ts"].get<double>();
+      EXPECT_GE(start, previous_end - 1e-9) << trace.threads.at(track) << " " << span;
+      previous_end = start + span["dur"].get<double>();
+      bytes += span["args"]["bytes"].get<double>();
+      ++spans;
+    }
+  }
+  // Spans carry the bytes asked for; the channel counts whole 32-byte column accesses per bank, so each
+  // span's request rounds up by less than one access per bank (16 banks) in the report.
+  const json& traffic = trace.report["traffic_bytes"];
+  const double reported = traffic["hbm_external"].get<double>() + traffic["hbm_bank_side"].get<double>();
+  EXPECT_LE(bytes, reported);
+  EXPECT_GT(bytes, reported - spans * 16 * 32);
+  EXPECT_GT(spans, 0);
 }
 
 TEST(TraceRun, LimitStopsRecordingAndSaysSo) {
