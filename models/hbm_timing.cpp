@@ -1,6 +1,7 @@
 #include "models/hbm_timing.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -290,16 +291,36 @@ uint64_t HbmTimingEngine::access_row(uint64_t arrival_ps, unsigned flat_bank, ui
 
 uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                       uint64_t bytes_per_bank, bool is_write) {
-  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, true);
+  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, StreamMode::Lockstep);
 }
 
 uint64_t HbmTimingEngine::bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                                 uint64_t bytes_per_bank, bool is_write) {
-  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, false);
+  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, StreamMode::Reference);
 }
 
+bool HbmTimingEngine::lockstep_uniform(uint64_t bank_mask, uint64_t groups) const {
+  // Bank is six int64_t without padding: comparing the bytes compares every field.
+  static_assert(sizeof(Bank) == 6 * sizeof(int64_t), "Bank gained a field: extend lockstep_uniform()");
+  const Bank& a = banks_[unsigned(__builtin_ctzll(bank_mask))];
+  for (uint64_t mask = bank_mask & (bank_mask - 1); mask != 0; mask &= mask - 1)
+    if (std::memcmp(&banks_[unsigned(__builtin_ctzll(mask))], &a, sizeof(Bank)) != 0) return false;
+  const Group& g = groups_[unsigned(__builtin_ctzll(groups))];
+  for (uint64_t mask = groups & (groups - 1); mask != 0; mask &= mask - 1) {
+    const Group& h = groups_[unsigned(__builtin_ctzll(mask))];
+    if (h.last_act != g.last_act || h.last_col != g.last_col) return false;
+  }
+  return true;
+}
+
+namespace {
+// Row boundaries a lockstep stream waits for its banks to become uniform before it falls back to the
+// periodic path: one all-bank row normally equalizes them (every bank gets the same ACT, PRE and data end).
+constexpr unsigned kLockstepTries = 3;
+}  // namespace
+
 uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
-                                           uint64_t bytes_per_bank, bool is_write, bool periodic) {
+                                           uint64_t bytes_per_bank, bool is_write, StreamMode mode) {
   ++stats_.pim_requests;
   int64_t t = int64_t(arrival_ps);
   int64_t completion = t;
@@ -309,24 +330,161 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
   const uint64_t columns_per_row = config_.geometry.columns_per_row();
   const int64_t data_latency = is_write ? cwl_ : cl_;
   const int64_t rcd = is_write ? rcdwr_ : rcdrd_;
+  // Lockstep: once every bank in the mask (and every group holding one) has the same state, the step
+  // below does the same to each of them, so one representative bank, group and counter delta stand for all
+  // of them until the end of the call, where they are written back.
+  bool uniform = false;
+  Bank rep_bank;
+  Group rep_group;
+  HbmBankStats rep_stats;
   const auto for_each_bank = [&](auto&& body) {
+    if (uniform) {
+      body(rep_bank, rep_group, rep_stats);
+      return;
+    }
     for (unsigned b = 0; b < banks; ++b)
-      if (bank_mask >> b & 1) body(b, banks_[b], groups_[b / banks_per_group]);
+      if (bank_mask >> b & 1) body(banks_[b], groups_[b / banks_per_group], stats_.banks[b]);
   };
 
   uint64_t unit = bank_offset >> access_shift_;
   const uint64_t last_unit = (bank_offset + bytes_per_bank - 1) >> access_shift_;
   // Steps are whole rows; the banks in the mask and their groups are all the stream touches.
   PeriodScope scope;
-  periodic = periodic && last_unit - unit + 1 >= kPeriodicMinSteps * columns_per_row;
-  if (periodic) {
-    scope.banks = bank_mask;
-    scope.block_units = columns_per_row;
-    for (unsigned b = 0; b < banks; ++b)
-      if (bank_mask >> b & 1) scope.groups |= uint64_t(1) << (b / banks_per_group);
-    start_period(scope);
-  }
+  scope.banks = bank_mask;
+  scope.block_units = columns_per_row;
+  for (unsigned b = 0; b < banks; ++b)
+    if (bank_mask >> b & 1) scope.groups |= uint64_t(1) << (b / banks_per_group);
+  bool lockstep = mode == StreamMode::Lockstep;
+  unsigned lockstep_tries = 0;
+  bool periodic = mode == StreamMode::Periodic && last_unit - unit + 1 >= kPeriodicMinSteps * columns_per_row;
+  if (periodic) start_period(scope);
+
+  // Lockstep row boundaries: t and every time the next row reads (representative bank and group, channel,
+  // tFAW ring oldest first), relative to nothing; two consecutive ones a row apart whose times all moved by
+  // the same P prove the row periodic (see the jump below).
+  struct Boundary {
+    bool valid = false;
+    uint64_t unit = 0;
+    int64_t times[13] = {};
+    int64_t open_row = 0, epoch = 0;
+    uint64_t acts = 0;
+    HbmBankStats stats;
+  };
+  constexpr unsigned kRing = 9;  // index of the first tFAW-ring entry in Boundary::times
+  Boundary boundaries[2];
+  unsigned newest = 0;
+
   while (unit <= last_unit) {
+    if (lockstep && !uniform) {
+      if (lockstep_uniform(bank_mask, scope.groups)) {
+        uniform = true;
+        rep_bank = banks_[unsigned(__builtin_ctzll(bank_mask))];
+        rep_group = groups_[unsigned(__builtin_ctzll(scope.groups))];
+      } else if (++lockstep_tries > kLockstepTries) {
+        lockstep = false;
+        periodic = last_unit - unit + 1 >= kPeriodicMinSteps * columns_per_row;
+        if (periodic) start_period(scope);
+      }
+    }
+    if (uniform && unit % columns_per_row == 0 && last_unit - unit + 1 >= columns_per_row) {
+      Boundary& to = boundaries[newest ^ 1];
+      const Boundary& from = boundaries[newest];
+      const int64_t values[13] = {t,
+                                  rep_bank.act_time,
+                                  rep_bank.earliest_act,
+                                  rep_bank.earliest_pre,
+                                  rep_bank.busy_until,
+                                  rep_group.last_act,
+                                  rep_group.last_col,
+                                  last_act_,
+                                  last_col_,
+                                  recent_acts_[oldest_act_],
+                                  recent_acts_[(oldest_act_ + 1) & 3],
+                                  recent_acts_[(oldest_act_ + 2) & 3],
+                                  recent_acts_[(oldest_act_ + 3) & 3]};
+      to.valid = true;
+      to.unit = unit;
+      std::copy(values, values + 13, to.times);
+      to.open_row = rep_bank.open_row;
+      to.epoch = rep_bank.epoch;
+      to.acts = stream_acts_;
+      to.stats = rep_stats;
+      newest ^= 1;
+      // The row from `from` to `to` is a function of `from`'s times built from max() and additions, plus
+      // the refresh rules. With the row closed at both ends (so it issued one all-bank ACT, its columns and
+      // its PRE, whatever the row number) and every time moved by P, the next rows repeat it shifted by P
+      // for as long as the refresh rules act as the identity on their commands: all of a row's commands lie
+      // in [its starting t, its ending max time], inside one refresh interval and after that interval's
+      // window. tFAW-ring entries that tRRD_S already dominates at both ends cannot bind and may differ
+      // (as in try_jump()).
+      const auto shifted = [&](const int64_t* a, const int64_t* b, int64_t shift) {
+        for (unsigned i = 0; i < kRing; ++i)
+          if (b[i] - a[i] != shift) return false;
+        for (unsigned i = kRing; i < 13; ++i) {
+          const bool stale = a[i] + faw_ <= a[7] + rrds_ && b[i] + faw_ <= b[7] + rrds_;
+          if (!stale && b[i] - a[i] != shift) return false;
+        }
+        return true;
+      };
+      // Commands in [lo, hi] are untouched by the refresh rules, and the banks' interval is theirs.
+      const auto refresh_free = [&](int64_t lo, int64_t hi) {
+        return !config_.refresh ||
+               (lo >= 0 && outside_refresh(lo) == lo && epoch_of(hi) == epoch_of(lo) && to.epoch == epoch_of(lo));
+      };
+      const int64_t to_hi = *std::max_element(to.times, to.times + kRing);
+      int64_t period = to.times[8] - from.times[8];
+      HbmBankStats per_row;
+      bool periodic_row = from.valid && to.unit - from.unit == columns_per_row && period > 0 && from.open_row < 0 &&
+                          to.open_row < 0 && to.epoch == from.epoch && to.acts - from.acts == 1 &&
+                          to.stats.pim_activations - from.stats.pim_activations == 1 &&
+                          shifted(from.times, to.times, period) && refresh_free(from.times[0], to_hi);
+      LockstepProof& proof = lockstep_proofs_[is_write];
+      if (periodic_row) {
+        per_row.pim_activations = 1;
+        per_row.pim_reads = to.stats.pim_reads - from.stats.pim_reads;
+        per_row.pim_writes = to.stats.pim_writes - from.stats.pim_writes;
+        per_row.pim_bytes_read = to.stats.pim_bytes_read - from.stats.pim_bytes_read;
+        per_row.pim_bytes_written = to.stats.pim_bytes_written - from.stats.pim_bytes_written;
+        per_row.busy_ps = to.stats.busy_ps - from.stats.busy_ps;
+        // Such a proof holds for any later state that is `to` shifted (the row depends on nothing else: not
+        // on the row number, the mask or the call), also in later calls: keep it.
+        proof.valid = true;
+        proof.period = period;
+        std::copy(to.times, to.times + 13, proof.times);
+        proof.per_row = per_row;
+      } else if (proof.valid && to.open_row < 0 && shifted(proof.times, to.times, to.times[8] - proof.times[8]) &&
+                 refresh_free(to.times[0], to_hi)) {
+        // `to` is the proof's end state shifted: its next row is the proof's row shifted, and so on.
+        periodic_row = true;
+        period = proof.period;
+        per_row = proof.per_row;
+      }
+      uint64_t rows = (last_unit - unit + 1) / columns_per_row;
+      if (periodic_row && config_.refresh)
+        rows = std::min(rows, uint64_t(((epoch_of(to.times[0]) + 1) * refi_ - 1 - to_hi) / period));
+      if (periodic_row && rows > 0) {
+        const int64_t delta = int64_t(rows) * period;
+        t += delta;
+        for (int64_t* value : {&rep_bank.act_time, &rep_bank.earliest_act, &rep_bank.earliest_pre,
+                               &rep_bank.busy_until, &rep_group.last_act, &rep_group.last_col, &last_col_})
+          *value += delta;
+        // The ring ends with the last rows' ACTs; push_activation() also moves last_act_.
+        for (uint64_t row = rows > 3 ? rows - 3 : 1; row <= rows; ++row)
+          push_activation(to.times[7] + int64_t(row) * period);
+        rep_stats.pim_activations += rows * per_row.pim_activations;
+        rep_stats.pim_reads += rows * per_row.pim_reads;
+        rep_stats.pim_writes += rows * per_row.pim_writes;
+        rep_stats.pim_bytes_read += rows * per_row.pim_bytes_read;
+        rep_stats.pim_bytes_written += rows * per_row.pim_bytes_written;
+        rep_stats.busy_ps += rows * per_row.busy_ps;
+        stream_acts_ += rows;
+        unit += rows * columns_per_row;
+        skipped_accesses_ += rows * columns_per_row;
+        completion = std::max(completion, last_col_ + data_latency + burst_);
+        boundaries[0].valid = boundaries[1].valid = false;
+        continue;
+      }
+    }
     if (periodic && unit % columns_per_row == 0 && last_unit - unit + 1 >= columns_per_row) {
       int64_t shift = 0;
       const uint64_t jumped = period_boundary(scope, unit, int64_t(unit / columns_per_row), t, last_unit - unit + 1, &shift);
@@ -346,7 +504,7 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
     // One all-bank ACT opens the row wherever it is not open yet; it is a single command, so it counts
     // once against tRRD and tFAW.
     int64_t act = kNever;
-    for_each_bank([&](unsigned, Bank& bank, Group& group) {
+    for_each_bank([&](Bank& bank, Group& group, HbmBankStats&) {
       forget_row_if_refreshed(bank, t);
       if (bank.open_row == row) return;
       if (bank.open_row >= 0) first_command = std::min(first_command, precharge(bank, t));
@@ -355,23 +513,23 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
     if (act != kNever) {
       act = outside_refresh(act);
       first_command = std::min(first_command, act);
-      for_each_bank([&](unsigned b, Bank& bank, Group& group) {
+      for_each_bank([&](Bank& bank, Group& group, HbmBankStats& bank_stats) {
         if (bank.open_row == row) return;
         activate(bank, group, row, act);
-        ++stats_.banks[b].pim_activations;
+        ++bank_stats.pim_activations;
       });
       push_activation(act);
       ++stream_acts_;
     }
     int64_t column = std::max(t, last_col_ + ccds_);
-    for_each_bank([&](unsigned, Bank& bank, Group& group) {
+    for_each_bank([&](Bank& bank, Group& group, HbmBankStats&) {
       column = std::max({column, bank.act_time + rcd, group.last_col + ccdl_});
     });
     column = outside_refresh(column);
     bool refreshed = false;
-    for_each_bank([&](unsigned, Bank& bank, Group&) { refreshed |= epoch_of(column) != bank.epoch; });
+    for_each_bank([&](Bank& bank, Group&, HbmBankStats&) { refreshed |= epoch_of(column) != bank.epoch; });
     if (refreshed) {  // a refresh closed the rows first: reopen after it
-      for_each_bank([&](unsigned, Bank& bank, Group&) { forget_row_if_refreshed(bank, column); });
+      for_each_bank([&](Bank& bank, Group&, HbmBankStats&) { forget_row_if_refreshed(bank, column); });
       t = std::max(t, refresh_end(column));
       continue;
     }
@@ -380,10 +538,9 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
     const int64_t data_end = last_column + data_latency + burst_;
     const uint64_t bytes = issued * config_.geometry.access_bytes;
     const bool row_done = issued == wanted;
-    for_each_bank([&](unsigned b, Bank& bank, Group& group) {
+    for_each_bank([&](Bank& bank, Group& group, HbmBankStats& bank_stats) {
       group.last_col = last_column;
       bank.earliest_pre = std::max(bank.earliest_pre, last_column + column_recovery(is_write));
-      HbmBankStats& bank_stats = stats_.banks[b];
       (is_write ? bank_stats.pim_writes : bank_stats.pim_reads) += issued;
       (is_write ? bank_stats.pim_bytes_written : bank_stats.pim_bytes_read) += bytes;
       add_busy(bank, bank_stats, std::min(first_command, column), data_end);
@@ -393,6 +550,21 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
     completion = std::max(completion, data_end);
     unit += issued;
     t = last_column + ccdl_;
+  }
+  if (uniform) {
+    for (uint64_t mask = bank_mask; mask != 0; mask &= mask - 1) {
+      const unsigned b = unsigned(__builtin_ctzll(mask));
+      banks_[b] = rep_bank;
+      // A stream only moves these counters (and this runs for every bank of millions of streams).
+      HbmBankStats& bank_stats = stats_.banks[b];
+      bank_stats.pim_activations += rep_stats.pim_activations;
+      bank_stats.pim_reads += rep_stats.pim_reads;
+      bank_stats.pim_writes += rep_stats.pim_writes;
+      bank_stats.pim_bytes_read += rep_stats.pim_bytes_read;
+      bank_stats.pim_bytes_written += rep_stats.pim_bytes_written;
+      bank_stats.busy_ps += rep_stats.busy_ps;
+    }
+    for (uint64_t mask = scope.groups; mask != 0; mask &= mask - 1) groups_[unsigned(__builtin_ctzll(mask))] = rep_group;
   }
   return uint64_t(completion);
 }

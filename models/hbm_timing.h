@@ -4,8 +4,10 @@
 // Long bank streams and host accesses spanning many whole address rows are periodic between refresh
 // windows (and usually from one refresh window to the next): once two boundaries show the same state
 // relative to each other, the engine jumps over the repeats in closed form (docs/models-hbm.md,
-// "Periodic fast path"). access_reference() / bank_stream_reference() walk everything step by step and
-// are the oracle the tests compare the fast path with, exactly.
+// "Periodic fast path"). All-bank PIM streams, short and numerous, skip that detection: their banks run in
+// lockstep, so one representative bank stands for all and proven rows are added in closed form ("Lockstep
+// closed form"). access_reference() / bank_stream_reference() walk everything step by step and are the
+// oracle the tests compare the fast paths with, exactly.
 //
 // Scheduling policy (docs/models-hbm.md has the formulas):
 // - Requests are served in call order (first come, first served, no reordering). A request never
@@ -108,6 +110,7 @@ class HbmTimingEngine {
   // Bank-side stream: the banks in bank_mask move [bank_offset, bank_offset + bytes_per_bank) of their
   // own space in lockstep, one row after another: one all-bank ACT, a column access every tCCD_L, then a
   // precharge, per row. Range and mask must be valid. Returns the end of the last column's data.
+  // O(banks + refresh windows crossed) once the banks are in lockstep (docs/models-hbm.md).
   uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                        bool is_write);
 
@@ -164,8 +167,13 @@ class HbmTimingEngine {
 
   uint64_t access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
   uint64_t access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
+  // How bank_stream_impl() times a stream: step by step (the oracle), with the periodic fast path, or in
+  // lockstep closed form (docs/models-hbm.md, "Lockstep closed form"), falling back to the periodic path.
+  enum class StreamMode { Reference, Periodic, Lockstep };
   uint64_t bank_stream_impl(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
-                            bool is_write, bool periodic);
+                            bool is_write, StreamMode mode);
+  // True when every bank in bank_mask has the same state, and so has every bank group holding one of them.
+  bool lockstep_uniform(uint64_t bank_mask, uint64_t groups) const;
 
   // Periodic fast path. A snapshot is the state a stream reads and writes (the banks in `banks`, their
   // groups, the channel), taken at a step boundary, with times relative to last_col_.
@@ -213,6 +221,16 @@ class HbmTimingEngine {
   uint64_t try_jump(const PeriodScope& scope, const PeriodSnapshot& from, const PeriodSnapshot& to,
                     uint64_t units_left, int64_t* shift);
 
+  // A proven lockstep row (bank_stream_impl()), per direction: the state at its end (times as in its
+  // Boundary), its period and counters per row. Valid for the engine's lifetime: the row it proves is a
+  // function of that state alone.
+  struct LockstepProof {
+    bool valid = false;
+    int64_t period = 0;
+    int64_t times[13] = {};
+    HbmBankStats per_row;
+  };
+
   HbmTimingConfig config_;
   HbmAddressMap map_;
   unsigned access_shift_;
@@ -230,6 +248,7 @@ class HbmTimingEngine {
   uint64_t skipped_accesses_ = 0;
   HbmStats stats_;
   PeriodState period_;
+  LockstepProof lockstep_proofs_[2];  // [is_write]
 };
 
 }  // namespace aqpim::models
