@@ -12,6 +12,7 @@
 #include "core/kernels.h"
 #include "core/pq_codec.h"
 #include "harness/sc_test_support.h"
+#include "harness/pim_test_support.h"
 #include "harness/tlm_test_parts.h"
 #include "models/bank_access_extension.h"
 #include "models/hbm3_pseudo_channel.h"
@@ -29,16 +30,7 @@ using test::TestInitiator;
 constexpr size_t kM = 4, kK = 16, kD = 4, kRow = kM * kD, kN = 64;
 constexpr uint64_t kRows = 0x10000, kCodes = 0x20000, kScores = 0x30000;
 
-Command command(Opcode opcode) {
-  Command c;
-  c.opcode = uint32_t(opcode);
-  c.pe_mask = 0xffff;
-  c.count = kN;
-  c.sub_vectors = kM;
-  c.clusters = kK;
-  c.dim = kD;
-  return c;
-}
+Command command(Opcode opcode) { return test::pim_command(opcode, 0xffff, kN, kM, kK, kD); }
 
 struct Bench {
   Hbm3PseudoChannel& channel;

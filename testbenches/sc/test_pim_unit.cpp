@@ -14,6 +14,7 @@
 #include "core/pq_codec.h"
 #include "harness/fake_bank_memory.h"
 #include "harness/sc_test_support.h"
+#include "harness/pim_test_support.h"
 #include "harness/tlm_test_parts.h"
 #include "models/pim_unit.h"
 
@@ -99,16 +100,7 @@ uint64_t pe_accumulators(uint32_t pe, uint64_t entry = 0) {
 uint64_t buffer_accumulators(uint64_t entry = 0) { return pim::reg::buffer_accumulators + entry * sizeof(float); }
 uint64_t io(uint64_t byte = 0) { return pim::reg::io_buffer + byte; }
 
-Command command(Opcode opcode, uint64_t pe_mask = 0xffff) {
-  Command c;
-  c.opcode = uint32_t(opcode);
-  c.pe_mask = pe_mask;
-  c.count = kN;
-  c.sub_vectors = kM;
-  c.clusters = kK;
-  c.dim = kD;
-  return c;
-}
+Command command(Opcode opcode, uint64_t pe_mask = 0xffff) { return test::pim_command(opcode, pe_mask, kN, kM, kK, kD); }
 
 // ---- bench ---------------------------------------------------------------------------------------------
 
