@@ -206,6 +206,8 @@ std::string line_script(const PlotRequest& request, const Table& table, const fs
                                         : "they differ in " + others + ": use --series or --where KEY=VALUE"));
       }
       line[x] = row[y].get<double>();
+      if (request.log_y && line[x] <= 0)
+        throw PlotError("--logy: column '" + y + "' has a value <= 0 at " + request.x + "=" + cell_text(row[request.x]));
     }
   }
   const Axis y_axis = metric_axis(request.y.size() == 1 ? request.y.front() : request.y.front());
@@ -213,7 +215,8 @@ std::string line_script(const PlotRequest& request, const Table& table, const fs
                                              " vs " + request.x, 1000, 620);
   script += "set xlabel " + gp_quoted(request.x) + "\nset ylabel " +
             gp_quoted(request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1)) +
-            "\nset format y " + gp_quoted(y_axis.format) + "\nset key top left box opaque\nset yrange [0:*]\n";
+            "\nset format y " + gp_quoted(y_axis.format) + "\nset key top left box opaque\n" +
+            (request.log_y ? "set logscale y 10\nset yrange [*:*]\n" : "set yrange [0:*]\n");
   // Some room left and right, so the first and last points (and their tick labels) are not on the border.
   const double low = *xs.begin(), high = *xs.rbegin();
   char range[96];

@@ -27,6 +27,7 @@ struct PlotRequest {
   std::vector<std::string> y;
   std::string series;
   bool log_x = false;  // also chosen automatically for powers of two spanning >= 8x
+  bool log_y = false;  // values spanning orders of magnitude (e.g. decode latency with and without offload)
   // breakdown: stacks every column starting with this prefix, one bar per configuration.
   std::string stack_prefix = "latency_s.phases.";
   // Only rows whose column equals the value (as written in sweep.csv).

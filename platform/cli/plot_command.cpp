@@ -28,6 +28,7 @@ int run_plot_command(const po::variables_map& vm, const platform::PlatformParams
   if (vm.count("y")) request.y = vm["y"].as<std::vector<std::string>>();
   if (vm.count("series")) request.series = vm["series"].as<std::string>();
   request.log_x = vm.count("logx") > 0;
+  request.log_y = vm.count("logy") > 0;
   request.stack_prefix = vm["stack"].as<std::string>();
   if (vm.count("where"))
     for (const auto& condition : vm["where"].as<std::vector<std::string>>()) {
@@ -62,6 +63,7 @@ Subcommand plot_subcommand() {
                 "line: the metric(s) to plot (repeatable), e.g. latency_s.decode_per_step")(
                 "series", po::value<std::string>()->value_name("COLUMN"), "line: one line per value of this column")(
                 "logx", "line: logarithmic x axis (automatic for powers of two)")(
+                "logy", "line: logarithmic y axis (every plotted value must be > 0)")(
                 "stack", po::value<std::string>()->value_name("PREFIX")->default_value("latency_s.phases."),
                 "breakdown: stack the columns starting with PREFIX")(
                 "where", po::value<std::vector<std::string>>()->composing()->value_name("COLUMN=VALUE"),

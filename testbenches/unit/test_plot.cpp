@@ -45,6 +45,10 @@ TEST(Plot, LineAndBreakdownPngs) {
                                   "--where pim.placement=bank --output " + directory + "/bank.png");
   ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
   EXPECT_TRUE(is_png(directory + "/bank.png"));
+  const auto logarithmic = run_aqpim("plot --input " + table + " --x workload.context_tokens --y latency_s.decode_per_step "
+                                     "--series pim.placement --logy --output " + directory + "/log.png");
+  ASSERT_EQ(logarithmic.exit_code, 0) << logarithmic.err;
+  EXPECT_TRUE(is_png(directory + "/log.png"));
 }
 
 TEST(Plot, BadRequestsExit2WithOneLine) {
@@ -62,6 +66,11 @@ TEST(Plot, BadRequestsExit2WithOneLine) {
   EXPECT_EQ(run_aqpim("plot --input " + table + " --x pim.placement --y latency_s.decode_per_step" + output).exit_code, 2);
   EXPECT_EQ(run_aqpim("plot --input " + directory + "/none.json --x a --y b" + output).exit_code, 2);
   EXPECT_EQ(run_aqpim("plot --kind pie --input " + table + output).exit_code, 2);
+  // A log axis cannot show zero: exit_code is 0 in every row.
+  const auto zero = run_aqpim("plot --input " + table + " --x workload.context_tokens --y exit_code --series pim.placement "
+                              "--logy" + output);
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_EQ(zero.err, "aqpim: error: --logy: column 'exit_code' has a value <= 0 at workload.context_tokens=1024\n");
 }
 
 TEST(Plot, MissingGnuplotIsOneClearLine) {
