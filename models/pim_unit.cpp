@@ -328,7 +328,7 @@ namespace {
 // per-token operands of a bank-group PE are its banks' token ranges back to back) and its IO slot.
 class PeOperands {
  public:
-  PeOperands(const pim::Command& command, const pim::Plan& plan, pim::Geometry geometry, uint32_t rank, uint32_t pe,
+  PeOperands(const pim::Command& command, const pim::Plan& plan, const pim::Geometry& geometry, uint32_t rank, uint32_t pe,
              std::array<std::vector<unsigned char>, pim::stream_role_count>& data, std::vector<unsigned char>& io)
       : command_(command), plan_(plan), geometry_(geometry), rank_(rank), pe_(pe), data_(data), io_(io) {}
 
@@ -360,7 +360,7 @@ class PeOperands {
  private:
   const pim::Command& command_;
   const pim::Plan& plan_;
-  pim::Geometry geometry_;
+  const pim::Geometry& geometry_;
   uint64_t rank_;
   uint32_t pe_;
   std::array<std::vector<unsigned char>, pim::stream_role_count>& data_;

@@ -52,6 +52,9 @@ class Simulation {
   // the timeline (it must outlive run()).
   explicit Simulation(const PlatformParams& params, models::TraceSink* trace = nullptr);
   ~Simulation();
+  // One simulation per process, owning a system that is never freed: copies would share it.
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
   void run();  // sc_start until the firmware finishes; rethrows the firmware's failure
   RunReport report() const;
 
