@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace aqpim::core {
 
@@ -60,5 +61,12 @@ inline float fp16_to_float(fp16_bits half) {
 
 // The value a float takes after a round trip through fp16 storage.
 inline float round_to_fp16(float value) { return fp16_to_float(float_to_fp16(value)); }
+
+// An array as fp16 storage holds it.
+inline std::vector<fp16_bits> to_fp16_bits(const float* values, size_t count) {
+  std::vector<fp16_bits> bits(count);
+  for (size_t i = 0; i < count; ++i) bits[i] = float_to_fp16(values[i]);
+  return bits;
+}
 
 }  // namespace aqpim::core

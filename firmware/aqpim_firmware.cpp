@@ -22,12 +22,6 @@ constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4, kCodeBytes = 2;
 
 uint64_t round_up(uint64_t value, uint64_t granule) { return (value + granule - 1) / granule * granule; }
 
-std::vector<core::fp16_bits> to_fp16(const float* values, size_t count) {
-  std::vector<core::fp16_bits> bits(count);
-  for (size_t i = 0; i < count; ++i) bits[i] = core::float_to_fp16(values[i]);
-  return bits;
-}
-
 }  // namespace
 
 AqpimFirmware::AqpimFirmware(const AqpimFirmwareConfig& config, const PlatformView& view, const WorkloadData* data)
@@ -125,7 +119,7 @@ void AqpimFirmware::write_prefill_data(PimDriver& pim, const HeadInstance& head)
       const auto prompt = head_rows(head, keys, first, coded);
       vectors = lane_rows_image(prompt, vector_bytes);
       const auto initial = initial_codebook(prompt.data(), coded, config_.quant, dim);
-      const auto bits = to_fp16(initial.data(), initial.size());
+      const auto bits = core::to_fp16_bits(initial.data(), initial.size());
       codebooks.resize(codebook_bytes * lanes());
       for (uint32_t bank = 0; bank < lanes(); ++bank)
         std::memcpy(codebooks.data() + bank * codebook_bytes, bits.data(), codebook_bytes);

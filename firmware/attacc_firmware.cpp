@@ -136,11 +136,8 @@ void AttAccFirmware::gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t 
   const uint32_t first = rows * lanes(), resident_end = std::min(length, offload_.first_token());
   keys = head_rows(head, true, first, resident_end > first ? resident_end - first : 0);
   values = head_rows(head, false, first, resident_end > first ? resident_end - first : 0);
-  const uint32_t heads_per_layer = workload_.batch * workload_.model.kv_heads;
   for (uint32_t token = std::max(first, offload_.first_token()); token < length; ++token) {
-    const float* row = &fetched_[((size_t(token - offload_.first_token()) * heads_per_layer) +
-                                  head.sequence * workload_.model.kv_heads + head.kv_head) *
-                                 2 * dim];
+    const float* row = offload_.fetched_row(fetched_, token, head.sequence, head.kv_head);
     keys.insert(keys.end(), row, row + dim);
     values.insert(values.end(), row + dim, row + 2 * dim);
   }

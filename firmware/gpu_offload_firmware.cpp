@@ -43,7 +43,6 @@ void GpuOffloadFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
   if (!functional()) return;
   // fp16 attention over the GPU-resident tokens and the ones that came back over PCIe.
   const uint32_t dim = model.head_dim, resident = std::min(length, offload_.first_token());
-  const uint32_t heads_per_layer = workload_.batch * model.kv_heads;
   std::vector<float> keys(size_t(length) * dim), values(size_t(length) * dim);
   for (uint32_t sequence = 0; sequence < workload_.batch; ++sequence)
     for (uint32_t kv_head = 0; kv_head < model.kv_heads; ++kv_head) {
@@ -53,8 +52,7 @@ void GpuOffloadFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
         std::memcpy(&values[size_t(token) * dim], data_->values(sequence, layer) + source, dim * 4);
       }
       for (uint32_t token = resident; token < length; ++token) {
-        const float* row = &fetched[((size_t(token - resident) * heads_per_layer) + sequence * model.kv_heads + kv_head) *
-                                    2 * dim];
+        const float* row = offload_.fetched_row(fetched, token, sequence, kv_head);
         std::memcpy(&keys[size_t(token) * dim], row, dim * 4);
         std::memcpy(&values[size_t(token) * dim], row + dim, dim * 4);
       }

@@ -69,4 +69,10 @@ std::vector<float> KvOffload::fetch(Hal& hal, uint32_t layer, uint32_t length) c
   return rows;
 }
 
+const float* KvOffload::fetched_row(const std::vector<float>& fetched, uint32_t token, uint32_t sequence,
+                                    uint32_t kv_head) const {
+  const size_t head = size_t(sequence) * workload_.model.kv_heads + kv_head;
+  return &fetched[(size_t(token - first_token_) * heads_per_layer_ + head) * 2 * workload_.model.head_dim];
+}
+
 }  // namespace aqpim::firmware

@@ -29,6 +29,9 @@ class KvOffload {
   // Reads the layer's offloaded tokens back (blocking). Functional mode: returns them as floats,
   // [token - first_token][sequence * kv_heads + kv_head][K then V][head_dim]; empty in timing-only mode.
   std::vector<float> fetch(Hal& hal, uint32_t layer, uint32_t length) const;
+  // In what fetch() returned: the K row of `token` of (sequence, kv_head); its V row follows it.
+  const float* fetched_row(const std::vector<float>& fetched, uint32_t token, uint32_t sequence,
+                           uint32_t kv_head) const;
 
  private:
   uint64_t address(uint32_t layer, uint32_t token) const;

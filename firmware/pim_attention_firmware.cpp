@@ -19,12 +19,6 @@ namespace {
 
 constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
 
-std::vector<core::fp16_bits> to_fp16(const float* values, size_t count) {
-  std::vector<core::fp16_bits> bits(count);
-  for (size_t i = 0; i < count; ++i) bits[i] = core::float_to_fp16(values[i]);
-  return bits;
-}
-
 }  // namespace
 
 PimAttentionFirmware::PimAttentionFirmware(const WorkloadConfig& workload, const PlatformView& view,
@@ -104,7 +98,7 @@ std::vector<unsigned char> PimAttentionFirmware::lane_rows_image(const std::vect
   std::vector<unsigned char> image(bytes_per_bank * lanes(), 0);
   const size_t tokens = rows.size() / dim;
   for (size_t c = 0; c < tokens; ++c) {
-    const auto bits = to_fp16(&rows[c * dim], dim);
+    const auto bits = core::to_fp16_bits(&rows[c * dim], dim);
     std::memcpy(image.data() + (c % lanes()) * bytes_per_bank + (c / lanes()) * dim * kFp16Bytes, bits.data(),
                 dim * kFp16Bytes);
   }
@@ -169,7 +163,7 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
         if (!functional) continue;
         std::vector<float> keys;
         gpu_rows(heads[h], rows, step, keys, gpu_values[h - begin]);
-        const auto key_bits = to_fp16(keys.data(), keys.size());
+        const auto key_bits = core::to_fp16_bits(keys.data(), keys.size());
         const size_t gpu_tokens = keys.size() / dim;
         for (uint32_t g = 0; g < groups; ++g) {
           auto& scores = gpu_scores[(h - begin) * groups + g];
@@ -216,7 +210,7 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
       std::vector<float> pe_outputs(size_t(groups) * pes * dim);
       pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr, pe_outputs.size() * kFp32Bytes);
       if (!functional) continue;
-      const auto value_bits = to_fp16(gpu_values[h - begin].data(), gpu_values[h - begin].size());
+      const auto value_bits = core::to_fp16_bits(gpu_values[h - begin].data(), gpu_values[h - begin].size());
       const auto& order = value_order(head.sequence, head.layer, head.kv_head);
       for (uint32_t g = 0; g < groups; ++g) {
         const auto& scores = gpu_scores[(h - begin) * groups + g];
