@@ -18,7 +18,7 @@ namespace pim = models::pim;
 
 namespace {
 
-constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4, kCodeBytes = 2;
+constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
 
 uint64_t round_up(uint64_t value, uint64_t granule) { return (value + granule - 1) / granule * granule; }
 
