@@ -124,7 +124,7 @@ void Host::wait_copies() { advance_to(copies_done_ps_); }
 
 sc_core::sc_time Host::transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes) {
   if (bytes > UINT32_MAX) throw firmware::HalError("access of " + std::to_string(bytes) + " bytes is too large");
-  tlm::tlm_generic_payload payload;
+  tlm::tlm_generic_payload& payload = payload_;
   payload.set_command(command);
   payload.set_address(address);
   payload.set_data_ptr(static_cast<unsigned char*>(data));

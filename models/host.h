@@ -98,6 +98,9 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   uint64_t gpu_free_ps_ = 0;     // when the GPU finishes the work launched so far
   uint64_t copies_done_ps_ = 0;  // when the copies started so far complete
   std::map<uint64_t, tlm::tlm_dmi> dmi_regions_;  // keyed by start address
+  // Reused by every timed access: constructing a payload allocates its extension array, and decode issues
+  // tens of millions of register writes.
+  tlm::tlm_generic_payload payload_;
   TraceSink* trace_ = nullptr;
   TraceSink::Track phase_track_ = 0, gpu_track_ = 0;
 };

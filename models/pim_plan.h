@@ -5,10 +5,11 @@
 // documented per opcode in docs/models-pim.md.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "models/pim_commands.h"
 
@@ -36,10 +37,32 @@ struct BankStream {
   uint64_t bytes_per_bank;
 };
 
+// The few streams of one command, held inline: decode plans tens of millions of commands, and a heap
+// allocation each was a measurable share of the simulation's wall time.
+class BankStreams {
+ public:
+  static constexpr size_t capacity = 4;  // the most any opcode issues is 3 (kmeans_accumulate)
+
+  void push_back(const BankStream& stream) {
+    if (size_ == capacity) throw std::logic_error("pim::BankStreams: more than 4 streams in one command");
+    streams_[size_++] = stream;
+  }
+  void clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const BankStream& operator[](size_t index) const { return streams_[index]; }
+  const BankStream* begin() const { return streams_.data(); }
+  const BankStream* end() const { return streams_.data() + size_; }
+
+ private:
+  std::array<BankStream, capacity> streams_{};
+  size_t size_ = 0;
+};
+
 struct Plan {
   Error error = Error::none;
   std::string reason;               // readable, names the field and the limit; empty when accepted
-  std::vector<BankStream> streams;  // issued reads first, then writes, each in list order
+  BankStreams streams;              // issued reads first, then writes, each in list order
   uint64_t tokens_per_pe = 0;       // count x banks_per_pe
   uint64_t pe_mac_ops = 0;          // per PE (PEs run in lockstep)
   uint64_t buffer_ops = 0;          // on the buffer-die PE

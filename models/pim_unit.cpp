@@ -281,10 +281,11 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
 }
 
 uint64_t PimUnit::stream_bank_mask(const pim::Command& command, const pim::BankStream& stream) const {
+  // The plan has checked that pe_mask names existing PEs only.
+  if (geometry_.banks_per_pe == 1) return command.pe_mask;
   uint64_t mask = 0;
-  for (uint32_t pe = 0; pe < geometry_.pe_count; ++pe) {
-    if (!(command.pe_mask >> pe & 1)) continue;
-    const uint64_t banks = bank_mask_of(pe);
+  for (uint64_t pes = command.pe_mask; pes != 0; pes &= pes - 1) {
+    const uint64_t banks = bank_mask_of(uint32_t(__builtin_ctzll(pes)));
     mask |= stream.first_bank_only ? banks & (~banks + 1) : banks;
   }
   return mask;
@@ -300,7 +301,7 @@ bool PimUnit::stream_banks(const pim::Command& command, const pim::Plan& plan, b
     access.bytes_per_bank = stream.bytes_per_bank;
     auto& bytes = data[size_t(stream.role)];  // sized by execute(); empty in timing-only mode
 
-    tlm::tlm_generic_payload payload;
+    tlm::tlm_generic_payload& payload = bank_payload_;
     payload.set_command(writes ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     payload.set_address(stream.offset);
     payload.set_data_ptr(bytes.empty() ? nullptr : bytes.data());

@@ -136,6 +136,8 @@ class PimUnit : public sc_core::sc_module {
   std::string last_error_reason_;
   CommandRecord last_command_;
   std::array<OpcodeStats, size_t(pim::Opcode::count_)> stats_{};
+  // Reused by every bank stream (constructing a payload allocates its extension array).
+  tlm::tlm_generic_payload bank_payload_;
   sc_core::sc_event_queue completions_;
   sc_core::sc_event_queue issues_;
   TraceSink* trace_ = nullptr;
