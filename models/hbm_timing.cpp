@@ -618,6 +618,8 @@ void HbmTimingEngine::start_period(const PeriodScope& scope) {
   p.anchor_next = 0;
   p.anchor_epoch = INT64_MIN;
   p.misses = 0;
+  p.memo_epoch = INT64_MIN;
+  p.recording = false;
   if (p.anchors.size() != kAnchors) p.anchors.resize(kAnchors);
   // The field layout take_snapshot() writes, and what each field may do.
   std::vector<uint8_t>& kinds = p.kinds;
@@ -686,6 +688,15 @@ uint64_t HbmTimingEngine::period_boundary(const PeriodScope& scope, uint64_t pos
   PeriodState& p = period_;
   take_snapshot(scope, p.cur, position, row_base, t);
   uint64_t jumped = 0;
+  if (scope.host && config_.refresh && epoch_of(p.cur.ref) != p.memo_epoch) {
+    jumped = interval_boundary(scope, units_left, shift);
+    if (jumped > 0) {
+      p.prev.valid = false;
+      p.block_prev.valid = false;
+      p.misses = 0;
+      return jumped;
+    }
+  }
   // Refresh windows break the pattern inside a refresh interval, but whole intervals often repeat (the
   // stream restarts at each window's end): compare the first boundary of each interval with those of the
   // last kAnchors intervals.
@@ -719,6 +730,97 @@ uint64_t HbmTimingEngine::period_boundary(const PeriodScope& scope, uint64_t pos
     ++p.misses;
   }
   return jumped;
+}
+
+namespace {
+// Entries one engine keeps in its interval memo; a full memo starts over. A long host write meets a few
+// hundred phases against refresh at most.
+constexpr size_t kIntervalMemoEntries = 1024;
+}  // namespace
+
+size_t HbmTimingEngine::KeyHash::operator()(const std::vector<int64_t>& key) const {
+  uint64_t hash = 1469598103934665603ull;
+  for (int64_t value : key) hash = (hash ^ uint64_t(value)) * 1099511628211ull;
+  return size_t(hash ^ (hash >> 29));
+}
+
+bool HbmTimingEngine::interval_keyable(const PeriodScope& scope, const PeriodSnapshot& snapshot) const {
+  return snapshot.lo >= refi_ && scope.t_eff <= snapshot.lo && snapshot.ring[0] >= 0;
+}
+
+void HbmTimingEngine::interval_key(const PeriodScope& scope, const PeriodSnapshot& snapshot,
+                                   std::vector<int64_t>& key) const {
+  const int64_t epoch = epoch_of(snapshot.ref);
+  key.clear();
+  key.push_back(int64_t(snapshot.position % scope.block_units));
+  key.push_back(snapshot.ref - epoch * refi_);
+  key.insert(key.end(), snapshot.fields.begin(), snapshot.fields.end());
+  for (int64_t act : snapshot.ring) key.push_back(act - snapshot.ref);
+  for_each_bit(scope.banks, [&](unsigned b) { key.push_back(banks_[b].epoch - epoch); });
+}
+
+uint64_t HbmTimingEngine::interval_boundary(const PeriodScope& scope, uint64_t units_left, int64_t* shift) {
+  PeriodState& p = period_;
+  p.memo_epoch = epoch_of(p.cur.ref);
+  if (p.recording) {
+    if (interval_memo_.size() >= kIntervalMemoEntries) interval_memo_.clear();
+    IntervalTransition& interval = interval_memo_[p.recording_key];
+    interval.from = p.recording_from;
+    interval.to = p.cur;
+    interval.to_epochs.clear();
+    for_each_bit(scope.banks, [&](unsigned b) { interval.to_epochs.push_back(banks_[b].epoch); });
+    p.recording = false;
+  }
+  if (!interval_keyable(scope, p.cur)) return 0;
+  interval_key(scope, p.cur, p.key);
+  const auto found = interval_memo_.find(p.key);
+  if (found != interval_memo_.end() && found->second.to.position - found->second.from.position <= units_left)
+    return replay_interval(scope, found->second, shift);
+  std::swap(p.recording_key, p.key);
+  p.recording_from = p.cur;
+  p.recording = true;
+  return 0;
+}
+
+// Sound for the reason try_jump() is, with the shift a multiple of tREFI: equal keys make the current
+// state the recorded one shifted by whole refresh intervals (all times past the first window), and the
+// rules of an interval, refresh included, commute with such a shift. Every field is set from the
+// recorded end state, shifted: one that the interval left alone was equal to the start's, shifted alike.
+uint64_t HbmTimingEngine::replay_interval(const PeriodScope& scope, const IntervalTransition& interval, int64_t* shift) {
+  const PeriodSnapshot &from = interval.from, &to = interval.to, &now = period_.cur;
+  const int64_t delta = now.ref - from.ref;
+  const int64_t base = to.ref + delta;
+  const int64_t rows = now.row_base - from.row_base;
+  const int64_t epochs = delta / refi_;
+  const int64_t* field = to.fields.data() + (scope.host ? 0 : 1);
+  size_t index = 0;
+  for_each_bit(scope.banks, [&](unsigned b) {
+    Bank& bank = banks_[b];
+    bank.act_time = *field++ + base;
+    bank.earliest_act = *field++ + base;
+    bank.earliest_pre = *field++ + base;
+    bank.busy_until = *field++ + base;
+    const int64_t open_row = *field++;
+    bank.open_row = open_row == INT64_MIN ? -1 : open_row + to.row_base + rows;
+    bank.epoch = interval.to_epochs[index] + epochs;
+    add_steps(stats_.banks[b], to.stats[index], from.stats[index], 1);
+    ++index;
+  });
+  for_each_bit(scope.groups, [&](unsigned g) {
+    groups_[g].last_act = *field++ + base;
+    groups_[g].last_col = *field++ + base;
+  });
+  last_act_ = *field++ + base;
+  last_col_ = *field++ + base;
+  if (scope.host) bus_free_ = *field++ + base;
+  for (unsigned i = 0; i < 4; ++i) recent_acts_[i] = to.ring[i] + delta;
+  oldest_act_ = 0;
+  stats_.bus_busy_ps += to.bus_busy_ps - from.bus_busy_ps;
+  const uint64_t units = to.position - from.position;
+  skipped_accesses_ += units;
+  ++interval_memo_hits_;
+  *shift = to.ref - from.ref;
+  return units;
 }
 
 // Sound because a step is a deterministic function of the snapshot's state, built from max() and

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "models/hbm_address_mapping.h"
@@ -125,6 +126,8 @@ class HbmTimingEngine {
   bool same_state(const HbmTimingEngine& other) const;
   // Diagnostic: column accesses (per bank, for bank streams) the periodic fast path jumped over.
   uint64_t skipped_accesses() const { return skipped_accesses_; }
+  // Diagnostic: refresh intervals of host requests replayed from the interval memo.
+  uint64_t interval_memo_hits() const { return interval_memo_hits_; }
 
   const HbmStats& stats() const { return stats_; }
   void reset_stats();
@@ -204,6 +207,11 @@ class HbmTimingEngine {
     unsigned anchor_count = 0, anchor_next = 0;
     int64_t anchor_epoch = 0;
     unsigned misses = 0;  // boundaries since the last jump
+    // Interval memo: the epoch of the last boundary seen, and the interval being recorded (if any).
+    int64_t memo_epoch = 0;
+    bool recording = false;
+    std::vector<int64_t> recording_key, key;
+    PeriodSnapshot recording_from;
   };
   // How a field may differ between two snapshots a step apart: every field must move by the period,
   // except that a bank's ACT time may stay put once it can no longer bind a column (a row-hit step), and
@@ -220,6 +228,28 @@ class HbmTimingEngine {
                            uint64_t units_left, int64_t* shift);
   uint64_t try_jump(const PeriodScope& scope, const PeriodSnapshot& from, const PeriodSnapshot& to,
                     uint64_t units_left, int64_t* shift);
+
+  // Interval memo (docs/models-hbm.md, "Interval memo"). A host stream's state at the first step boundary
+  // of a refresh interval, relative to that interval (every time field, the ACT ring, the banks' refresh
+  // epochs, the position in the address row), decides everything up to the first boundary of the next
+  // interval: the same relative state met again, in this request or a later one, replays that interval
+  // shifted by whole refresh intervals. Long host writes rarely repeat inside one request (their phase
+  // against refresh drifts), but the same phases recur across requests.
+  struct IntervalTransition {
+    PeriodSnapshot from, to;
+    std::vector<int64_t> to_epochs;  // refresh epoch of each bank in scope at `to`
+  };
+  struct KeyHash {
+    size_t operator()(const std::vector<int64_t>& key) const;
+  };
+  // At the first boundary of a refresh interval: records the interval that just ended and, when the
+  // current state was met before, replays the interval it starts. Returns the accesses replayed (0: none).
+  uint64_t interval_boundary(const PeriodScope& scope, uint64_t units_left, int64_t* shift);
+  // Whether a snapshot can key the memo: every time past the first refresh window, the request's arrival
+  // unable to bind (as try_jump() requires) and four real ACTs in the ring.
+  bool interval_keyable(const PeriodScope& scope, const PeriodSnapshot& snapshot) const;
+  void interval_key(const PeriodScope& scope, const PeriodSnapshot& snapshot, std::vector<int64_t>& key) const;
+  uint64_t replay_interval(const PeriodScope& scope, const IntervalTransition& interval, int64_t* shift);
 
   // A proven lockstep row (bank_stream_impl()), per direction: the state at its end (times as in its
   // Boundary), its period and counters per row. Valid for the engine's lifetime: the row it proves is a
@@ -249,6 +279,8 @@ class HbmTimingEngine {
   HbmStats stats_;
   PeriodState period_;
   LockstepProof lockstep_proofs_[2];  // [is_write]
+  std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
+  uint64_t interval_memo_hits_ = 0;
 };
 
 }  // namespace aqpim::models
