@@ -157,9 +157,11 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
       }
       fence_turn();
       for (size_t h = begin; h < end; ++h) {
-        std::vector<float> partials(size_t(groups) * pes * 2);
+        // Timing-only reads move no data: no buffer either (decode reads millions of these).
+        const size_t partial_count = size_t(groups) * pes * 2;
+        std::vector<float> partials(functional ? partial_count : 0);
         pim.read_io(heads[h].place.unit, io_.partials, functional ? partials.data() : nullptr,
-                    partials.size() * kFp32Bytes);
+                    partial_count * kFp32Bytes);
         if (!functional) continue;
         std::vector<float> keys;
         gpu_rows(heads[h], rows, step, keys, gpu_values[h - begin]);
@@ -207,8 +209,9 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
     fence_turn();
     for (size_t h = begin; h < end; ++h) {
       const HeadInstance& head = heads[h];
-      std::vector<float> pe_outputs(size_t(groups) * pes * dim);
-      pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr, pe_outputs.size() * kFp32Bytes);
+      const size_t output_count = size_t(groups) * pes * dim;
+      std::vector<float> pe_outputs(functional ? output_count : 0);
+      pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr, output_count * kFp32Bytes);
       if (!functional) continue;
       const auto value_bits = core::to_fp16_bits(gpu_values[h - begin].data(), gpu_values[h - begin].size());
       const auto& order = value_order(head.sequence, head.layer, head.kv_head);

@@ -38,10 +38,14 @@ void AddressRouter::end_of_elaboration() {
 }
 
 const AddressRouter::Route* AddressRouter::decode(uint64_t address, uint64_t length) const {
-  auto after = std::upper_bound(routes_.begin(), routes_.end(), address,
-                                [](uint64_t a, const Route& route) { return a < route.base; });
-  if (after == routes_.begin()) return nullptr;
-  const Route& route = *(after - 1);
+  const auto inside = [&](const Route& route) { return address >= route.base && address - route.base < route.size; };
+  if (last_route_ >= routes_.size() || !inside(routes_[last_route_])) {
+    auto after = std::upper_bound(routes_.begin(), routes_.end(), address,
+                                  [](uint64_t a, const Route& route) { return a < route.base; });
+    if (after == routes_.begin()) return nullptr;
+    last_route_ = size_t(after - routes_.begin()) - 1;
+  }
+  const Route& route = routes_[last_route_];
   const uint64_t offset = address - route.base;
   if (offset >= route.size || length > route.size - offset) return nullptr;
   return &route;

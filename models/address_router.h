@@ -46,6 +46,8 @@ class AddressRouter : public sc_core::sc_module {
 
   sc_core::sc_time routing_latency_;
   std::vector<Route> routes_;  // sorted by base
+  // Firmware talks to one unit many times in a row: the route that matched last is tried first.
+  mutable size_t last_route_ = 0;
 };
 
 }  // namespace aqpim::models
