@@ -52,6 +52,7 @@ Hbm3PseudoChannel::Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3Pse
       store_(config.capacity_bytes(), config.store_chunk_bytes),
       capacity_(config.capacity_bytes()),
       ps_per_tick_(resolution_in_ps()) {
+  engine_.share_memo(config.timing_memo);
   target_socket.register_b_transport(this, &Hbm3PseudoChannel::b_transport);
   target_socket.register_get_direct_mem_ptr(this, &Hbm3PseudoChannel::get_direct_mem_ptr);
   target_socket.register_transport_dbg(this, &Hbm3PseudoChannel::transport_dbg);

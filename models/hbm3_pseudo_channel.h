@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include <systemc>
 #include <tlm>
@@ -36,6 +37,10 @@ struct Hbm3PseudoChannelConfig {
   // false = timing-only: no data is ever stored (reads return zeros, DMI is refused), whatever the payload.
   bool store_data = true;
   uint64_t store_chunk_bytes = 64 * 1024;  // allocation and DMI granule
+  // Channels handed the same memo reuse each other's timing results (HbmTimingEngine's HbmTimingMemo):
+  // worth it where many channels see identical traffic, as PIM units running one firmware loop do. It
+  // never changes a result. Null: this channel times everything itself.
+  std::shared_ptr<HbmTimingMemo> timing_memo;
 
   uint64_t access_bytes() const { return uint64_t(data_width_bits) * burst_length / 8; }
   uint64_t capacity_bytes() const { return rows_per_bank * row_bytes * bank_groups * banks_per_group; }

@@ -14,6 +14,27 @@ void require(bool condition, const std::string& message) {
   if (!condition) throw std::invalid_argument(message);
 }
 
+void add_steps(HbmBankStats& stats, const HbmBankStats& to, const HbmBankStats& from, uint64_t steps) {
+  stats.activations += steps * (to.activations - from.activations);
+  stats.reads += steps * (to.reads - from.reads);
+  stats.writes += steps * (to.writes - from.writes);
+  stats.row_hits += steps * (to.row_hits - from.row_hits);
+  stats.row_misses += steps * (to.row_misses - from.row_misses);
+  stats.bytes_read += steps * (to.bytes_read - from.bytes_read);
+  stats.bytes_written += steps * (to.bytes_written - from.bytes_written);
+  stats.pim_activations += steps * (to.pim_activations - from.pim_activations);
+  stats.pim_reads += steps * (to.pim_reads - from.pim_reads);
+  stats.pim_writes += steps * (to.pim_writes - from.pim_writes);
+  stats.pim_bytes_read += steps * (to.pim_bytes_read - from.pim_bytes_read);
+  stats.pim_bytes_written += steps * (to.pim_bytes_written - from.pim_bytes_written);
+  stats.busy_ps += steps * (to.busy_ps - from.busy_ps);
+}
+
+template <class Body>
+void for_each_bit(uint64_t mask, Body&& body) {
+  for (; mask != 0; mask &= mask - 1) body(unsigned(__builtin_ctzll(mask)));
+}
+
 }  // namespace
 
 void HbmTimingConfig::validate() const {
@@ -64,6 +85,8 @@ HbmBankStats HbmStats::total() const {
 HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config)
     : config_((config.validate(), config)), map_(config.mapping, config.geometry), access_shift_(0) {
   while ((uint64_t(1) << access_shift_) < config.geometry.access_bytes) ++access_shift_;
+  group_shift_ = 0;
+  while ((1u << group_shift_) < config.geometry.banks_per_group) ++group_shift_;
   row_units_ = config.geometry.columns_per_row() * config.geometry.banks();
   const HbmTimingCycles& c = config.cycles;
   const auto ps = [&](unsigned cycles) { return int64_t(cycles) * int64_t(config.tck_ps); };
@@ -89,7 +112,17 @@ HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config)
   stats_.banks.resize(config.geometry.banks());
 }
 
+int64_t HbmTimingEngine::epoch_by_division(int64_t t) const {
+  const int64_t epoch = t / refi_;
+  if (t >= 0) {  // negative times ("never") truncate toward zero: not an interval to keep
+    cached_epoch_ = epoch;
+    cached_epoch_start_ = epoch * refi_;
+  }
+  return epoch;
+}
+
 void HbmTimingEngine::reset_stats() {
+  materialize();
   const size_t banks = stats_.banks.size();
   stats_ = HbmStats();
   stats_.banks.resize(banks);
@@ -176,6 +209,11 @@ constexpr unsigned kPeriodGiveUp = 48;
 }  // namespace
 
 uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
+  return through_memo({0, int64_t(arrival_ps), int64_t(address), int64_t(length), 0, is_write},
+                      [&] { return access_fast(arrival_ps, address, length, is_write); });
+}
+
+uint64_t HbmTimingEngine::access_fast(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
   ++stats_.host_requests;
   const uint64_t unit_address = (address >> access_shift_) << access_shift_;
   const uint64_t units = ((address + length - 1) >> access_shift_) - (address >> access_shift_) + 1;
@@ -184,6 +222,8 @@ uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t
 }
 
 uint64_t HbmTimingEngine::access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
+  leave_memo();
+  pristine_ = false;
   ++stats_.host_requests;
   const uint64_t unit_address = (address >> access_shift_) << access_shift_;
   const uint64_t units = ((address + length - 1) >> access_shift_) - (address >> access_shift_) + 1;
@@ -291,11 +331,192 @@ uint64_t HbmTimingEngine::access_row(uint64_t arrival_ps, unsigned flat_bank, ui
 
 uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                       uint64_t bytes_per_bank, bool is_write) {
-  return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, StreamMode::Lockstep);
+  return through_memo({1, int64_t(arrival_ps), int64_t(bank_mask), int64_t(bank_offset), int64_t(bytes_per_bank), is_write},
+                      [&] {
+                        return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write,
+                                                StreamMode::Lockstep);
+                      });
+}
+
+// ---- shared memo ---------------------------------------------------------------------------------------
+
+HbmTimingMemo::HbmTimingMemo(size_t slots) : slots_(std::max<size_t>(slots, 1)) {}
+
+namespace {
+
+std::vector<int64_t> config_words(const HbmTimingConfig& c) {
+  const HbmGeometry& g = c.geometry;
+  const HbmTimingCycles& t = c.cycles;
+  return {g.bank_groups, g.banks_per_group, int64_t(g.rows_per_bank), int64_t(g.row_bytes), int64_t(g.access_bytes),
+          int64_t(c.mapping), int64_t(c.page_policy), int64_t(c.tck_ps), int64_t(c.burst_ps), c.refresh,
+          t.nCL, t.nRCDRD, t.nRCDWR, t.nRP, t.nRAS, t.nRC, t.nWR, t.nCCDS, t.nCCDL, t.nRRDS, t.nRRDL, t.nFAW,
+          t.nRFC, t.nREFI, t.nRTP, t.nCWL};
+}
+
+size_t slot_of(uint64_t parent, const HbmTimingMemo::Request& request, size_t slots) {
+  uint64_t hash = (parent + 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+  for (int64_t word : request) hash = (hash ^ uint64_t(word)) * 0xc4ceb9fe1a85ec53ull;
+  return size_t((hash ^ (hash >> 32)) % slots);
+}
+
+// after - before, counter by counter, added to `into`.
+void add_difference(HbmStats& into, const HbmStats& after, const HbmStats& before) {
+  for (size_t b = 0; b < into.banks.size(); ++b) add_steps(into.banks[b], after.banks[b], before.banks[b], 1);
+  into.host_requests += after.host_requests - before.host_requests;
+  into.pim_requests += after.pim_requests - before.pim_requests;
+  into.bus_busy_ps += after.bus_busy_ps - before.bus_busy_ps;
+}
+
+}  // namespace
+
+uint64_t HbmTimingMemo::State::hash_content() const {
+  uint64_t hash = 0x84222325cbf29ce4ull;
+  const auto mix = [&](uint64_t word) { hash = (hash ^ word) * 0x100000001b3ull; };
+  for (int64_t word : words) mix(uint64_t(word));
+  for (const HbmBankStats& bank : totals.banks)
+    for (uint64_t counter : {bank.activations, bank.reads, bank.writes, bank.row_hits, bank.row_misses, bank.bytes_read,
+                             bank.bytes_written, bank.pim_activations, bank.pim_reads, bank.pim_writes,
+                             bank.pim_bytes_read, bank.pim_bytes_written, bank.busy_ps})
+      mix(counter);
+  for (uint64_t counter : {totals.host_requests, totals.pim_requests, totals.bus_busy_ps, stream_acts})
+    mix(counter);
+  return hash;
+}
+
+bool HbmTimingMemo::State::same_content(const State& other) const {
+  if (words != other.words || stream_acts != other.stream_acts ||
+      totals.host_requests != other.totals.host_requests || totals.pim_requests != other.totals.pim_requests ||
+      totals.bus_busy_ps != other.totals.bus_busy_ps || totals.banks.size() != other.totals.banks.size())
+    return false;
+  // HbmBankStats is thirteen uint64_t counters without padding.
+  static_assert(sizeof(HbmBankStats) == 13 * sizeof(uint64_t), "HbmBankStats gained a field: extend hash_content()");
+  return std::memcmp(totals.banks.data(), other.totals.banks.data(), totals.banks.size() * sizeof(HbmBankStats)) == 0;
+}
+
+void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
+  materialize();
+  if (memo) {
+    const std::vector<int64_t> mine = config_words(config_);
+    if (memo->config_words_.empty())
+      memo->config_words_ = mine;
+    else if (memo->config_words_ != mine)
+      throw std::invalid_argument("HbmTimingMemo is shared by channels with different timing configurations");
+  }
+  memo_ = std::move(memo);
+  // Only a new engine is in the memo's initial state.
+  in_memo_ = memo_ && pristine_;
+  memo_at_.reset();
+  memo_fields_.reset();
+}
+
+void HbmTimingEngine::leave_memo() {
+  materialize();
+  in_memo_ = false;
+  memo_at_.reset();
+  memo_fields_.reset();
+}
+
+void HbmTimingEngine::state_words(std::vector<int64_t>& words) const {
+  words.clear();
+  words.reserve(banks_.size() * 6 + groups_.size() * 2 + 7);
+  for (const Bank& bank : banks_)
+    words.insert(words.end(), {bank.open_row, bank.epoch, bank.act_time, bank.earliest_act, bank.earliest_pre,
+                               bank.busy_until});
+  for (const Group& group : groups_) words.insert(words.end(), {group.last_act, group.last_col});
+  words.insert(words.end(), {last_act_, last_col_, bus_free_});
+  for (unsigned i = 0; i < 4; ++i) words.push_back(recent_acts_[(oldest_act_ + i) & 3]);
+}
+
+void HbmTimingEngine::restore_state(const std::vector<int64_t>& words) {
+  const int64_t* word = words.data();
+  for (Bank& bank : banks_) {
+    bank.open_row = *word++;
+    bank.epoch = *word++;
+    bank.act_time = *word++;
+    bank.earliest_act = *word++;
+    bank.earliest_pre = *word++;
+    bank.busy_until = *word++;
+  }
+  for (Group& group : groups_) {
+    group.last_act = *word++;
+    group.last_col = *word++;
+  }
+  last_act_ = *word++;
+  last_col_ = *word++;
+  bus_free_ = *word++;
+  for (unsigned i = 0; i < 4; ++i) recent_acts_[i] = *word++;
+  oldest_act_ = 0;
+}
+
+void HbmTimingEngine::materialize() const {
+  if (memo_fields_ == memo_at_) return;
+  // The engine is in memo_at_ already (see through_memo()); only its fields lag behind.
+  auto& self = const_cast<HbmTimingEngine&>(*this);
+  self.restore_state(memo_at_->words);
+  const HbmTimingMemo::State* from = memo_fields_.get();
+  if (from) {
+    add_difference(self.stats_, memo_at_->totals, from->totals);
+  } else {
+    HbmStats zero;
+    zero.banks.resize(stats_.banks.size());
+    add_difference(self.stats_, memo_at_->totals, zero);
+  }
+  self.stream_acts_ += memo_at_->stream_acts - (from ? from->stream_acts : 0);
+  self.memo_fields_ = memo_at_;
+}
+
+template <class Time>
+uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Time&& time) {
+  pristine_ = false;
+  if (!in_memo_) return time();
+  HbmTimingMemo& memo = *memo_;
+  const uint64_t parent = memo_at_ ? memo_at_->id : 0;
+  HbmTimingMemo::Transition& slot = memo.slots_[slot_of(parent, request, memo.slots_.size())];
+  if (slot.state && slot.parent == parent && slot.request == request) {
+    ++memo.hits_;
+    memo_at_ = slot.state;
+    return slot.completion;
+  }
+  ++memo.misses_;
+  materialize();
+  auto state = std::make_shared<HbmTimingMemo::State>();
+  // Totals from the initial state: the parent's, plus what this request adds.
+  if (memo_at_) {
+    state->totals = memo_at_->totals;
+    state->stream_acts = memo_at_->stream_acts;
+  } else {
+    state->totals.banks.resize(stats_.banks.size());
+  }
+  const HbmStats before = stats_;
+  const uint64_t acts_before = stream_acts_;
+  const uint64_t completion = time();
+  add_difference(state->totals, stats_, before);
+  state->stream_acts += stream_acts_ - acts_before;
+  state_words(state->words);
+  state->content_hash = state->hash_content();
+
+  std::shared_ptr<const HbmTimingMemo::State> reached;
+  const auto known = memo.by_content_.find(state->content_hash);
+  if (known != memo.by_content_.end()) {
+    reached = known->second.lock();
+    if (reached && !reached->same_content(*state)) reached.reset();
+  }
+  if (!reached) {
+    state->id = memo.next_id_++;
+    if (memo.by_content_.size() >= 4 * memo.slots_.size()) memo.by_content_.clear();  // only recent states rejoin
+    memo.by_content_[state->content_hash] = state;
+    reached = std::move(state);
+  }
+  slot = {parent, request, completion, reached};
+  memo_at_ = reached;
+  memo_fields_ = std::move(reached);
+  return completion;
 }
 
 uint64_t HbmTimingEngine::bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                                 uint64_t bytes_per_bank, bool is_write) {
+  leave_memo();
+  pristine_ = false;
   return bank_stream_impl(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, StreamMode::Reference);
 }
 
@@ -352,8 +573,8 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
   PeriodScope scope;
   scope.banks = bank_mask;
   scope.block_units = columns_per_row;
-  for (unsigned b = 0; b < banks; ++b)
-    if (bank_mask >> b & 1) scope.groups |= uint64_t(1) << (b / banks_per_group);
+  for (uint64_t mask = bank_mask; mask != 0; mask &= mask - 1)
+    scope.groups |= uint64_t(1) << (unsigned(__builtin_ctzll(mask)) >> group_shift_);
   bool lockstep = mode == StreamMode::Lockstep;
   unsigned lockstep_tries = 0;
   bool periodic = mode == StreamMode::Periodic && last_unit - unit + 1 >= kPeriodicMinSteps * columns_per_row;
@@ -569,32 +790,9 @@ uint64_t HbmTimingEngine::bank_stream_impl(uint64_t arrival_ps, uint64_t bank_ma
   return uint64_t(completion);
 }
 
-namespace {
-
-void add_steps(HbmBankStats& stats, const HbmBankStats& to, const HbmBankStats& from, uint64_t steps) {
-  stats.activations += steps * (to.activations - from.activations);
-  stats.reads += steps * (to.reads - from.reads);
-  stats.writes += steps * (to.writes - from.writes);
-  stats.row_hits += steps * (to.row_hits - from.row_hits);
-  stats.row_misses += steps * (to.row_misses - from.row_misses);
-  stats.bytes_read += steps * (to.bytes_read - from.bytes_read);
-  stats.bytes_written += steps * (to.bytes_written - from.bytes_written);
-  stats.pim_activations += steps * (to.pim_activations - from.pim_activations);
-  stats.pim_reads += steps * (to.pim_reads - from.pim_reads);
-  stats.pim_writes += steps * (to.pim_writes - from.pim_writes);
-  stats.pim_bytes_read += steps * (to.pim_bytes_read - from.pim_bytes_read);
-  stats.pim_bytes_written += steps * (to.pim_bytes_written - from.pim_bytes_written);
-  stats.busy_ps += steps * (to.busy_ps - from.busy_ps);
-}
-
-template <class Body>
-void for_each_bit(uint64_t mask, Body&& body) {
-  for (; mask != 0; mask &= mask - 1) body(unsigned(__builtin_ctzll(mask)));
-}
-
-}  // namespace
-
 bool HbmTimingEngine::same_state(const HbmTimingEngine& other) const {
+  materialize();
+  other.materialize();
   if (banks_.size() != other.banks_.size() || groups_.size() != other.groups_.size()) return false;
   for (size_t b = 0; b < banks_.size(); ++b) {
     const Bank &x = banks_[b], &y = other.banks_[b];

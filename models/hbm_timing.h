@@ -19,7 +19,9 @@
 // - Host accesses use the external data bus; bank-side (PIM) streams do not (bank_stream()).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -95,9 +97,59 @@ struct HbmStats {
   HbmBankStats total() const;
 };
 
+// Timing results shared by engines of one configuration. The platform's pseudo-channels receive identical
+// command streams at identical times (every PIM unit runs the same firmware loop on its own heads), so
+// their engines walk through identical states. The memo records that walk as a tree of states, each named
+// by its parent state and the request that led to it; an engine that knows which recorded state it is in
+// and receives a request recorded from there just moves to the child state, in O(1), and materializes the
+// state's bank, group and channel fields and counters only when it must time a request itself or is
+// asked for them. Exact by construction: equal parent state, configuration and request give equal
+// results. Not thread-safe; one memo per simulation thread.
+class HbmTimingMemo {
+ public:
+  // Recent transitions are found through `slots` direct-mapped entries; engines keep their states alive.
+  explicit HbmTimingMemo(size_t slots = 4096);
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
+
+  using Request = std::array<int64_t, 6>;  // kind, arrival and the request's operands
+
+ private:
+  friend class HbmTimingEngine;
+  struct State {
+    uint64_t id = 0;             // > 0; 0 names the initial state of a new engine
+    std::vector<int64_t> words;  // the engine's fields, as HbmTimingEngine::state_words() lays them out
+    // Counters accumulated from the initial state: an engine adds the difference between two states.
+    HbmStats totals;
+    uint64_t stream_acts = 0;
+    uint64_t content_hash = 0;
+
+    uint64_t hash_content() const;
+    bool same_content(const State& other) const;
+  };
+  // A recorded request: from the state named `parent`, `request` completes at `completion` in `state`.
+  struct Transition {
+    uint64_t parent = 0;
+    Request request{};
+    uint64_t completion = 0;
+    std::shared_ptr<const State> state;
+  };
+  std::vector<Transition> slots_;
+  // States by content: an engine that timed a request itself and arrived in a state already recorded
+  // (its transition had been displaced from its slot) rejoins the engines in that state.
+  std::unordered_map<uint64_t, std::weak_ptr<const State>> by_content_;
+  std::vector<int64_t> config_words_;  // the configuration of the first engine that joined
+  uint64_t next_id_ = 1;
+  uint64_t hits_ = 0, misses_ = 0;
+};
+
 class HbmTimingEngine {
  public:
   explicit HbmTimingEngine(const HbmTimingConfig& config);
+
+  // Joins a memo shared with engines of the same configuration (null leaves it). Throws
+  // std::invalid_argument when the memo already serves another configuration.
+  void share_memo(std::shared_ptr<HbmTimingMemo> memo);
 
   // Host access of [address, address + length) through the data bus, arriving at arrival_ps (address
   // and length already checked against the capacity, length > 0). Returns the end of the last data beat.
@@ -124,12 +176,16 @@ class HbmTimingEngine {
   // Test aid: true when both engines would time every future request identically (bank, group and channel
   // state, compared field by field; statistics are not included).
   bool same_state(const HbmTimingEngine& other) const;
-  // Diagnostic: column accesses (per bank, for bank streams) the periodic fast path jumped over.
+  // Diagnostic: column accesses (per bank, for bank streams) the periodic fast path jumped over, in the
+  // requests this engine timed itself (not in those it took from a shared memo).
   uint64_t skipped_accesses() const { return skipped_accesses_; }
-  // Diagnostic: refresh intervals of host requests replayed from the interval memo.
+  // Diagnostic: refresh intervals of host requests this engine replayed from its interval memo.
   uint64_t interval_memo_hits() const { return interval_memo_hits_; }
 
-  const HbmStats& stats() const { return stats_; }
+  const HbmStats& stats() const {
+    materialize();
+    return stats_;
+  }
   void reset_stats();
   const HbmTimingConfig& config() const { return config_; }
   const HbmAddressMap& address_map() const { return map_; }
@@ -152,7 +208,14 @@ class HbmTimingEngine {
     int64_t last_col = kNever;
   };
 
-  int64_t epoch_of(int64_t t) const { return config_.refresh ? t / refi_ : 0; }
+  // A 64-bit division per command time was the engine's single largest cost: the last interval answered
+  // is kept, and nearly every query falls in it.
+  int64_t epoch_of(int64_t t) const {
+    if (!config_.refresh) return 0;
+    if (uint64_t(t - cached_epoch_start_) < uint64_t(refi_)) return cached_epoch_;
+    return epoch_by_division(t);
+  }
+  int64_t epoch_by_division(int64_t t) const;
   int64_t outside_refresh(int64_t t) const;
   int64_t next_refresh_start(int64_t t) const;
   // End of the latest refresh window that started at or before t (t past the first window).
@@ -167,6 +230,20 @@ class HbmTimingEngine {
   uint64_t columns_before_refresh(int64_t first, int64_t spacing, uint64_t wanted) const;
   int64_t column_recovery(bool is_write) const { return is_write ? cwl_ + burst_ + wr_ : rtp_; }
   static void add_busy(Bank& bank, HbmBankStats& stats, int64_t start, int64_t end);
+
+  // The engine's fields as words, in a fixed order: what a memo state records and restores.
+  void state_words(std::vector<int64_t>& words) const;
+  void restore_state(const std::vector<int64_t>& words);
+  // Times a request through the memo when the engine has one: `time` times it when no recorded state
+  // answers. Every other public entry point calls materialize() first.
+  template <class Time>
+  uint64_t through_memo(const HbmTimingMemo::Request& request, Time&& time);
+  // Makes the fields and counters those of the memo state the engine is in. Logically const: the
+  // engine is in that state already, its fields just lag behind.
+  void materialize() const;
+  // The engine's state is no longer one the memo recorded (a reference call timed a request outside it).
+  void leave_memo();
+  uint64_t access_fast(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
 
   uint64_t access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
   uint64_t access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
@@ -267,6 +344,8 @@ class HbmTimingEngine {
   uint64_t row_units_;  // column accesses per address row (every bank's row r)
   // Timings in ps.
   int64_t cl_, rcdrd_, rcdwr_, rp_, ras_, rc_, wr_, ccds_, ccdl_, rrds_, rrdl_, faw_, rfc_, refi_, rtp_, cwl_, burst_;
+  unsigned group_shift_;  // log2(banks_per_group): flat bank >> group_shift_ is its bank group
+  mutable int64_t cached_epoch_ = 0, cached_epoch_start_ = 0;  // epoch_of(): [start, start + tREFI)
   std::vector<Bank> banks_;
   std::vector<Group> groups_;
   int64_t last_act_ = kNever;
@@ -280,6 +359,11 @@ class HbmTimingEngine {
   PeriodState period_;
   LockstepProof lockstep_proofs_[2];  // [is_write]
   std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
+  std::shared_ptr<HbmTimingMemo> memo_;
+  bool in_memo_ = false;                                    // memo_at_ names the engine's state
+  std::shared_ptr<const HbmTimingMemo::State> memo_at_;     // null: the initial state
+  std::shared_ptr<const HbmTimingMemo::State> memo_fields_;  // the state the fields hold
+  bool pristine_ = true;                                    // no request timed yet
   uint64_t interval_memo_hits_ = 0;
 };
 

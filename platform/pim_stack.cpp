@@ -29,9 +29,13 @@ PimStack::PimStack(sc_core::sc_module_name name, const PimStackConfig& config)
       router("router", config.routing_latency),
       target_socket(router.target_socket),
       config_((config.validate(), config)) {
+  // The stack's channels are alike and its units run one firmware loop: one channel times a request, the
+  // others meeting it in the same state replay the result (exact; see models::HbmTimingMemo).
+  models::Hbm3PseudoChannelConfig channel = config.channel;
+  if (!channel.timing_memo) channel.timing_memo = std::make_shared<models::HbmTimingMemo>();
   for (uint32_t index = 0; index < config.pseudo_channels; ++index) {
     const std::string suffix = std::to_string(index);
-    channels_.push_back(std::make_unique<models::Hbm3PseudoChannel>(("channel_" + suffix).c_str(), config.channel));
+    channels_.push_back(std::make_unique<models::Hbm3PseudoChannel>(("channel_" + suffix).c_str(), channel));
     units_.push_back(std::make_unique<models::PimUnit>(("pim_" + suffix).c_str(), config.unit));
     units_.back()->bank_socket.bind(channels_.back()->target_socket);
     router.initiator_socket.bind(channels_.back()->target_socket);

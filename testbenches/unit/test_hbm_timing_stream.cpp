@@ -10,29 +10,15 @@
 #include <string>
 
 #include "models/hbm_timing.h"
+#include "unit/hbm_timing_test_support.h"
 
 namespace aqpim::models {
 namespace {
 
-::testing::AssertionResult same_stats(const HbmStats& a, const HbmStats& b) {
-  if (a.host_requests != b.host_requests || a.pim_requests != b.pim_requests || a.bus_busy_ps != b.bus_busy_ps)
-    return ::testing::AssertionFailure() << "channel counters differ";
-  for (size_t i = 0; i < a.banks.size(); ++i) {
-    const HbmBankStats& x = a.banks[i];
-    const HbmBankStats& y = b.banks[i];
-    const uint64_t xs[] = {x.activations, x.reads, x.writes, x.row_hits, x.row_misses, x.bytes_read, x.bytes_written,
-                           x.pim_activations, x.pim_reads, x.pim_writes, x.pim_bytes_read, x.pim_bytes_written, x.busy_ps};
-    const uint64_t ys[] = {y.activations, y.reads, y.writes, y.row_hits, y.row_misses, y.bytes_read, y.bytes_written,
-                           y.pim_activations, y.pim_reads, y.pim_writes, y.pim_bytes_read, y.pim_bytes_written, y.busy_ps};
-    for (size_t f = 0; f < sizeof xs / sizeof xs[0]; ++f)
-      if (xs[f] != ys[f])
-        return ::testing::AssertionFailure() << "bank " << i << " counter #" << f << ": " << xs[f] << " vs " << ys[f];
-  }
-  return ::testing::AssertionSuccess();
-}
+using timing_test::between;
+using timing_test::same_stats;
 
-uint64_t between(std::mt19937_64& random, uint64_t lo, uint64_t hi) { return lo + random() % (hi - lo + 1); }
-
+// Timings from wider ranges than the other randomized tests: tFAW sometimes binds an all-bank row stream.
 HbmTimingConfig random_config(std::mt19937_64& random) {
   HbmTimingConfig config;
   const unsigned groups[] = {1, 2, 4, 4, 8};
