@@ -340,7 +340,8 @@ uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, u
 
 // ---- shared memo ---------------------------------------------------------------------------------------
 
-HbmTimingMemo::HbmTimingMemo(size_t slots) : slots_(std::max<size_t>(slots, 1)) {}
+HbmTimingMemo::HbmTimingMemo(size_t slots)
+    : slots_((std::max<size_t>(slots, kWays) + kWays - 1) / kWays * kWays), next_way_(slots_.size() / kWays, 0) {}
 
 namespace {
 
@@ -353,10 +354,10 @@ std::vector<int64_t> config_words(const HbmTimingConfig& c) {
           t.nRFC, t.nREFI, t.nRTP, t.nCWL};
 }
 
-size_t slot_of(uint64_t parent, const HbmTimingMemo::Request& request, size_t slots) {
+size_t set_of(uint64_t parent, const HbmTimingMemo::Request& request, size_t sets) {
   uint64_t hash = (parent + 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
   for (int64_t word : request) hash = (hash ^ uint64_t(word)) * 0xc4ceb9fe1a85ec53ull;
-  return size_t((hash ^ (hash >> 32)) % slots);
+  return size_t((hash ^ (hash >> 32)) % sets);
 }
 
 // after - before, counter by counter, added to `into`.
@@ -471,11 +472,15 @@ uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Ti
   if (!in_memo_) return time();
   HbmTimingMemo& memo = *memo_;
   const uint64_t parent = memo_at_ ? memo_at_->id : 0;
-  HbmTimingMemo::Transition& slot = memo.slots_[slot_of(parent, request, memo.slots_.size())];
-  if (slot.state && slot.parent == parent && slot.request == request) {
-    ++memo.hits_;
-    memo_at_ = slot.state;
-    return slot.completion;
+  const size_t set = set_of(parent, request, memo.next_way_.size());
+  HbmTimingMemo::Transition* ways = &memo.slots_[set * HbmTimingMemo::kWays];
+  for (size_t way = 0; way < HbmTimingMemo::kWays; ++way) {
+    const HbmTimingMemo::Transition& known = ways[way];
+    if (known.state && known.parent == parent && known.request == request) {
+      ++memo.hits_;
+      memo_at_ = known.state;
+      return known.completion;
+    }
   }
   ++memo.misses_;
   materialize();
@@ -507,7 +512,10 @@ uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Ti
     memo.by_content_[state->content_hash] = state;
     reached = std::move(state);
   }
-  slot = {parent, request, completion, reached};
+  // The set's oldest transition makes room.
+  uint8_t& next = memo.next_way_[set];
+  ways[next] = {parent, request, completion, reached};
+  next = uint8_t((next + 1) % HbmTimingMemo::kWays);
   memo_at_ = reached;
   memo_fields_ = std::move(reached);
   return completion;

@@ -107,7 +107,8 @@ struct HbmStats {
 // results. Not thread-safe; one memo per simulation thread.
 class HbmTimingMemo {
  public:
-  // Recent transitions are found through `slots` direct-mapped entries; engines keep their states alive.
+  // Recent transitions are found through `slots` entries, in sets of kWays by hash; engines keep their
+  // own states alive. The default holds a few thousand transitions, a few MiB.
   explicit HbmTimingMemo(size_t slots = 4096);
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -134,7 +135,11 @@ class HbmTimingMemo {
     uint64_t completion = 0;
     std::shared_ptr<const State> state;
   };
+  // Four ways: the engines of a stack follow each other a few hundred transitions apart at most (one
+  // unit's share of a firmware phase), and a direct-mapped table displaced some of those every phase.
+  static constexpr size_t kWays = 4;
   std::vector<Transition> slots_;
+  std::vector<uint8_t> next_way_;  // per set: the way the next recorded transition takes
   // States by content: an engine that timed a request itself and arrived in a state already recorded
   // (its transition had been displaced from its slot) rejoins the engines in that state.
   std::unordered_map<uint64_t, std::weak_ptr<const State>> by_content_;

@@ -62,7 +62,7 @@ TEST(HbmTimingMemo, DivergingAndTinyMemosStayExactOverRandomizedConfigurations) 
   for (int seed = 0; seed < 60; ++seed) {
     std::mt19937_64 random(uint64_t(seed) * 6151 + 5);
     const HbmTimingConfig config = random_config(random);
-    // One slot forces transitions out of the memo all the time: engines must rejoin by content.
+    // One set of four ways forces transitions out of the memo all the time: engines must rejoin by content.
     SharedAndPrivate engines(config, 4, seed % 3 == 0 ? 1 : 64);
     uint64_t now = random() % 100'000;
     for (int step = 0; step < 30; ++step) {
@@ -82,21 +82,23 @@ TEST(HbmTimingMemo, DivergingAndTinyMemosStayExactOverRandomizedConfigurations) 
 }
 
 TEST(HbmTimingMemo, AnEngineWhoseTransitionsWereDisplacedRejoinsByContent) {
-  // One slot: every recorded transition displaces the previous one, so lane 1 times lane 0's first two
-  // requests itself. It arrives in the states lane 0 recorded and takes them over, which the third request
-  // shows: lane 1 replays it. An engine that kept states of its own would time it again.
+  // One set of four ways: lane 0's six requests leave only the last four transitions, and lane 1, a
+  // request behind, keeps displacing the next one it needs, so it times all six itself. It still arrives in
+  // the states lane 0 recorded and takes them over, which a seventh request shows: lane 1 replays it. An
+  // engine that kept states of its own would time it again.
   HbmTimingConfig config;
   SharedAndPrivate engines(config, 2, 1);
-  const Op requests[] = {{true, false, 1000, 0, 20 * 1024, 0xffff},
-                         {false, true, 30'000, 65536, 8192, 0},
-                         {true, true, 60'000, 4096, 3000, 0x0ff0}};
+  std::vector<Op> requests;
+  for (uint64_t i = 0; i < 7; ++i)
+    requests.push_back(i % 2 ? Op{false, true, 1000 + i * 40'000, 65536 * i, 8192, 0}
+                             : Op{true, false, 1000 + i * 40'000, 1024 * i, 20 * 1024, 0xffff});
   for (unsigned lane : {0u, 1u})
-    for (int i = 0; i < 2; ++i) ASSERT_TRUE(engines.apply_and_compare(lane, requests[i])) << i;
+    for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(engines.apply_and_compare(lane, requests[i])) << lane << " " << i;
   EXPECT_EQ(engines.memo->hits(), 0u);
-  ASSERT_TRUE(engines.apply_and_compare(0, requests[2]));
-  ASSERT_TRUE(engines.apply_and_compare(1, requests[2]));
+  ASSERT_TRUE(engines.apply_and_compare(0, requests[6]));
+  ASSERT_TRUE(engines.apply_and_compare(1, requests[6]));
   EXPECT_EQ(engines.memo->hits(), 1u);
-  EXPECT_EQ(engines.memo->misses(), 5u);
+  EXPECT_EQ(engines.memo->misses(), 13u);
 }
 
 TEST(HbmTimingMemo, ReferenceCallsAndStatisticResetsKeepEnginesExact) {
