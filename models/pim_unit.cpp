@@ -104,6 +104,17 @@ uint64_t PimUnit::bank_mask_of(uint32_t pe) const {
   return group << (uint64_t(pe) * geometry_.banks_per_pe);
 }
 
+const sc_core::sc_event& PimUnit::completion_event() const {
+  if (!announce_completions_) {
+    announce_completions_ = true;
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    for (const sc_core::sc_time& end : unannounced_)
+      if (end > now) completions_.notify(end - now);
+    unannounced_.clear();
+  }
+  return completions_.default_event();
+}
+
 void PimUnit::update_interrupt() {
   if (interrupt.size() == 0) return;
   interrupt->write(issued_ > 0 && sc_core::sc_time_stamp() >= busy_until_);
@@ -275,8 +286,15 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
                  {{"bank_time_ns", bank_time.to_seconds() * 1e9}, {"mac_cycles", double(cycles.mac)},
                   {"serial_cycles", double(cycles.serial())}});
   }
-  issues_.notify(delay);
-  completions_.notify(end - now);
+  // Only the interrupt and completion_event() observe these events.
+  const bool interrupt_bound = interrupt.size() > 0;
+  if (interrupt_bound) issues_.notify(delay);
+  if (interrupt_bound || announce_completions_) {
+    completions_.notify(end - now);
+  } else {
+    while (!unannounced_.empty() && unannounced_.front() <= now) unannounced_.pop_front();
+    unannounced_.push_back(end);
+  }
   return true;
 }
 

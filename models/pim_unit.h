@@ -67,7 +67,10 @@ class PimUnit : public sc_core::sc_module {
   uint64_t bank_mask_of(uint32_t pe) const;
 
   // Completion of each command, at its completion time (for initiators that prefer events to FENCE).
-  const sc_core::sc_event& completion_event() const { return completions_.default_event(); }
+  // Completions are scheduled as events only once somebody asked for this event (or the interrupt port is
+  // bound): decode runs millions of commands, and two kernel events each were a fifth of its wall time.
+  // The first call schedules the completions still ahead.
+  const sc_core::sc_event& completion_event() const;
   sc_core::sc_time busy_until() const { return busy_until_; }
 
   pim::Error last_error() const { return last_error_; }
@@ -138,7 +141,10 @@ class PimUnit : public sc_core::sc_module {
   std::array<OpcodeStats, size_t(pim::Opcode::count_)> stats_{};
   // Reused by every bank stream (constructing a payload allocates its extension array).
   tlm::tlm_generic_payload bank_payload_;
-  sc_core::sc_event_queue completions_;
+  // Logically const to observers: completion_event() starts announcing what happens anyway.
+  mutable sc_core::sc_event_queue completions_;
+  mutable bool announce_completions_ = false;
+  mutable std::deque<sc_core::sc_time> unannounced_;  // completions not scheduled as events, ascending
   sc_core::sc_event_queue issues_;
   TraceSink* trace_ = nullptr;
   TraceSink::Track track_ = 0;
