@@ -165,25 +165,26 @@ void AqpimFirmware::issue_kmeans(PimDriver& pim, const HeadInstance& head, bool 
   pim::Command load = shape;
   load.opcode = uint32_t(pim::Opcode::load_codebook);
   load.bank_offset = codebook_image;
-  pim.issue(unit, load);
+  std::vector<pim::Command> commands{load};
   for (uint32_t iteration = 0; iteration < config_.kmeans_iterations; ++iteration) {
     pim::Command assign = shape;
     assign.opcode = uint32_t(pim::Opcode::kmeans_assign);
-    pim.issue(unit, assign);
+    commands.push_back(assign);
     pim::Command accumulate = shape;
     accumulate.opcode = uint32_t(pim::Opcode::kmeans_accumulate);
     accumulate.flags = pim::flag_clear_accumulators | (config_.importance_weighting ? 0u : uint32_t(pim::flag_unweighted));
     accumulate.scalars_offset = slot.weights;
-    pim.issue(unit, accumulate);
+    commands.push_back(accumulate);
     pim::Command reduce = shape;
     reduce.opcode = uint32_t(pim::Opcode::reduce);
     reduce.flags = pim::flag_clear_accumulators;
     reduce.length = shape.sub_vectors * shape.clusters * (shape.dim + 1);
-    pim.issue(unit, reduce);
+    commands.push_back(reduce);
     pim::Command update = shape;
     update.opcode = uint32_t(pim::Opcode::update_centroids);
-    pim.issue(unit, update);
+    commands.push_back(update);
   }
+  pim.submit(unit, commands);
 }
 
 void AqpimFirmware::cluster_and_encode(PimDriver& pim, const std::vector<HeadInstance>& heads) {
@@ -204,11 +205,10 @@ void AqpimFirmware::cluster_and_encode(PimDriver& pim, const std::vector<HeadIns
       encode.opcode = uint32_t(pim::Opcode::encode);
       encode.bank_offset = keys ? layout_.staging_k(head.place.slot_in_layer) : layout_.staging_v(head.place.slot_in_layer);
       encode.codes_offset = keys ? slot.keys : slot.values;
-      pim.issue(head.place.unit, encode);
       pim::Command store = encode;
       store.opcode = uint32_t(pim::Opcode::store_codebook);
       store.bank_offset = keys ? slot.codebook_k : slot.codebook_v;
-      pim.issue(head.place.unit, store);
+      pim.submit(head.place.unit, {encode, store});
     }
     fence_all();
   }
@@ -258,7 +258,6 @@ void AqpimFirmware::encode_leaving_row(PimDriver& pim, const HeadInstance& head,
   pim::Command load = command_shape(1);
   load.opcode = uint32_t(pim::Opcode::load_codebook);
   load.bank_offset = keys ? slot.codebook_k : slot.codebook_v;
-  pim.issue(head.place.unit, load);
   pim::Command encode = load;
   encode.opcode = uint32_t(pim::Opcode::encode);
   encode.first_token = row;
@@ -266,7 +265,7 @@ void AqpimFirmware::encode_leaving_row(PimDriver& pim, const HeadInstance& head,
   // Token streams start at offset + first_token * bytes_per_token: aim that at the staging row.
   encode.bank_offset = staging - uint64_t(row) * token_bytes;
   encode.codes_offset = keys ? slot.keys : slot.values;
-  pim.issue(head.place.unit, encode);
+  pim.submit(head.place.unit, {load, encode});
 }
 
 // ---- decode hooks: LUT scoring on codes, histogram (or reconstruct) values, fp16 sink + recent on the GPU
@@ -281,32 +280,33 @@ pim::Command AqpimFirmware::command_shape(uint32_t rows) const {
   return shape;
 }
 
-void AqpimFirmware::issue_scores(const HeadInstance& head, const pim::Command& shape) {
+std::vector<pim::Command> AqpimFirmware::score_commands(const HeadInstance& head, const pim::Command& shape) const {
   const SlotRegions slot = layout_.slot(head.place.slot);
   pim::Command load = shape;
   load.opcode = uint32_t(pim::Opcode::load_codebook);
   load.bank_offset = slot.codebook_k;
-  pim_->issue(head.place.unit, load);
+  std::vector<pim::Command> commands{load};
   for (uint32_t g = 0; g < group(); ++g) {
     pim::Command lut = shape;
     lut.opcode = uint32_t(pim::Opcode::build_lut);
     lut.io_offset = io_.queries + g * config_.model.head_dim * kFp32Bytes;
-    pim_->issue(head.place.unit, lut);
+    commands.push_back(lut);
     pim::Command score = shape;
     score.opcode = uint32_t(pim::Opcode::score);
     score.codes_offset = slot.keys;
     score.result_offset = slot.scores + g * layout_.scores_stride();
-    pim_->issue(head.place.unit, score);
+    commands.push_back(score);
   }
+  return commands;
 }
 
-void AqpimFirmware::issue_values(const HeadInstance& head, const pim::Command& shape) {
+std::vector<pim::Command> AqpimFirmware::value_commands(const HeadInstance& head, const pim::Command& shape) const {
   const uint32_t dim = config_.model.head_dim, pes = view_.pes_per_unit;
   const SlotRegions slot = layout_.slot(head.place.slot);
   pim::Command load = shape;
   load.opcode = uint32_t(pim::Opcode::load_codebook);
   load.bank_offset = slot.codebook_v;
-  pim_->issue(head.place.unit, load);
+  std::vector<pim::Command> commands{load};
   for (uint32_t g = 0; g < group(); ++g) {
     pim::Command value = shape;
     value.flags = pim::flag_clear_accumulators;
@@ -314,18 +314,19 @@ void AqpimFirmware::issue_values(const HeadInstance& head, const pim::Command& s
     value.codes_offset = slot.values;
     if (values_in_io()) {
       value.opcode = uint32_t(pim::Opcode::value_histogram);
-      pim_->issue(head.place.unit, value);
+      commands.push_back(value);
       pim::Command output = shape;
       output.opcode = uint32_t(pim::Opcode::value_output);
       output.io_offset = io_.outputs + g * pes * dim * kFp32Bytes;
       output.io_stride = dim * kFp32Bytes;
-      pim_->issue(head.place.unit, output);
+      commands.push_back(output);
     } else {
       value.opcode = uint32_t(pim::Opcode::value_reconstruct);
       value.accumulator_offset = g * dim;
-      pim_->issue(head.place.unit, value);
+      commands.push_back(value);
     }
   }
+  return commands;
 }
 
 void AqpimFirmware::gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,

@@ -104,20 +104,23 @@ pim::Command AttAccFirmware::command_shape(uint32_t rows) const {
   return shape;
 }
 
-void AttAccFirmware::issue_scores(const HeadInstance& head, const pim::Command& shape) {
+std::vector<pim::Command> AttAccFirmware::score_commands(const HeadInstance& head, const pim::Command& shape) const {
   const SlotRegions slot = layout_.slot(head.place.slot);
+  std::vector<pim::Command> commands;
   for (uint32_t g = 0; g < group(); ++g) {
     pim::Command dot = shape;
     dot.opcode = uint32_t(pim::Opcode::mac_dot);
     dot.bank_offset = slot.keys;
     dot.io_offset = io_.queries + g * workload_.model.head_dim * kFp32Bytes;
     dot.result_offset = slot.scores + g * layout_.scores_stride();
-    pim_->issue(head.place.unit, dot);
+    commands.push_back(dot);
   }
+  return commands;
 }
 
-void AttAccFirmware::issue_values(const HeadInstance& head, const pim::Command& shape) {
+std::vector<pim::Command> AttAccFirmware::value_commands(const HeadInstance& head, const pim::Command& shape) const {
   const SlotRegions slot = layout_.slot(head.place.slot);
+  std::vector<pim::Command> commands;
   for (uint32_t g = 0; g < group(); ++g) {
     pim::Command weighted = shape;
     weighted.opcode = uint32_t(pim::Opcode::mac_weighted);
@@ -125,8 +128,9 @@ void AttAccFirmware::issue_values(const HeadInstance& head, const pim::Command& 
     weighted.bank_offset = slot.values;
     weighted.scalars_offset = slot.scores + g * layout_.scores_stride();
     weighted.accumulator_offset = g * workload_.model.head_dim;
-    pim_->issue(head.place.unit, weighted);
+    commands.push_back(weighted);
   }
+  return commands;
 }
 
 void AttAccFirmware::gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,

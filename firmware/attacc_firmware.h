@@ -25,8 +25,10 @@ class AttAccFirmware : public PimAttentionFirmware {
   void store_layer(Hal& hal, uint32_t layer) override;
   void attend_layer(Hal& hal, uint32_t layer, uint32_t step) override;
   models::pim::Command command_shape(uint32_t rows) const override;
-  void issue_scores(const HeadInstance& head, const models::pim::Command& shape) override;
-  void issue_values(const HeadInstance& head, const models::pim::Command& shape) override;
+  std::vector<models::pim::Command> score_commands(const HeadInstance& head,
+                                                   const models::pim::Command& shape) const override;
+  std::vector<models::pim::Command> value_commands(const HeadInstance& head,
+                                                   const models::pim::Command& shape) const override;
   bool values_in_io() const override { return false; }
   void gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,
                 std::vector<float>& values) const override;

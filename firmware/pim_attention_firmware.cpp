@@ -134,7 +134,7 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
           pim.write_io(heads[h].place.unit, io_.queries + g * dim * kFp32Bytes,
                        functional ? queries[(h - begin) * groups + g].data() : nullptr, dim * kFp32Bytes);
         }
-        issue_scores(heads[h], shape);
+        pim.submit(heads[h].place.unit, score_commands(heads[h], shape));
       }
       fence_turn();
     }
@@ -146,14 +146,16 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
       PhaseScope phase(hal, Phase::kSoftmax);
       for (size_t h = begin; h < end; ++h) {
         const SlotRegions slot = layout_.slot(heads[h].place.slot);
+        std::vector<pim::Command> partials;
         for (uint32_t g = 0; g < groups; ++g) {
           pim::Command partial = shape;
           partial.opcode = uint32_t(pim::Opcode::softmax_partial);
           partial.scalars_offset = slot.scores + g * layout_.scores_stride();
           partial.io_offset = io_.partials + g * pes * 2 * kFp32Bytes;
           partial.io_stride = 2 * kFp32Bytes;
-          pim.issue(heads[h].place.unit, partial);
+          partials.push_back(partial);
         }
+        pim.submit(heads[h].place.unit, partials);
       }
       fence_turn();
       for (size_t h = begin; h < end; ++h) {
@@ -179,14 +181,16 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
       }
       for (size_t h = begin; h < end; ++h) {
         const SlotRegions slot = layout_.slot(heads[h].place.slot);
+        std::vector<pim::Command> normalizes;
         for (uint32_t g = 0; g < groups; ++g) {
           pim::Command normalize = shape;
           normalize.opcode = uint32_t(pim::Opcode::softmax_normalize);
           normalize.scalars_offset = normalize.result_offset = slot.scores + g * layout_.scores_stride();
           normalize.softmax_max = functional ? totals[(h - begin) * groups + g].max : 0.0f;
           normalize.softmax_sum = functional ? totals[(h - begin) * groups + g].sum : 1.0f;
-          pim.issue(heads[h].place.unit, normalize);
+          normalizes.push_back(normalize);
         }
+        pim.submit(heads[h].place.unit, normalizes);
       }
       fence_turn();
     }
@@ -194,17 +198,18 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
     // Values: per-PE partial outputs, summed on the GPU with the GPU-held tokens' part.
     PhaseScope phase(hal, Phase::kValue);
     for (size_t h = begin; h < end; ++h) {
-      issue_values(heads[h], shape);
-      if (values_in_io()) continue;
-      for (uint32_t g = 0; g < groups; ++g) {  // the buffer die collects each PE's output into the IO buffer
+      std::vector<pim::Command> commands = value_commands(heads[h], shape);
+      for (uint32_t g = 0; !values_in_io() && g < groups; ++g) {
+        // The buffer die collects each PE's output into the IO buffer.
         pim::Command gather = shape;
         gather.opcode = uint32_t(pim::Opcode::gather_accumulators);
         gather.length = dim;
         gather.accumulator_offset = g * dim;
         gather.io_offset = io_.outputs + g * pes * dim * kFp32Bytes;
         gather.io_stride = dim * kFp32Bytes;
-        pim.issue(heads[h].place.unit, gather);
+        commands.push_back(gather);
       }
+      pim.submit(heads[h].place.unit, commands);
     }
     fence_turn();
     for (size_t h = begin; h < end; ++h) {

@@ -43,12 +43,15 @@ class PimAttentionFirmware : public AttentionFirmware {
 
   // The command fields every PIM command of a decode step shares, for `rows` rows of every bank.
   virtual models::pim::Command command_shape(uint32_t rows) const = 0;
-  // Leave query head g's scores at slot.scores + g * scores_stride in every bank (queries are in the IO
-  // buffer at io_.queries + g * head_dim * 4).
-  virtual void issue_scores(const HeadInstance& head, const models::pim::Command& shape) = 0;
-  // Leave PE p's partial output of query head g in the IO buffer at io_.outputs + (g * PEs + p) * head_dim * 4
-  // (values_in_io) or in PE p's accumulators at g * head_dim (then the loop gathers them into the IO buffer).
-  virtual void issue_values(const HeadInstance& head, const models::pim::Command& shape) = 0;
+  // The commands that leave query head g's scores at slot.scores + g * scores_stride in every bank (queries
+  // are in the IO buffer at io_.queries + g * head_dim * 4).
+  virtual std::vector<models::pim::Command> score_commands(const HeadInstance& head,
+                                                           const models::pim::Command& shape) const = 0;
+  // The commands that leave PE p's partial output of query head g in the IO buffer at io_.outputs +
+  // (g * PEs + p) * head_dim * 4 (values_in_io) or in PE p's accumulators at g * head_dim (then the loop
+  // gathers them into the IO buffer).
+  virtual std::vector<models::pim::Command> value_commands(const HeadInstance& head,
+                                                           const models::pim::Command& shape) const = 0;
   virtual bool values_in_io() const = 0;
   // Functional mode: the tokens the GPU holds for this head at this step, as fp16-exact rows in stored
   // channel order, keys and values.

@@ -7,10 +7,30 @@ namespace aqpim::firmware {
 
 namespace pim = models::pim;
 
-PimDriver::PimDriver(Hal& hal, const PlatformView& view) : hal_(hal), view_(view), map_(view.mapping, view.hbm) {}
+PimDriver::PimDriver(Hal& hal, const PlatformView& view)
+    : hal_(hal), view_(view), map_(view.mapping, view.hbm), queue_tails_(view.units.size(), 0) {}
 
 void PimDriver::issue(uint32_t unit, const pim::Command& command) {
   hal_.write(view_.units.at(unit).registers_base + pim::reg::command, &command, sizeof command);
+}
+
+void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands) {
+  const uint64_t base = view_.units.at(unit).registers_base, entries = view_.command_queue_entries;
+  uint64_t& tail = queue_tails_.at(unit);
+  for (size_t done = 0; done < commands.size();) {
+    // Up to a full ring per doorbell, in stretches that do not wrap around its end.
+    const size_t batch = std::min<size_t>(commands.size() - done, entries);
+    for (size_t written = 0; written < batch;) {
+      const uint64_t slot = (tail + written) % entries;
+      const size_t stretch = std::min<size_t>(batch - written, entries - slot);
+      hal_.write(base + pim::reg::command_queue + slot * sizeof(pim::Command), &commands[done + written],
+                 stretch * sizeof(pim::Command));
+      written += stretch;
+    }
+    tail += batch;
+    hal_.write(base + pim::reg::queue_tail, &tail, sizeof tail);
+    done += batch;
+  }
 }
 
 void PimDriver::fence(uint32_t unit) {

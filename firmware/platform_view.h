@@ -19,6 +19,7 @@ struct PimUnitView {
 struct PlatformView {
   std::vector<PimUnitView> units;
   uint32_t pes_per_unit = 0;  // bank-level PEs per unit (= banks, or bank groups)
+  uint32_t command_queue_entries = 1;  // descriptors each unit's command queue ring holds
   models::HbmGeometry hbm;
   models::HbmAddressMapping mapping = models::HbmAddressMapping::RoBaBgCoCh;
   uint64_t cpu_memory_base = 0;  // offloaded KV, reached over PCIe

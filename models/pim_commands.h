@@ -101,7 +101,13 @@ inline constexpr uint64_t status = 0x100;   // read Status; any write clears the
 inline constexpr uint64_t fence = 0x200;    // read 8 bytes: completes when all earlier commands have finished
                                             // (LT: the remaining busy time is added to delay); returns the
                                             // completed-command count
+// Command queue: descriptors written into the ring at command_queue (entry i of a free-running count at
+// slot i % entries) run when QUEUE_TAIL is written with the count just past the last one, in order, each
+// as a COMMAND write at that moment. Read QUEUE_TAIL (8 bytes): the count consumed so far (the head).
+inline constexpr uint64_t queue_tail = 0x300;
 inline constexpr uint64_t registers_end = 0x1000;
+
+inline constexpr uint64_t command_queue = 0x3000'0000;        // the ring: command_queue_entries descriptors
 
 inline constexpr uint64_t io_buffer = 0x1000'0000;            // IO buffer (buffer die), io_buffer_bytes
 inline constexpr uint64_t buffer_accumulators = 0x2000'0000;  // buffer PE accumulators, fp32

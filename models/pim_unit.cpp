@@ -43,6 +43,9 @@ pim::Geometry make_geometry(const PimUnitConfig& config) {
   require(config.macs_per_unit && config.buffer_macs && config.sram_bytes_per_cycle && config.link_bytes_per_cycle,
           "macs_per_unit, buffer_macs, sram_bytes_per_cycle and link_bytes_per_cycle must be positive");
   require(config.clock_period > sc_core::SC_ZERO_TIME, "clock_period must be positive");
+  require(config.command_queue_entries >= 1 &&
+              uint64_t(config.command_queue_entries) * sizeof(pim::Command) <= pim::reg::sub_window,
+          "command_queue_entries must be 1.." + std::to_string(pim::reg::sub_window / sizeof(pim::Command)));
   pim::Geometry geometry;
   geometry.banks_per_pe = config.placement == PimPlacement::bank ? 1 : config.banks_per_group;
   geometry.pe_count = uint32_t(banks / geometry.banks_per_pe);
@@ -84,6 +87,7 @@ PimUnit::PimUnit(sc_core::sc_module_name name, const PimUnitConfig& config)
       issues_("issues") {
   target_socket.register_b_transport(this, &PimUnit::b_transport);
   target_socket.register_transport_dbg(this, &PimUnit::transport_dbg);
+  command_queue_.assign(size_t(config_.command_queue_entries) * sizeof(pim::Command), 0);
   if (config_.functional) {
     pes_.resize(geometry_.pe_count);
     for (auto& pe : pes_) {
@@ -162,6 +166,8 @@ PimUnit::WindowRange PimUnit::resolve_window(uint64_t address, uint64_t length) 
     return WindowRange{true, storage ? storage + (address - base) : nullptr};
   };
   auto bytes = [](auto& vector) { return vector.empty() ? nullptr : reinterpret_cast<unsigned char*>(vector.data()); };
+  if (address >= pim::reg::command_queue && address < pim::reg::command_queue + pim::reg::sub_window)
+    return inside(pim::reg::command_queue, command_queue_.size(), command_queue_.data());
   if (address >= pim::reg::io_buffer && address < pim::reg::io_buffer + pim::reg::sub_window)
     return inside(pim::reg::io_buffer, geometry_.io_buffer_bytes, bytes(io_buffer_));
   if (address >= pim::reg::buffer_accumulators && address < pim::reg::buffer_accumulators + pim::reg::sub_window)
@@ -219,9 +225,22 @@ tlm::tlm_response_status PimUnit::access_registers(tlm::tlm_generic_payload& pay
     std::memcpy(data, &completed, sizeof completed);
     return tlm::TLM_OK_RESPONSE;
   }
-  if (address == pim::reg::command || address == pim::reg::status || address == pim::reg::fence) {
+  if (address == pim::reg::queue_tail && length == sizeof(uint64_t) && data) {
+    if (payload.is_read()) {
+      std::memcpy(data, &queue_head_, sizeof queue_head_);
+      return tlm::TLM_OK_RESPONSE;
+    }
+    uint64_t tail;
+    std::memcpy(&tail, data, sizeof tail);
+    return run_queue(tail, delay);
+  }
+  if (address == pim::reg::command || address == pim::reg::status || address == pim::reg::fence ||
+      address == pim::reg::queue_tail) {
     last_error_ = pim::Error::bad_register_access;
-    const char* name = address == pim::reg::command ? "COMMAND" : address == pim::reg::status ? "STATUS" : "FENCE";
+    const char* name = address == pim::reg::command  ? "COMMAND"
+                       : address == pim::reg::status ? "STATUS"
+                       : address == pim::reg::fence  ? "FENCE"
+                                                     : "QUEUE_TAIL";
     last_error_reason_ = std::string(name) + ": wrong direction or length " + std::to_string(length);
     return tlm::TLM_COMMAND_ERROR_RESPONSE;
   }
@@ -229,6 +248,26 @@ tlm::tlm_response_status PimUnit::access_registers(tlm::tlm_generic_payload& pay
 }
 
 // ---- command execution --------------------------------------------------------------------------------
+
+tlm::tlm_response_status PimUnit::run_queue(uint64_t tail, sc_core::sc_time& delay) {
+  const uint64_t entries = config_.command_queue_entries;
+  if (tail < queue_head_ || tail - queue_head_ > entries) {
+    last_error_ = pim::Error::bad_register_access;
+    last_error_opcode_ = 0;
+    last_error_reason_ = "QUEUE_TAIL: " + std::to_string(tail) + " must be in [head, head + " + std::to_string(entries) +
+                         "] with head = " + std::to_string(queue_head_);
+    return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  }
+  for (; queue_head_ < tail; ++queue_head_) {
+    pim::Command command;
+    std::memcpy(&command, command_queue_.data() + (queue_head_ % entries) * sizeof command, sizeof command);
+    if (!execute(command, delay)) {
+      queue_head_ = tail;  // a rejected descriptor ends the batch: the rest would run on a wrong premise
+      return tlm::TLM_GENERIC_ERROR_RESPONSE;
+    }
+  }
+  return tlm::TLM_OK_RESPONSE;
+}
 
 bool PimUnit::reject(const pim::Command& command, pim::Error error, const std::string& reason) {
   last_error_ = error;

@@ -45,6 +45,7 @@ struct PimUnitConfig {
   uint32_t sram_bytes_per_cycle = 32;
   uint32_t link_bytes_per_cycle = 32;  // PEs <-> buffer die, shared by the pseudo-channel's PEs
   uint32_t issue_overhead_cycles = 4;  // command decode and broadcast
+  uint32_t command_queue_entries = 64;  // descriptors the command queue ring holds (pim::reg::command_queue)
   sc_core::sc_time host_access_latency = sc_core::SC_ZERO_TIME;  // each register/window access
   bool functional = true;                                        // false: timing-only, no data is stored or moved
 };
@@ -115,6 +116,8 @@ class PimUnit : public sc_core::sc_module {
   pim::Status status_at(sc_core::sc_time when);
 
   bool execute(const pim::Command& command, sc_core::sc_time& delay);
+  // QUEUE_TAIL write: runs the ring's descriptors up to `tail`; stops at the first one rejected.
+  tlm::tlm_response_status run_queue(uint64_t tail, sc_core::sc_time& delay);
   bool reject(const pim::Command& command, pim::Error error, const std::string& reason);
   // Issues the plan's streams of one direction; returns false when the pseudo-channel refuses one.
   bool stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, StreamData& data,
@@ -130,6 +133,9 @@ class PimUnit : public sc_core::sc_module {
   std::vector<ProcessingElement> pes_;      // empty in timing-only mode
   std::vector<float> buffer_accumulators_;  // empty in timing-only mode
   std::vector<unsigned char> io_buffer_;    // empty in timing-only mode
+  // Descriptors are register contents: kept in both modes.
+  std::vector<unsigned char> command_queue_;
+  uint64_t queue_head_ = 0;  // descriptors consumed (free-running)
 
   sc_core::sc_time busy_until_;
   std::deque<sc_core::sc_time> pending_completions_;  // ascending

@@ -56,6 +56,7 @@ firmware::PlatformView PimStack::view(uint64_t base) const {
   for (uint32_t index = 0; index < size(); ++index)
     view.units.push_back({base + registers_base(index), base + memory_base(index)});
   view.pes_per_unit = units_.front()->pe_count();
+  view.command_queue_entries = units_.front()->config().command_queue_entries;
   view.hbm = channels_.front()->address_map().geometry();
   view.mapping = config_.channel.address_mapping;
   return view;

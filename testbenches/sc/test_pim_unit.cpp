@@ -157,6 +157,17 @@ struct Bench {
     return values;
   }
   std::vector<unsigned char> read_bytes(uint64_t address, size_t count) { return read<unsigned char>(address, count); }
+  // Writes descriptors into the command queue ring from entry `first` on (no wrap) and rings QUEUE_TAIL.
+  tlm::tlm_response_status queue(uint64_t first, const std::vector<Command>& commands, uint64_t tail) {
+    const uint64_t slot = first % pim.config().command_queue_entries;
+    EXPECT_EQ(host.write_values(pim::reg::command_queue + slot * sizeof(Command), commands, delay), tlm::TLM_OK_RESPONSE);
+    return host.access(tlm::TLM_WRITE_COMMAND, pim::reg::queue_tail, &tail, sizeof tail, delay);
+  }
+  uint64_t queue_head() {
+    uint64_t head = 0;
+    EXPECT_EQ(host.access(tlm::TLM_READ_COMMAND, pim::reg::queue_tail, &head, sizeof head, delay), tlm::TLM_OK_RESPONSE);
+    return head;
+  }
 
   // Bank data goes straight into the fake memory: it is the test's input, not part of what is timed.
   template <class T>
@@ -722,6 +733,52 @@ void check_fence_and_completion_events(bool bind_interrupt) {
 TEST(PimUnit, FenceCompletesAtTheLastCommandsCompletion) { check_fence_and_completion_events(true); }
 
 TEST(PimUnit, CompletionEventsAskedForLateStillFireWithoutAnInterrupt) { check_fence_and_completion_events(false); }
+
+TEST(PimUnit, QueuedDescriptorsRunInOrderAtTheDoorbellAsCommandWritesWould) {
+  // A three-entry ring, filled twice so that the second batch wraps: four LUT builds, timed by the same
+  // formula as one COMMAND write each, back to back from the doorbell's time.
+  PimUnitConfig config = test_config();
+  config.command_queue_entries = 3;
+  Bench bench(config, [&](Bench& b) {
+    Command lut = command(Opcode::build_lut);
+    lut.clusters = 512;
+    const sc_time one = sc_time(kM * 512 * kD / 16.0 + kM * 512 * 4 / 32.0 + kRow * 4 / 32.0 + 4, SC_NS);
+    b.delay = sc_time(10, SC_NS);
+    ASSERT_EQ(b.queue(0, {lut, lut}, 2), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.queue_head(), 2u);
+    EXPECT_EQ(b.status().issued, 2u);
+    EXPECT_EQ(b.pim.last_command().start, sc_time(10, SC_NS) + one);
+    // Entries 2 and 3: slot 2, then slot 0 again.
+    ASSERT_EQ(b.queue(2, {lut}, 3), tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(b.queue(3, {lut}, 4), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.queue_head(), 4u);
+    EXPECT_EQ(b.fence(), 4u);
+    EXPECT_EQ(b.delay, sc_time(10, SC_NS) + one * 4.0);
+  });
+  sc_core::sc_start();
+}
+
+TEST(PimUnit, ARejectedQueuedDescriptorEndsItsBatchWithStatus) {
+  Bench bench(test_config(), [&](Bench& b) {
+    Command bad = command(Opcode::build_lut);
+    bad.opcode = 99;
+    const Command good = command(Opcode::softmax_partial);
+    EXPECT_EQ(b.queue(0, {good, bad, good}, 3), tlm::TLM_GENERIC_ERROR_RESPONSE);
+    const pim::Status status = b.status();
+    EXPECT_EQ(status.error, uint32_t(pim::Error::unknown_opcode));
+    EXPECT_EQ(status.issued, 1u);      // the descriptor after the rejected one did not run
+    EXPECT_EQ(b.queue_head(), 3u);     // but the batch is consumed: the next one starts clean
+    // A tail more than a ring ahead of the head is refused, and runs nothing.
+    const uint64_t too_far = 3 + b.pim.config().command_queue_entries + 1;
+    EXPECT_EQ(b.host.access(tlm::TLM_WRITE_COMMAND, pim::reg::queue_tail, const_cast<uint64_t*>(&too_far),
+                            sizeof too_far, b.delay),
+              tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(b.status().error, uint32_t(pim::Error::bad_register_access));
+    EXPECT_NE(b.pim.last_error_reason().find("QUEUE_TAIL"), std::string::npos) << b.pim.last_error_reason();
+    EXPECT_EQ(b.status().issued, 1u);
+  });
+  sc_core::sc_start();
+}
 
 TEST(PimUnit, BankGroupPlacementHasOnePePerGroupAndFourTimesTheMacWork) {
   PimUnitConfig per_group = test_config();
