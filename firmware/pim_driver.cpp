@@ -8,7 +8,7 @@ namespace aqpim::firmware {
 namespace pim = models::pim;
 
 PimDriver::PimDriver(Hal& hal, const PlatformView& view)
-    : hal_(hal), view_(view), map_(view.mapping, view.hbm), queue_tails_(view.units.size(), 0) {}
+    : hal_(hal), view_(view), map_(view.mapping, view.hbm), queue_tails_(view.units.size(), kTailUnknown) {}
 
 void PimDriver::issue(uint32_t unit, const pim::Command& command) {
   hal_.write(view_.units.at(unit).registers_base + pim::reg::command, &command, sizeof command);
@@ -17,6 +17,8 @@ void PimDriver::issue(uint32_t unit, const pim::Command& command) {
 void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands) {
   const uint64_t base = view_.units.at(unit).registers_base, entries = view_.command_queue_entries;
   uint64_t& tail = queue_tails_.at(unit);
+  // The unit's count runs on from whatever queued before this driver: read the head once.
+  if (tail == kTailUnknown) hal_.read(base + pim::reg::queue_tail, &tail, sizeof tail);
   for (size_t done = 0; done < commands.size();) {
     // Up to a full ring per doorbell, in stretches that do not wrap around its end.
     const size_t batch = std::min<size_t>(commands.size() - done, entries);

@@ -41,7 +41,8 @@ class PimDriver {
   Hal& hal_;
   const PlatformView& view_;
   models::HbmAddressMap map_;
-  std::vector<uint64_t> queue_tails_;  // per unit: descriptors submitted so far (free-running)
+  static constexpr uint64_t kTailUnknown = ~uint64_t(0);
+  std::vector<uint64_t> queue_tails_;  // per unit: the unit's descriptor count (free-running), once read
 };
 
 }  // namespace aqpim::firmware

@@ -59,7 +59,8 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   const Hbm3PseudoChannelConfig& config() const { return config_; }
   uint64_t capacity_bytes() const { return capacity_; }
   const HbmAddressMap& address_map() const { return engine_.address_map(); }
-  // Counts per bank and per channel since construction or the last reset_statistics().
+  // Counts per bank and per channel since construction or the last reset_statistics(). The reference is
+  // valid until the channel's next request (with a shared timing memo, counters catch up when asked for).
   const HbmStats& statistics() const { return engine_.stats(); }
   void reset_statistics() { engine_.reset_stats(); }
   // Bytes of the sparse store actually allocated.

@@ -235,6 +235,7 @@ uint64_t HbmTimingEngine::access_periodic(uint64_t arrival_ps, uint64_t unit_add
   scope.groups = (uint64_t(1) << geometry.bank_groups) - 1;
   scope.host = true;
   scope.t_eff = outside_refresh(int64_t(arrival_ps));
+  scope.is_write = is_write;
   scope.block_units = row_units;
   scope.inner_units = column_lowest ? 0 : banks;
   const uint64_t step_units = column_lowest ? row_units : banks;
@@ -949,6 +950,7 @@ void HbmTimingEngine::interval_key(const PeriodScope& scope, const PeriodSnapsho
                                    std::vector<int64_t>& key) const {
   const int64_t epoch = epoch_of(snapshot.ref);
   key.clear();
+  key.push_back(scope.is_write);
   key.push_back(int64_t(snapshot.position % scope.block_units));
   key.push_back(snapshot.ref - epoch * refi_);
   key.insert(key.end(), snapshot.fields.begin(), snapshot.fields.end());

@@ -160,11 +160,6 @@ class HbmTimingEngine {
   // and length already checked against the capacity, length > 0). Returns the end of the last data beat.
   uint64_t access(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
 
-  // `count` consecutive column accesses to one row of one bank: the unit access() splits a request into.
-  // One call with count n equals n calls with count 1 (open page policy; the test checks it), but costs
-  // O(1 + refresh windows crossed).
-  uint64_t access_row(uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count, bool is_write);
-
   // Bank-side stream: the banks in bank_mask move [bank_offset, bank_offset + bytes_per_bank) of their
   // own space in lockstep, one row after another: one all-bank ACT, a column access every tCCD_L, then a
   // precharge, per row. Range and mask must be valid. Returns the end of the last column's data.
@@ -187,6 +182,8 @@ class HbmTimingEngine {
   // Diagnostic: refresh intervals of host requests this engine replayed from its interval memo.
   uint64_t interval_memo_hits() const { return interval_memo_hits_; }
 
+  // Valid until the engine's next request: with a shared memo, replayed requests update the counters
+  // only when they are asked for again.
   const HbmStats& stats() const {
     materialize();
     return stats_;
@@ -239,7 +236,7 @@ class HbmTimingEngine {
   void state_words(std::vector<int64_t>& words) const;
   void restore_state(const std::vector<int64_t>& words);
   // Times a request through the memo when the engine has one: `time` times it when no recorded state
-  // answers. Every other public entry point calls materialize() first.
+  // answers. Every other public entry point that reads or changes the state calls materialize() first.
   template <class Time>
   uint64_t through_memo(const HbmTimingMemo::Request& request, Time&& time);
   // Makes the fields and counters those of the memo state the engine is in. Logically const: the
@@ -249,6 +246,10 @@ class HbmTimingEngine {
   void leave_memo();
   uint64_t access_fast(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
 
+  // `count` consecutive column accesses to one row of one bank: the unit access() splits a request into.
+  // One call with count n equals n calls with count 1 (open page policy), but costs O(1 + refresh windows
+  // crossed). Private: it changes the state outside the shared memo's bookkeeping.
+  uint64_t access_row(uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count, bool is_write);
   uint64_t access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
   uint64_t access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
   // How bank_stream_impl() times a stream: step by step (the oracle), with the periodic fast path, or in
@@ -265,6 +266,7 @@ class HbmTimingEngine {
     uint64_t banks = 0;
     uint64_t groups = 0;
     bool host = false;     // host streams also use bus_free_, and every run starts at t_eff
+    bool is_write = false;  // the direction: the interval memo's key needs it (CL or CWL, tRCD, counters)
     int64_t t_eff = 0;     // outside_refresh(arrival) of a host stream
     // Shifting a stream by a multiple of block_units maps it onto itself, rows moved on; shifting by a
     // multiple of inner_units (0: never) does too, as long as it stays inside one block.
@@ -312,8 +314,8 @@ class HbmTimingEngine {
 
   // Interval memo (docs/models-hbm.md, "Interval memo"). A host stream's state at the first step boundary
   // of a refresh interval, relative to that interval (every time field, the ACT ring, the banks' refresh
-  // epochs, the position in the address row), decides everything up to the first boundary of the next
-  // interval: the same relative state met again, in this request or a later one, replays that interval
+  // epochs, the position in the address row), and its direction decide everything up to the first boundary
+  // of the next interval: the same relative state met again, in this request or a later one, replays that interval
   // shifted by whole refresh intervals. Long host writes rarely repeat inside one request (their phase
   // against refresh drifts), but the same phases recur across requests.
   struct IntervalTransition {

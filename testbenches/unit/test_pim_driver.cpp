@@ -1,6 +1,7 @@
-// PimDriver::submit against a HAL that records every access: descriptors land in the unit's command queue
-// ring in order, stretches never cross the ring's end, a batch larger than the ring goes out a ring at a
-// time, and QUEUE_TAIL is written with the running descriptor count after each stretch of a batch.
+// PimDriver::submit against a HAL that records every access: the driver starts from the unit's head (read
+// once), descriptors land in the unit's command queue ring in order, stretches never cross the ring's end,
+// a batch larger than the ring goes out a ring at a time, and QUEUE_TAIL is written with the running
+// descriptor count after each batch.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -22,12 +23,18 @@ class RecordingHal : public Hal {
     std::vector<unsigned char> bytes;
   };
   std::vector<Write> writes;
+  uint64_t queue_head = 0;  // what a read of QUEUE_TAIL returns
+  unsigned reads = 0;
 
   void write(uint64_t address, const void* data, size_t bytes) override {
     const auto* begin = static_cast<const unsigned char*>(data);
     writes.push_back({address, std::vector<unsigned char>(begin, begin + bytes)});
   }
-  void read(uint64_t, void*, size_t) override {}
+  void read(uint64_t address, void* data, size_t bytes) override {
+    ++reads;
+    if (address % (uint64_t(1) << 34) == pim::reg::queue_tail && bytes == sizeof queue_head)
+      std::memcpy(data, &queue_head, bytes);
+  }
   void write_async(uint64_t, const void*, size_t) override {}
   void wait_copies() override {}
   void gpu_launch(const GpuWork&) override {}
@@ -39,21 +46,23 @@ class RecordingHal : public Hal {
 };
 
 TEST(PimDriver, SubmitFillsTheRingInOrderAndRingsTheDoorbellPerRingfulOfDescriptors) {
-  constexpr uint64_t kBase = 0x40'0000'0000;
+  constexpr uint64_t kBase = uint64_t(1) << 34;  // unit 1's registers
   PlatformView view;
   view.units = {{0, 0}, {kBase, 0}};
   view.command_queue_entries = 4;
   RecordingHal hal;
+  hal.queue_head = 6;  // an earlier driver queued six descriptors on this unit
   PimDriver driver(hal, view);
   std::vector<pim::Command> commands(13);
-  for (uint32_t i = 0; i < commands.size(); ++i) commands[i].first_token = i;  // a marker per descriptor
+  for (uint32_t i = 0; i < commands.size(); ++i) commands[i].first_token = 6 + i;  // its queue position
   driver.submit(1, {commands.begin(), commands.begin() + 3});
   driver.submit(1, {commands.begin() + 3, commands.end()});
+  EXPECT_EQ(hal.reads, 1u);  // the head is read once
 
   // Replay the recorded writes into a model of the ring; each doorbell must name exactly the entries
   // written so far, and the ring must then hold them.
   std::vector<pim::Command> ring(4);
-  uint64_t written = 0, rung = 0;
+  uint64_t written = 6, rung = 6;
   for (const auto& write : hal.writes) {
     ASSERT_GE(write.address, kBase);
     const uint64_t offset = write.address - kBase;
@@ -75,10 +84,10 @@ TEST(PimDriver, SubmitFillsTheRingInOrderAndRingsTheDoorbellPerRingfulOfDescript
     std::memcpy(&ring[slot], write.bytes.data(), write.bytes.size());
     written += count;
   }
-  EXPECT_EQ(rung, 13u);
-  // 3 descriptors: one stretch and a doorbell. Then 10 from entry 3 on, as batches of 4, 4 and 2, each
-  // in two stretches (slot 3, then from slot 0) and a doorbell.
-  EXPECT_EQ(hal.writes.size(), 2u + 3u * 3u);
+  EXPECT_EQ(rung, 6u + 13u);
+  // From entry 6 (slot 2): 3 descriptors as slots 2-3 and slot 0, and a doorbell. Then 10 from entry 9
+  // (slot 1) as batches of 4 (slots 1-3, then 0), 4 (the same) and 2 (slots 1-2), each with a doorbell.
+  EXPECT_EQ(hal.writes.size(), 3u + 3u + 3u + 2u);
 }
 
 }  // namespace
