@@ -192,7 +192,7 @@ constexpr uint64_t kPeriodicMinSteps = 4;
 constexpr unsigned kPeriodGiveUp = 48;
 }  // namespace
 
-// Inlined into access(): one call level was measurable on 64-byte requests.
+// Inlined into access(), the path of every host request (and into the memo's timing callback).
 [[gnu::always_inline]] inline uint64_t HbmTimingEngine::access_fast(uint64_t arrival_ps, uint64_t address,
                                                                     uint64_t length, bool is_write) {
   ++stats_.host_requests;
