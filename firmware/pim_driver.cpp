@@ -10,10 +10,6 @@ namespace pim = models::pim;
 PimDriver::PimDriver(Hal& hal, const PlatformView& view)
     : hal_(hal), view_(view), map_(view.mapping, view.hbm), queue_tails_(view.units.size(), kTailUnknown) {}
 
-void PimDriver::issue(uint32_t unit, const pim::Command& command) {
-  hal_.write(view_.units.at(unit).registers_base + pim::reg::command, &command, sizeof command);
-}
-
 void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands) {
   const uint64_t base = view_.units.at(unit).registers_base, entries = view_.command_queue_entries;
   uint64_t& tail = queue_tails_.at(unit);

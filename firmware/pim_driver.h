@@ -1,7 +1,6 @@
-// The firmware's access to PIM units through the HAL: issue a command descriptor (or queue several and
-// ring the unit's doorbell once), wait for a unit,
-// move data through a unit's IO buffer, and write bank regions of a pseudo-channel the way the host does
-// (ordinary writes, placed onto banks through the address mapping).
+// The firmware's access to PIM units through the HAL: queue command descriptors and ring the unit's
+// doorbell, wait for a unit, move data through a unit's IO buffer, and write bank regions of a
+// pseudo-channel the way the host does (ordinary writes, placed onto banks through the address mapping).
 #pragma once
 
 #include <cstddef>
@@ -18,10 +17,9 @@ class PimDriver {
  public:
   PimDriver(Hal& hal, const PlatformView& view);
 
-  void issue(uint32_t unit, const models::pim::Command& command);
   // Writes the commands into the unit's command queue ring (one write per contiguous stretch), then its
   // QUEUE_TAIL: two transactions instead of one per command, and the same timing when register writes
-  // take no host time (they run at the doorbell, in order, as issue() would have run them there).
+  // take no host time (they run at the doorbell, in order, as COMMAND writes would have run there).
   void submit(uint32_t unit, const std::vector<models::pim::Command>& commands);
   void fence(uint32_t unit);  // returns when every command issued to the unit so far has finished
   void write_io(uint32_t unit, uint32_t offset, const void* data, size_t bytes);
