@@ -30,6 +30,12 @@ void add_steps(HbmBankStats& stats, const HbmBankStats& to, const HbmBankStats& 
   stats.busy_ps += steps * (to.busy_ps - from.busy_ps);
 }
 
+// FNV-1a over 64-bit words: the memos' keys and state contents.
+struct WordHash {
+  uint64_t hash = 1469598103934665603ull;
+  void mix(uint64_t word) { hash = (hash ^ word) * 1099511628211ull; }
+};
+
 template <class Body>
 void for_each_bit(uint64_t mask, Body&& body) {
   for (; mask != 0; mask &= mask - 1) body(unsigned(__builtin_ctzll(mask)));
@@ -362,17 +368,16 @@ void add_difference(HbmStats& into, const HbmStats& after, const HbmStats& befor
 }  // namespace
 
 uint64_t HbmTimingMemo::State::hash_content() const {
-  uint64_t hash = 0x84222325cbf29ce4ull;
-  const auto mix = [&](uint64_t word) { hash = (hash ^ word) * 0x100000001b3ull; };
-  for (int64_t word : words) mix(uint64_t(word));
+  WordHash hash;
+  for (int64_t word : words) hash.mix(uint64_t(word));
   for (const HbmBankStats& bank : totals.banks)
     for (uint64_t counter : {bank.activations, bank.reads, bank.writes, bank.row_hits, bank.row_misses, bank.bytes_read,
                              bank.bytes_written, bank.pim_activations, bank.pim_reads, bank.pim_writes,
                              bank.pim_bytes_read, bank.pim_bytes_written, bank.busy_ps})
-      mix(counter);
+      hash.mix(counter);
   for (uint64_t counter : {totals.host_requests, totals.pim_requests, totals.bus_busy_ps, stream_acts})
-    mix(counter);
-  return hash;
+    hash.mix(counter);
+  return hash.hash;
 }
 
 bool HbmTimingMemo::State::same_content(const State& other) const {
@@ -389,16 +394,20 @@ void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
   materialize();
   if (memo) {
     const std::vector<int64_t> mine = config_words(config_);
-    if (memo->config_words_.empty())
+    if (memo->config_words_.empty()) {
       memo->config_words_ = mine;
-    else if (memo->config_words_ != mine)
+      auto initial = std::make_shared<HbmTimingMemo::State>();
+      state_words(initial->words);
+      initial->totals.banks.resize(stats_.banks.size());
+      memo->initial_ = std::move(initial);
+    } else if (memo->config_words_ != mine) {
       throw std::invalid_argument("HbmTimingMemo is shared by channels with different timing configurations");
+    }
   }
   memo_ = std::move(memo);
-  // Only a new engine is in the memo's initial state.
+  // Only a new engine is in the memo's initial state (its counters are all zero, as the state's are).
   in_memo_ = memo_ && pristine_;
-  memo_at_.reset();
-  memo_fields_.reset();
+  memo_at_ = memo_fields_ = in_memo_ ? memo_->initial_ : nullptr;
 }
 
 void HbmTimingEngine::leave_memo() {
@@ -445,15 +454,8 @@ void HbmTimingEngine::materialize() const {
   // The engine is in memo_at_ already (see through_memo()); only its fields lag behind.
   auto& self = const_cast<HbmTimingEngine&>(*this);
   self.restore_state(memo_at_->words);
-  const HbmTimingMemo::State* from = memo_fields_.get();
-  if (from) {
-    add_difference(self.stats_, memo_at_->totals, from->totals);
-  } else {
-    HbmStats zero;
-    zero.banks.resize(stats_.banks.size());
-    add_difference(self.stats_, memo_at_->totals, zero);
-  }
-  self.stream_acts_ += memo_at_->stream_acts - (from ? from->stream_acts : 0);
+  add_difference(self.stats_, memo_at_->totals, memo_fields_->totals);
+  self.stream_acts_ += memo_at_->stream_acts - memo_fields_->stream_acts;
   self.memo_fields_ = memo_at_;
 }
 
@@ -462,7 +464,7 @@ uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Ti
   pristine_ = false;
   if (!in_memo_) return time();
   HbmTimingMemo& memo = *memo_;
-  const uint64_t parent = memo_at_ ? memo_at_->id : 0;
+  const uint64_t parent = memo_at_->id;
   const size_t set = set_of(parent, request, memo.next_way_.size());
   HbmTimingMemo::Transition* ways = &memo.slots_[set * HbmTimingMemo::kWays];
   for (size_t way = 0; way < HbmTimingMemo::kWays; ++way) {
@@ -477,12 +479,8 @@ uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Ti
   materialize();
   auto state = std::make_shared<HbmTimingMemo::State>();
   // Totals from the initial state: the parent's, plus what this request adds.
-  if (memo_at_) {
-    state->totals = memo_at_->totals;
-    state->stream_acts = memo_at_->stream_acts;
-  } else {
-    state->totals.banks.resize(stats_.banks.size());
-  }
+  state->totals = memo_at_->totals;
+  state->stream_acts = memo_at_->stream_acts;
   const HbmStats before = stats_;
   const uint64_t acts_before = stream_acts_;
   const uint64_t completion = time();
@@ -937,9 +935,9 @@ constexpr size_t kIntervalMemoEntries = 256;
 }  // namespace
 
 size_t HbmTimingEngine::KeyHash::operator()(const std::vector<int64_t>& key) const {
-  uint64_t hash = 1469598103934665603ull;
-  for (int64_t value : key) hash = (hash ^ uint64_t(value)) * 1099511628211ull;
-  return size_t(hash ^ (hash >> 29));
+  WordHash hash;
+  for (int64_t value : key) hash.mix(uint64_t(value));
+  return size_t(hash.hash ^ (hash.hash >> 29));
 }
 
 bool HbmTimingEngine::interval_keyable(const PeriodScope& scope, const PeriodSnapshot& snapshot) const {

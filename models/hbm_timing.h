@@ -144,6 +144,8 @@ class HbmTimingMemo {
   // (its transition had been displaced from its slot) rejoins the engines in that state.
   std::unordered_map<uint64_t, std::weak_ptr<const State>> by_content_;
   std::vector<int64_t> config_words_;  // the configuration of the first engine that joined
+  // The state every new engine of that configuration is in (id 0, no counters yet), from the first one.
+  std::shared_ptr<const State> initial_;
   uint64_t next_id_ = 1;
   uint64_t hits_ = 0, misses_ = 0;
 };
@@ -365,9 +367,11 @@ class HbmTimingEngine {
   LockstepProof lockstep_proofs_[2];  // [is_write]
   std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
   std::shared_ptr<HbmTimingMemo> memo_;
-  bool in_memo_ = false;                                    // memo_at_ names the engine's state
-  std::shared_ptr<const HbmTimingMemo::State> memo_at_;     // null: the initial state
-  std::shared_ptr<const HbmTimingMemo::State> memo_fields_;  // the state the fields hold
+  // In the memo, memo_at_ names the engine's state and memo_fields_ the one its fields hold; out of it,
+  // both are null.
+  bool in_memo_ = false;
+  std::shared_ptr<const HbmTimingMemo::State> memo_at_;
+  std::shared_ptr<const HbmTimingMemo::State> memo_fields_;
   bool pristine_ = true;                                    // no request timed yet
   uint64_t interval_memo_hits_ = 0;
 };
