@@ -7,13 +7,13 @@ include(CMakePackageConfigHelpers)
 set(AQPIM_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/aqpim)
 # aqpim_warnings is only a link-only private dependency of the static libraries; exporting it carries no
 # flags to users.
-install(TARGETS aqpim_core aqpim_models aqpim_firmware aqpim_platform aqpim_warnings
+install(TARGETS aqpim_core aqpim_hwif aqpim_models aqpim_firmware aqpim_platform aqpim_warnings
         EXPORT aqpimTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/aqpim)
 install(TARGETS aqpim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY core models firmware platform
+install(DIRECTORY core hwif models firmware platform
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/aqpim
         FILES_MATCHING PATTERN "*.h")
 install(EXPORT aqpimTargets NAMESPACE aqpim:: DESTINATION ${AQPIM_CMAKE_DIR})

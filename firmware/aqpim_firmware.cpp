@@ -10,11 +10,11 @@
 #include "core/fp16.h"
 #include "core/kernels.h"
 #include "firmware/pim_driver.h"
-#include "models/pim_commands.h"
+#include "hwif/pim_commands.h"
 
 namespace aqpim::firmware {
 
-namespace pim = models::pim;
+namespace pim = hwif::pim;
 
 namespace {
 
@@ -24,7 +24,7 @@ uint64_t round_up(uint64_t value, uint64_t granule) { return (value + granule - 
 
 }  // namespace
 
-AqpimFirmware::AqpimFirmware(const AqpimFirmwareConfig& config, const PlatformView& view, const WorkloadData* data)
+AqpimFirmware::AqpimFirmware(const AqpimFirmwareConfig& config, const hwif::PlatformView& view, const WorkloadData* data)
     : PimAttentionFirmware(
           config.workload(), view, data,
           KvLayout({config.model.layers, config.model.heads, config.model.kv_heads, config.model.head_dim, config.batch,
@@ -87,17 +87,17 @@ std::vector<float> AqpimFirmware::initial_codebook(const float* rows, size_t cou
 
 // ---- prefill -------------------------------------------------------------------------------------------
 
-GpuWork AqpimFirmware::extra_prefill_work() const {
+hwif::GpuWork AqpimFirmware::extra_prefill_work() const {
   // The last t prompt queries' attention probabilities, from which the importance weights are summed.
   if (!config_.importance_weighting) return {};
   return attention_work(config_.model, config_.batch, config_.importance_queries, config_.context_tokens, false);
 }
 
-void AqpimFirmware::store_layer(Hal& hal, uint32_t layer) {
+void AqpimFirmware::store_layer(hwif::Hal& hal, uint32_t layer) {
   const auto heads = layer_instances(layer);
   {
     // Copy engines write every pseudo-channel at once; clustering starts when all copies have landed.
-    PhaseScope phase(hal, Phase::kKvWrite);
+    hwif::PhaseScope phase(hal, hwif::Phase::kKvWrite);
     for (const auto& head : heads) write_prefill_data(*pim_, head);
     hal.wait_copies();
   }
@@ -188,17 +188,17 @@ void AqpimFirmware::issue_kmeans(PimDriver& pim, const HeadInstance& head, bool 
 }
 
 void AqpimFirmware::cluster_and_encode(PimDriver& pim, const std::vector<HeadInstance>& heads) {
-  Hal& hal = pim.hal();
+  hwif::Hal& hal = pim.hal();
   auto fence_all = [&] {
     for (const auto& head : heads) pim.fence(head.place.unit);
   };
   for (bool keys : {true, false}) {
     {
-      PhaseScope phase(hal, Phase::kClustering);
+      hwif::PhaseScope phase(hal, hwif::Phase::kClustering);
       for (const auto& head : heads) issue_kmeans(pim, head, keys);
       fence_all();
     }
-    PhaseScope phase(hal, Phase::kEncoding);
+    hwif::PhaseScope phase(hal, hwif::Phase::kEncoding);
     for (const auto& head : heads) {
       const SlotRegions slot = layout_.slot(head.place.slot);
       pim::Command encode = command_shape(prefill_rows_);
@@ -216,7 +216,7 @@ void AqpimFirmware::cluster_and_encode(PimDriver& pim, const std::vector<HeadIns
 
 // ---- decode --------------------------------------------------------------------------------------------
 
-void AqpimFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
+void AqpimFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
   const uint32_t length = config_.context_tokens + step + 1;  // tokens this step's query sees, itself included
   const uint32_t fp16_tokens = config_.quant.sink_tokens + config_.quant.recent_tokens;
   // Tokens leave the fp16 window a bank row at a time: coded rows = floor((length - fp16 tokens) / lanes),
@@ -225,12 +225,12 @@ void AqpimFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
   const uint32_t rows = (length - fp16_tokens) / lanes();
   {
     // The fp16 sink and recent tokens' attention runs on the GPU beside PIM's share.
-    PhaseScope phase(hal, Phase::kGpuAttention);
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuAttention);
     hal.gpu_launch(attention_work(config_.model, config_.batch, 1, length - rows * lanes(), false));
   }
   const auto heads = layer_instances(layer);
   if (rows > rows_before) {
-    PhaseScope phase(hal, Phase::kEncoding);
+    hwif::PhaseScope phase(hal, hwif::Phase::kEncoding);
     for (const auto& head : heads)
       for (bool keys : {true, false}) stage_leaving_row(*pim_, head, keys, rows_before);
     hal.wait_copies();

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/attention.h"
-#include "firmware/hal.h"
+#include "hwif/hal.h"
 #include "firmware/pim_attention_firmware.h"
 #include "firmware/workload_data.h"
 
@@ -38,7 +38,7 @@ class AqpimFirmware : public PimAttentionFirmware {
  public:
   // data: the workload's values in functional mode, null for timing-only. Throws std::invalid_argument
   // when the configuration cannot run on the platform (naming what does not fit).
-  AqpimFirmware(const AqpimFirmwareConfig& config, const PlatformView& view, const WorkloadData* data);
+  AqpimFirmware(const AqpimFirmwareConfig& config, const hwif::PlatformView& view, const WorkloadData* data);
   ~AqpimFirmware() override;
 
   const char* mode_name() const override { return "aqpim"; }
@@ -53,14 +53,14 @@ class AqpimFirmware : public PimAttentionFirmware {
                                              uint32_t head_dim);
 
  private:
-  GpuWork extra_prefill_work() const override;
-  void store_layer(Hal& hal, uint32_t layer) override;
-  void attend_layer(Hal& hal, uint32_t layer, uint32_t step) override;
-  models::pim::Command command_shape(uint32_t rows) const override;
-  std::vector<models::pim::Command> score_commands(const HeadInstance& head,
-                                                   const models::pim::Command& shape) const override;
-  std::vector<models::pim::Command> value_commands(const HeadInstance& head,
-                                                   const models::pim::Command& shape) const override;
+  hwif::GpuWork extra_prefill_work() const override;
+  void store_layer(hwif::Hal& hal, uint32_t layer) override;
+  void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
+  hwif::pim::Command command_shape(uint32_t rows) const override;
+  std::vector<hwif::pim::Command> score_commands(const HeadInstance& head,
+                                                   const hwif::pim::Command& shape) const override;
+  std::vector<hwif::pim::Command> value_commands(const HeadInstance& head,
+                                                   const hwif::pim::Command& shape) const override;
   bool values_in_io() const override { return config_.value_path == core::ValuePath::kHistogram; }
   void gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,
                 std::vector<float>& values) const override;

@@ -7,7 +7,7 @@
 
 namespace aqpim::firmware {
 
-namespace pim = models::pim;
+namespace pim = hwif::pim;
 
 namespace {
 
@@ -17,12 +17,12 @@ KvShape kv_shape(const WorkloadConfig& w) {
   return {w.model.layers, w.model.heads, w.model.kv_heads, w.model.head_dim, w.batch, w.context_tokens, w.decode_steps};
 }
 
-PimGeometry geometry(const PlatformView& view) {
+PimGeometry geometry(const hwif::PlatformView& view) {
   return {uint32_t(view.units.size()), view.hbm.banks(), view.hbm.bank_bytes(), uint32_t(view.hbm.row_bytes)};
 }
 
 // The fp16 layout holding every token if it fits, else the most rows per head slot that fit the banks.
-KvLayout fitting_layout(const WorkloadConfig& workload, const PlatformView& view) {
+KvLayout fitting_layout(const WorkloadConfig& workload, const hwif::PlatformView& view) {
   const KvLayout whole(kv_shape(workload), {}, geometry(view), KvFormat::fp16_rows);
   if (whole.fits()) return whole;
   uint32_t low = 0, high = whole.rows_per_pe();  // fits(low) holds, fits(high) does not
@@ -36,7 +36,7 @@ KvLayout fitting_layout(const WorkloadConfig& workload, const PlatformView& view
 
 }  // namespace
 
-AttAccFirmware::AttAccFirmware(const WorkloadConfig& workload, const PlatformView& view, const WorkloadData* data)
+AttAccFirmware::AttAccFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data)
     : PimAttentionFirmware(workload, view, data, fitting_layout(workload, view)),
       offload_(workload, view,
                // Every token fits: nothing is offloaded. Else tokens past the slot's rows go to CPU memory.
@@ -60,36 +60,36 @@ void AttAccFirmware::write_rows(const HeadInstance& head, uint32_t first_row, ui
   }
 }
 
-void AttAccFirmware::store_layer(Hal& hal, uint32_t layer) {
+void AttAccFirmware::store_layer(hwif::Hal& hal, uint32_t layer) {
   const auto heads = layer_instances(layer);
   {
-    PhaseScope phase(hal, Phase::kKvWrite);
+    hwif::PhaseScope phase(hal, hwif::Phase::kKvWrite);
     for (const auto& head : heads) write_rows(head, 0, pim_rows(workload_.context_tokens));
     hal.wait_copies();
   }
-  PhaseScope phase(hal, Phase::kTransfer);
+  hwif::PhaseScope phase(hal, hwif::Phase::kTransfer);
   offload_.store_prompt(hal, layer);
   hal.wait_copies();
 }
 
-void AttAccFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
+void AttAccFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
   const uint32_t length = workload_.context_tokens + step + 1;
   const uint32_t rows = pim_rows(length), rows_before = pim_rows(length - 1);
   const auto heads = layer_instances(layer);
   if (rows > rows_before) {
     // A bank row has filled up: its tokens move from the GPU into PIM.
-    PhaseScope phase(hal, Phase::kKvWrite);
+    hwif::PhaseScope phase(hal, hwif::Phase::kKvWrite);
     for (const auto& head : heads) write_rows(head, rows_before, rows - rows_before);
     hal.wait_copies();
   }
   {
-    PhaseScope phase(hal, Phase::kTransfer);
+    hwif::PhaseScope phase(hal, hwif::Phase::kTransfer);
     offload_.store_token(hal, layer, length - 1);
     hal.wait_copies();
     fetched_ = offload_.fetch(hal, layer, length);
   }
   {
-    PhaseScope phase(hal, Phase::kGpuAttention);
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuAttention);
     hal.gpu_launch(attention_work(workload_.model, workload_.batch, 1, length - rows * lanes(), false));
   }
   attend_heads(hal, heads, step, rows);

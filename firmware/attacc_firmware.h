@@ -12,7 +12,7 @@ namespace aqpim::firmware {
 
 class AttAccFirmware : public PimAttentionFirmware {
  public:
-  AttAccFirmware(const WorkloadConfig& workload, const PlatformView& view, const WorkloadData* data);
+  AttAccFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data);
 
   const char* mode_name() const override { return "attacc"; }
   double offloaded_kv_bytes() const override {
@@ -22,13 +22,13 @@ class AttAccFirmware : public PimAttentionFirmware {
   uint32_t pim_rows_capacity() const { return layout_.rows_per_pe(); }
 
  private:
-  void store_layer(Hal& hal, uint32_t layer) override;
-  void attend_layer(Hal& hal, uint32_t layer, uint32_t step) override;
-  models::pim::Command command_shape(uint32_t rows) const override;
-  std::vector<models::pim::Command> score_commands(const HeadInstance& head,
-                                                   const models::pim::Command& shape) const override;
-  std::vector<models::pim::Command> value_commands(const HeadInstance& head,
-                                                   const models::pim::Command& shape) const override;
+  void store_layer(hwif::Hal& hal, uint32_t layer) override;
+  void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
+  hwif::pim::Command command_shape(uint32_t rows) const override;
+  std::vector<hwif::pim::Command> score_commands(const HeadInstance& head,
+                                                   const hwif::pim::Command& shape) const override;
+  std::vector<hwif::pim::Command> value_commands(const HeadInstance& head,
+                                                   const hwif::pim::Command& shape) const override;
   bool values_in_io() const override { return false; }
   void gpu_rows(const HeadInstance& head, uint32_t rows, uint32_t step, std::vector<float>& keys,
                 std::vector<float>& values) const override;

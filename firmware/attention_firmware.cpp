@@ -26,47 +26,47 @@ float* AttentionFirmware::output(uint32_t step, uint32_t sequence, uint32_t laye
                    model.head_dim];
 }
 
-void AttentionFirmware::run(Hal& hal) {
+void AttentionFirmware::run(hwif::Hal& hal) {
   const ModelDims& model = workload_.model;
   begin(hal);
   const double prompt_tokens = double(workload_.batch) * workload_.context_tokens;
   auto launch_prefill_layer = [&] {
     hal.gpu_launch(projection_work(model, prompt_tokens));
     hal.gpu_launch(attention_work(model, workload_.batch, workload_.context_tokens, workload_.context_tokens, true));
-    const GpuWork extra = extra_prefill_work();
+    const hwif::GpuWork extra = extra_prefill_work();
     if (extra.flops > 0 || extra.bytes > 0) hal.gpu_launch(extra);
   };
   {
-    PhaseScope phase(hal, Phase::kGpuDense);
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
     launch_prefill_layer();
   }
   for (uint32_t layer = 0; layer < model.layers; ++layer) {
     {
-      PhaseScope phase(hal, Phase::kGpuDense);
+      hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
       hal.gpu_wait();  // this layer's K and V exist now
     }
     if (layer + 1 < model.layers) launch_prefill_layer();  // the GPU computes the next layer meanwhile
     store_layer(hal, layer);
   }
   {
-    PhaseScope phase(hal, Phase::kGpuDense);
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
     hal.gpu_launch(lm_head_work(model, workload_.batch));
     hal.gpu_wait();
   }
   prefill_end_ps_ = hal.now_ps();
   for (size_t phase = 0; phase < prefill_phase_ps_.size(); ++phase)
-    prefill_phase_ps_[phase] = hal.phase_total_ps(Phase(phase));
+    prefill_phase_ps_[phase] = hal.phase_total_ps(hwif::Phase(phase));
 
   for (uint32_t step = 0; step < workload_.decode_steps; ++step) {
     for (uint32_t layer = 0; layer < model.layers; ++layer) {
       {
-        PhaseScope phase(hal, Phase::kGpuDense);
+        hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
         hal.gpu_launch(projection_work(model, workload_.batch));
         hal.gpu_wait();
       }
       attend_layer(hal, layer, step);
     }
-    PhaseScope phase(hal, Phase::kGpuDense);
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
     hal.gpu_launch(lm_head_work(model, workload_.batch));
     hal.gpu_wait();
   }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "firmware/gpu_work.h"
-#include "firmware/hal.h"
+#include "hwif/hal.h"
 #include "firmware/workload_data.h"
 
 namespace aqpim::firmware {
@@ -27,12 +27,12 @@ struct WorkloadConfig {
 class AttentionFirmware {
  public:
   virtual ~AttentionFirmware() = default;
-  void run(Hal& hal);
+  void run(hwif::Hal& hal);
 
   virtual const char* mode_name() const = 0;
   uint64_t prefill_end_ps() const { return prefill_end_ps_; }
   // Time spent in each phase up to the end of the prefill (the rest of the run is decode).
-  const std::array<uint64_t, size_t(Phase::kCount)>& prefill_phase_ps() const { return prefill_phase_ps_; }
+  const std::array<uint64_t, size_t(hwif::Phase::kCount)>& prefill_phase_ps() const { return prefill_phase_ps_; }
   // Functional mode: attention outputs [step][sequence][layer][head][head_dim]; empty otherwise.
   const std::vector<float>& outputs() const { return outputs_; }
   // KV bytes held in CPU memory at the end of the run (all layers and heads); 0 when everything fits.
@@ -43,11 +43,11 @@ class AttentionFirmware {
   // data: the workload's values in functional mode, null for timing-only.
   AttentionFirmware(const WorkloadConfig& workload, const WorkloadData* data);
 
-  virtual void begin(Hal& /*hal*/) {}
+  virtual void begin(hwif::Hal& /*hal*/) {}
   // GPU work per prefill layer beyond projections and prompt attention (e.g. importance weights).
-  virtual GpuWork extra_prefill_work() const { return {}; }
-  virtual void store_layer(Hal& hal, uint32_t layer) = 0;
-  virtual void attend_layer(Hal& hal, uint32_t layer, uint32_t step) = 0;
+  virtual hwif::GpuWork extra_prefill_work() const { return {}; }
+  virtual void store_layer(hwif::Hal& hal, uint32_t layer) = 0;
+  virtual void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) = 0;
 
   uint32_t group() const { return workload_.model.heads / workload_.model.kv_heads; }
   bool functional() const { return data_ != nullptr; }
@@ -59,7 +59,7 @@ class AttentionFirmware {
  private:
   std::vector<float> outputs_;
   uint64_t prefill_end_ps_ = 0;
-  std::array<uint64_t, size_t(Phase::kCount)> prefill_phase_ps_{};
+  std::array<uint64_t, size_t(hwif::Phase::kCount)> prefill_phase_ps_{};
 };
 
 }  // namespace aqpim::firmware

@@ -15,28 +15,28 @@ uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, doub
   return uint32_t(std::min<double>(fitting, double(workload.context_tokens) + workload.decode_steps));
 }
 
-GpuOffloadFirmware::GpuOffloadFirmware(const WorkloadConfig& workload, const PlatformView& view,
+GpuOffloadFirmware::GpuOffloadFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view,
                                        double gpu_kv_capacity_bytes, const WorkloadData* data)
     : AttentionFirmware(workload, data), offload_(workload, view, tokens_fitting(workload, gpu_kv_capacity_bytes), data) {}
 
-void GpuOffloadFirmware::store_layer(Hal& hal, uint32_t layer) {
-  PhaseScope phase(hal, Phase::kTransfer);
+void GpuOffloadFirmware::store_layer(hwif::Hal& hal, uint32_t layer) {
+  hwif::PhaseScope phase(hal, hwif::Phase::kTransfer);
   offload_.store_prompt(hal, layer);
   hal.wait_copies();
 }
 
-void GpuOffloadFirmware::attend_layer(Hal& hal, uint32_t layer, uint32_t step) {
+void GpuOffloadFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
   const ModelDims& model = workload_.model;
   const uint32_t length = workload_.context_tokens + step + 1;
   std::vector<float> fetched;
   {
-    PhaseScope phase(hal, Phase::kTransfer);
+    hwif::PhaseScope phase(hal, hwif::Phase::kTransfer);
     offload_.store_token(hal, layer, length - 1);
     hal.wait_copies();
     fetched = offload_.fetch(hal, layer, length);
   }
   {
-    PhaseScope phase(hal, Phase::kGpuAttention);
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuAttention);
     hal.gpu_launch(attention_work(model, workload_.batch, 1, length, false));
     hal.gpu_wait();
   }

@@ -11,7 +11,7 @@ namespace aqpim::firmware {
 class GpuOffloadFirmware : public AttentionFirmware {
  public:
   // gpu_kv_capacity_bytes: GPU HBM left for the KV cache (capacity minus weights).
-  GpuOffloadFirmware(const WorkloadConfig& workload, const PlatformView& view, double gpu_kv_capacity_bytes,
+  GpuOffloadFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, double gpu_kv_capacity_bytes,
                      const WorkloadData* data);
 
   const char* mode_name() const override { return "gpu_offload"; }
@@ -25,8 +25,8 @@ class GpuOffloadFirmware : public AttentionFirmware {
   static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes);
 
  private:
-  void store_layer(Hal& hal, uint32_t layer) override;
-  void attend_layer(Hal& hal, uint32_t layer, uint32_t step) override;
+  void store_layer(hwif::Hal& hal, uint32_t layer) override;
+  void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
 
   KvOffload offload_;
 };

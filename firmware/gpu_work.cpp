@@ -8,18 +8,18 @@ double layer_parameters(const ModelDims& m) {
   return attention + 3.0 * m.hidden * m.ffn_hidden;
 }
 
-GpuWork projection_work(const ModelDims& m, double tokens) {
+hwif::GpuWork projection_work(const ModelDims& m, double tokens) {
   const double params = layer_parameters(m);
   return {2.0 * tokens * params, 2.0 * params + 2.0 * tokens * (4.0 * m.hidden + 2.0 * m.ffn_hidden)};
 }
 
-GpuWork attention_work(const ModelDims& m, double sequences, double queries, double keys, bool causal) {
+hwif::GpuWork attention_work(const ModelDims& m, double sequences, double queries, double keys, bool causal) {
   const double pairs = causal ? queries * keys / 2.0 : queries * keys;
   return {4.0 * sequences * pairs * m.head_dim * m.heads,
           2.0 * sequences * (queries * m.heads + 2.0 * keys * m.kv_heads) * m.head_dim};
 }
 
-GpuWork lm_head_work(const ModelDims& m, double tokens) {
+hwif::GpuWork lm_head_work(const ModelDims& m, double tokens) {
   return {2.0 * tokens * m.hidden * m.vocab, 2.0 * double(m.hidden) * m.vocab};
 }
 

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "firmware/hal.h"
+#include "hwif/hal.h"
 
 namespace aqpim::firmware {
 
@@ -21,9 +21,9 @@ struct ModelDims {
 
 double layer_parameters(const ModelDims& model);
 // Projections of one layer for `tokens` tokens (all sequences of the batch together).
-GpuWork projection_work(const ModelDims& model, double tokens);
+hwif::GpuWork projection_work(const ModelDims& model, double tokens);
 // Attention of `sequences` sequences, each with `queries` queries over `keys` keys (per sequence).
-GpuWork attention_work(const ModelDims& model, double sequences, double queries, double keys, bool causal);
-GpuWork lm_head_work(const ModelDims& model, double tokens);
+hwif::GpuWork attention_work(const ModelDims& model, double sequences, double queries, double keys, bool causal);
+hwif::GpuWork lm_head_work(const ModelDims& model, double tokens);
 
 }  // namespace aqpim::firmware

@@ -8,7 +8,7 @@
 
 namespace aqpim::firmware {
 
-KvOffload::KvOffload(const WorkloadConfig& workload, const PlatformView& view, uint32_t first_token,
+KvOffload::KvOffload(const WorkloadConfig& workload, const hwif::PlatformView& view, uint32_t first_token,
                      const WorkloadData* data)
     : workload_(workload),
       data_(data),
@@ -44,7 +44,7 @@ std::vector<uint16_t> KvOffload::rows_image(uint32_t layer, uint32_t first, uint
   return image;
 }
 
-void KvOffload::store_prompt(Hal& hal, uint32_t layer) const {
+void KvOffload::store_prompt(hwif::Hal& hal, uint32_t layer) const {
   const uint32_t count = tokens(workload_.context_tokens);
   if (count == 0) return;
   std::vector<uint16_t> image;
@@ -52,14 +52,14 @@ void KvOffload::store_prompt(Hal& hal, uint32_t layer) const {
   hal.write_async(address(layer, first_token_), data_ ? image.data() : nullptr, count * token_bytes_);
 }
 
-void KvOffload::store_token(Hal& hal, uint32_t layer, uint32_t token) const {
+void KvOffload::store_token(hwif::Hal& hal, uint32_t layer, uint32_t token) const {
   if (token < first_token_) return;
   std::vector<uint16_t> image;
   if (data_) image = rows_image(layer, token, 1);
   hal.write_async(address(layer, token), data_ ? image.data() : nullptr, token_bytes_);
 }
 
-std::vector<float> KvOffload::fetch(Hal& hal, uint32_t layer, uint32_t length) const {
+std::vector<float> KvOffload::fetch(hwif::Hal& hal, uint32_t layer, uint32_t length) const {
   const uint32_t count = tokens(length);
   if (count == 0) return {};
   std::vector<uint16_t> image(data_ ? size_t(count) * token_bytes_ / sizeof(uint16_t) : 0);

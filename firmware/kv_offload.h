@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "firmware/attention_firmware.h"
-#include "firmware/platform_view.h"
+#include "hwif/platform_view.h"
 
 namespace aqpim::firmware {
 
 class KvOffload {
  public:
   // Throws std::invalid_argument when the offloaded KV does not fit the CPU memory.
-  KvOffload(const WorkloadConfig& workload, const PlatformView& view, uint32_t first_token, const WorkloadData* data);
+  KvOffload(const WorkloadConfig& workload, const hwif::PlatformView& view, uint32_t first_token, const WorkloadData* data);
 
   uint32_t first_token() const { return first_token_; }
   uint32_t tokens(uint32_t length) const { return length > first_token_ ? length - first_token_ : 0; }
@@ -23,12 +23,12 @@ class KvOffload {
   double bytes(uint32_t length) const;
 
   // Prefill: copy engines write the prompt's offloaded tokens of every head of `layer` (returns at once).
-  void store_prompt(Hal& hal, uint32_t layer) const;
+  void store_prompt(hwif::Hal& hal, uint32_t layer) const;
   // Decode: the step's new token of every head of `layer`, when it falls in the offloaded range.
-  void store_token(Hal& hal, uint32_t layer, uint32_t token) const;
+  void store_token(hwif::Hal& hal, uint32_t layer, uint32_t token) const;
   // Reads the layer's offloaded tokens back (blocking). Functional mode: returns them as floats,
   // [token - first_token][sequence * kv_heads + kv_head][K then V][head_dim]; empty in timing-only mode.
-  std::vector<float> fetch(Hal& hal, uint32_t layer, uint32_t length) const;
+  std::vector<float> fetch(hwif::Hal& hal, uint32_t layer, uint32_t length) const;
   // In what fetch() returned: the K row of `token` of (sequence, kv_head); its V row follows it.
   const float* fetched_row(const std::vector<float>& fetched, uint32_t token, uint32_t sequence,
                            uint32_t kv_head) const;

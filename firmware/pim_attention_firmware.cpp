@@ -13,7 +13,7 @@
 
 namespace aqpim::firmware {
 
-namespace pim = models::pim;
+namespace pim = hwif::pim;
 
 namespace {
 
@@ -21,7 +21,7 @@ constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
 
 }  // namespace
 
-PimAttentionFirmware::PimAttentionFirmware(const WorkloadConfig& workload, const PlatformView& view,
+PimAttentionFirmware::PimAttentionFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view,
                                            const WorkloadData* data, const KvLayout& layout)
     : AttentionFirmware(workload, data), view_(view), layout_(layout) {
   io_.queries = 0;
@@ -106,10 +106,10 @@ std::vector<unsigned char> PimAttentionFirmware::lane_rows_image(const std::vect
 }
 
 
-void PimAttentionFirmware::begin(Hal& hal) { pim_ = std::make_unique<PimDriver>(hal, view_); }
+void PimAttentionFirmware::begin(hwif::Hal& hal) { pim_ = std::make_unique<PimDriver>(hal, view_); }
 
 
-void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance>& heads, uint32_t step,
+void PimAttentionFirmware::attend_heads(hwif::Hal& hal, const std::vector<HeadInstance>& heads, uint32_t step,
                                         uint32_t rows) {
   PimDriver& pim = *pim_;
   const uint32_t dim = workload_.model.head_dim, pes = view_.pes_per_unit, groups = group();
@@ -127,7 +127,7 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
 
     std::vector<std::vector<float>> queries(turn * groups);
     {
-      PhaseScope phase(hal, Phase::kScoring);
+      hwif::PhaseScope phase(hal, hwif::Phase::kScoring);
       for (size_t h = begin; h < end; ++h) {
         for (uint32_t g = 0; g < groups; ++g) {
           if (functional) queries[(h - begin) * groups + g] = decode_query(heads[h], g, step);
@@ -143,7 +143,7 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
     std::vector<core::SoftmaxPartial> totals(turn * groups);
     std::vector<std::vector<float>> gpu_scores(turn * groups), gpu_values(turn);
     {
-      PhaseScope phase(hal, Phase::kSoftmax);
+      hwif::PhaseScope phase(hal, hwif::Phase::kSoftmax);
       for (size_t h = begin; h < end; ++h) {
         const SlotRegions slot = layout_.slot(heads[h].place.slot);
         std::vector<pim::Command> partials;
@@ -196,7 +196,7 @@ void PimAttentionFirmware::attend_heads(Hal& hal, const std::vector<HeadInstance
     }
 
     // Values: per-PE partial outputs, summed on the GPU with the GPU-held tokens' part.
-    PhaseScope phase(hal, Phase::kValue);
+    hwif::PhaseScope phase(hal, hwif::Phase::kValue);
     for (size_t h = begin; h < end; ++h) {
       std::vector<pim::Command> commands = value_commands(heads[h], shape);
       for (uint32_t g = 0; !values_in_io() && g < groups; ++g) {

@@ -11,8 +11,8 @@
 
 #include "firmware/attention_firmware.h"
 #include "firmware/kv_layout.h"
-#include "firmware/platform_view.h"
-#include "models/pim_commands.h"
+#include "hwif/platform_view.h"
+#include "hwif/pim_commands.h"
 
 namespace aqpim::firmware {
 
@@ -36,22 +36,22 @@ class PimAttentionFirmware : public AttentionFirmware {
   };
 
   // Throws std::invalid_argument when the unit's IO buffer cannot hold a step's queries and partials.
-  PimAttentionFirmware(const WorkloadConfig& workload, const PlatformView& view, const WorkloadData* data,
+  PimAttentionFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data,
                        const KvLayout& layout);
 
-  void begin(Hal& hal) override;
+  void begin(hwif::Hal& hal) override;
 
   // The command fields every PIM command of a decode step shares, for `rows` rows of every bank.
-  virtual models::pim::Command command_shape(uint32_t rows) const = 0;
+  virtual hwif::pim::Command command_shape(uint32_t rows) const = 0;
   // The commands that leave query head g's scores at slot.scores + g * scores_stride in every bank (queries
   // are in the IO buffer at io_.queries + g * head_dim * 4).
-  virtual std::vector<models::pim::Command> score_commands(const HeadInstance& head,
-                                                           const models::pim::Command& shape) const = 0;
+  virtual std::vector<hwif::pim::Command> score_commands(const HeadInstance& head,
+                                                           const hwif::pim::Command& shape) const = 0;
   // The commands that leave PE p's partial output of query head g in the IO buffer at io_.outputs +
   // (g * PEs + p) * head_dim * 4 (values_in_io) or in PE p's accumulators at g * head_dim (then the loop
   // gathers them into the IO buffer).
-  virtual std::vector<models::pim::Command> value_commands(const HeadInstance& head,
-                                                           const models::pim::Command& shape) const = 0;
+  virtual std::vector<hwif::pim::Command> value_commands(const HeadInstance& head,
+                                                           const hwif::pim::Command& shape) const = 0;
   virtual bool values_in_io() const = 0;
   // Functional mode: the tokens the GPU holds for this head at this step, as fp16-exact rows in stored
   // channel order, keys and values.
@@ -59,7 +59,7 @@ class PimAttentionFirmware : public AttentionFirmware {
                         std::vector<float>& values) const = 0;
 
   // One decode step's attention for `heads` (one layer), PIM holding `rows` rows of every bank.
-  void attend_heads(Hal& hal, const std::vector<HeadInstance>& heads, uint32_t step, uint32_t rows);
+  void attend_heads(hwif::Hal& hal, const std::vector<HeadInstance>& heads, uint32_t step, uint32_t rows);
 
   uint32_t lanes() const { return layout_.geometry().pes_per_unit; }
   std::vector<HeadInstance> layer_instances(uint32_t layer) const;
@@ -70,7 +70,7 @@ class PimAttentionFirmware : public AttentionFirmware {
   // Per-bank image of rows in token order (token c -> bank c % lanes, row c / lanes), [bank][bytes_per_bank].
   std::vector<unsigned char> lane_rows_image(const std::vector<float>& rows, uint64_t bytes_per_bank) const;
 
-  const PlatformView& view_;
+  const hwif::PlatformView& view_;
   KvLayout layout_;
   IoMap io_;
   std::unique_ptr<PimDriver> pim_;

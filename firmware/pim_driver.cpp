@@ -5,9 +5,9 @@
 
 namespace aqpim::firmware {
 
-namespace pim = models::pim;
+namespace pim = hwif::pim;
 
-PimDriver::PimDriver(Hal& hal, const PlatformView& view)
+PimDriver::PimDriver(hwif::Hal& hal, const hwif::PlatformView& view)
     : hal_(hal), view_(view), map_(view.mapping, view.hbm), queue_tails_(view.units.size(), kTailUnknown) {}
 
 void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands) {
@@ -63,7 +63,7 @@ void PimDriver::write_banks(uint32_t unit, uint64_t bank_offset, uint64_t bytes_
       for (uint64_t bank = 0; bank < banks; ++bank)
         for (uint64_t row = 0; row < rows; ++row)
           for (uint64_t column = 0; column < row_bytes / access; ++column) {
-            models::HbmLocation location{unsigned(bank / geometry.banks_per_group),
+            hwif::HbmLocation location{unsigned(bank / geometry.banks_per_group),
                                          unsigned(bank % geometry.banks_per_group), first_row + row, column};
             const uint64_t address = map_.encode(location) - first_row * row_bytes * banks;
             std::copy_n(per_bank + bank * bytes_per_bank + row * row_bytes + column * access, access,
@@ -75,7 +75,7 @@ void PimDriver::write_banks(uint32_t unit, uint64_t bank_offset, uint64_t bytes_
   }
   // A partial row: one write per run of column accesses that stays contiguous in the address space.
   if (bank_offset % access != 0 || bytes_per_bank % access != 0)
-    throw HalError("write_banks: bank_offset and bytes_per_bank must be multiples of the " +
+    throw hwif::HalError("write_banks: bank_offset and bytes_per_bank must be multiples of the " +
                    std::to_string(access) + "-byte column access");
   for (uint64_t bank = 0; bank < banks; ++bank) {
     uint64_t run_address = 0, run_bytes = 0;
@@ -86,7 +86,7 @@ void PimDriver::write_banks(uint32_t unit, uint64_t bank_offset, uint64_t bytes_
     };
     for (uint64_t offset = 0; offset < bytes_per_bank; offset += access) {
       const uint64_t in_bank = bank_offset + offset;
-      models::HbmLocation location{unsigned(bank / geometry.banks_per_group), unsigned(bank % geometry.banks_per_group),
+      hwif::HbmLocation location{unsigned(bank / geometry.banks_per_group), unsigned(bank % geometry.banks_per_group),
                                    in_bank / row_bytes, (in_bank % row_bytes) / access};
       const uint64_t address = map_.encode(location);
       const unsigned char* data = per_bank ? per_bank + bank * bytes_per_bank + offset : nullptr;

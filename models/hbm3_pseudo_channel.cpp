@@ -99,10 +99,10 @@ void Hbm3PseudoChannel::b_transport(int, tlm::tlm_generic_payload& payload, sc_c
 
 template <class Move>
 void Hbm3PseudoChannel::for_each_bank_piece(unsigned flat_bank, uint64_t bank_offset, uint64_t bytes, Move&& move) const {
-  const HbmAddressMap& map = engine_.address_map();
+  const hwif::HbmAddressMap& map = engine_.address_map();
   const uint64_t row_bytes = config_.row_bytes;
   const uint64_t access_bytes = config_.access_bytes();
-  HbmLocation location;
+  hwif::HbmLocation location;
   location.bank_group = flat_bank / config_.banks_per_group;
   location.bank = flat_bank % config_.banks_per_group;
   uint64_t done = 0;
@@ -190,7 +190,7 @@ unsigned int Hbm3PseudoChannel::transport_dbg(int, tlm::tlm_generic_payload& pay
   return unsigned(length);
 }
 
-void Hbm3PseudoChannel::set_trace_sink(TraceSink* sink) {
+void Hbm3PseudoChannel::set_trace_sink(hwif::TraceSink* sink) {
   trace_ = sink;
   if (trace_) track_ = trace_->add_track("HBM", name());
 }

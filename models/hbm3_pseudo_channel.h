@@ -13,10 +13,10 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include "models/bank_access_extension.h"
-#include "models/hbm_address_mapping.h"
+#include "hwif/hbm_address_mapping.h"
 #include "models/hbm_sparse_store.h"
 #include "models/hbm_timing.h"
-#include "models/trace_sink.h"
+#include "hwif/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -30,7 +30,7 @@ struct Hbm3PseudoChannelConfig {
   unsigned burst_length = 8;
   double data_rate_gbps = 6.4;  // per pin
   HbmPagePolicy page_policy = HbmPagePolicy::Open;
-  HbmAddressMapping address_mapping = HbmAddressMapping::RoBaBgCoCh;
+  hwif::HbmAddressMapping address_mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
   sc_core::sc_time tCK = sc_core::sc_time(0.625, sc_core::SC_NS);
   HbmTimingCycles timing;
   bool refresh = true;
@@ -58,7 +58,7 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
 
   const Hbm3PseudoChannelConfig& config() const { return config_; }
   uint64_t capacity_bytes() const { return capacity_; }
-  const HbmAddressMap& address_map() const { return engine_.address_map(); }
+  const hwif::HbmAddressMap& address_map() const { return engine_.address_map(); }
   // Counts per bank and per channel since construction or the last reset_statistics(). The reference is
   // valid until the channel's next request (with a shared timing memo, counters catch up when asked for).
   const HbmStats& statistics() const { return engine_.stats(); }
@@ -69,7 +69,7 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   void discard_data();
   // Optional timeline: one track for the channel, a span per host access or bank-side stream. Requests
   // queued behind one another show as back-to-back busy periods (a span starts when the previous ended).
-  void set_trace_sink(TraceSink* sink);
+  void set_trace_sink(hwif::TraceSink* sink);
 
  private:
   void b_transport(int initiator_id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -92,8 +92,8 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   void trace(const char* name, uint64_t arrival_ps, uint64_t completion_ps, uint64_t bytes);
 
   Hbm3PseudoChannelConfig config_;
-  TraceSink* trace_ = nullptr;
-  TraceSink::Track track_ = 0;
+  hwif::TraceSink* trace_ = nullptr;
+  hwif::TraceSink::Track track_ = 0;
   uint64_t traced_until_ps_ = 0;
   HbmTimingEngine engine_;
   HbmSparseStore store_;

@@ -178,7 +178,7 @@ inline uint64_t HbmTimingEngine::access_runs(uint64_t arrival_ps, uint64_t unit_
                                             bool is_write) {
   uint64_t completion = arrival_ps;
   while (remaining > 0) {
-    const HbmLocation location = map_.decode(unit_address);
+    const hwif::HbmLocation location = map_.decode(unit_address);
     const uint64_t count = std::min(remaining, map_.accesses_left_in_row(location));
     completion =
         std::max(completion, access_row(arrival_ps, map_.flat_bank(location), location.row, count, is_write));
@@ -232,7 +232,7 @@ uint64_t HbmTimingEngine::access_reference(uint64_t arrival_ps, uint64_t address
 // within a row: that is where such a stream spends its time between refresh windows.
 uint64_t HbmTimingEngine::access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t remaining,
                                           bool is_write) {
-  const HbmGeometry& geometry = config_.geometry;
+  const hwif::HbmGeometry& geometry = config_.geometry;
   const uint64_t row_units = geometry.columns_per_row() * geometry.banks();
   const bool column_lowest = map_.accesses_left_in_row(map_.decode(0)) == geometry.columns_per_row();
   PeriodScope scope;
@@ -343,7 +343,7 @@ HbmTimingMemo::HbmTimingMemo(size_t slots)
 namespace {
 
 std::vector<int64_t> config_words(const HbmTimingConfig& c) {
-  const HbmGeometry& g = c.geometry;
+  const hwif::HbmGeometry& g = c.geometry;
   const HbmTimingCycles& t = c.cycles;
   return {g.bank_groups, g.banks_per_group, int64_t(g.rows_per_bank), int64_t(g.row_bytes), int64_t(g.access_bytes),
           int64_t(c.mapping), int64_t(c.page_policy), int64_t(c.tck_ps), int64_t(c.burst_ps), c.refresh,

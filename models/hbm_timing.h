@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "models/hbm_address_mapping.h"
+#include "hwif/hbm_address_mapping.h"
 
 namespace aqpim::models {
 
@@ -53,8 +53,8 @@ struct HbmTimingCycles {
 };
 
 struct HbmTimingConfig {
-  HbmGeometry geometry;
-  HbmAddressMapping mapping = HbmAddressMapping::RoBaBgCoCh;
+  hwif::HbmGeometry geometry;
+  hwif::HbmAddressMapping mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
   HbmPagePolicy page_policy = HbmPagePolicy::Open;
   HbmTimingCycles cycles;
   uint64_t tck_ps = 625;
@@ -192,7 +192,7 @@ class HbmTimingEngine {
   }
   void reset_stats();
   const HbmTimingConfig& config() const { return config_; }
-  const HbmAddressMap& address_map() const { return map_; }
+  const hwif::HbmAddressMap& address_map() const { return map_; }
   // Read latency of one column access to an open row (CL + burst): what DMI users are told.
   uint64_t row_hit_read_ps() const { return uint64_t(cl_ + burst_); }
   uint64_t row_hit_write_ps() const { return uint64_t(cwl_ + burst_); }
@@ -347,7 +347,7 @@ class HbmTimingEngine {
   };
 
   HbmTimingConfig config_;
-  HbmAddressMap map_;
+  hwif::HbmAddressMap map_;
   unsigned access_shift_;
   uint64_t row_units_;  // column accesses per address row (every bank's row r)
   // Timings in ps.

@@ -43,7 +43,7 @@ void Host::run() {
   } catch (...) {
     failure_ = std::current_exception();
   }
-  set_phase(firmware::Phase::kIdle);
+  set_phase(hwif::Phase::kIdle);
   statistics_.finish_ps = now_ps();
   statistics_.finished = !failure_;
   quantum_keeper_.sync();
@@ -51,40 +51,40 @@ void Host::run() {
 
 uint64_t Host::now_ps() { return to_ps(quantum_keeper_.get_current_time()); }
 
-void Host::set_trace_sink(TraceSink* sink) {
+void Host::set_trace_sink(hwif::TraceSink* sink) {
   trace_ = sink;
   if (!trace_) return;
   phase_track_ = trace_->add_track("host", std::string(name()) + " firmware phases");
   gpu_track_ = trace_->add_track("GPU", "kernels (roofline)");
 }
 
-firmware::Phase Host::set_phase(firmware::Phase phase) {
+hwif::Phase Host::set_phase(hwif::Phase phase) {
   const uint64_t now = now_ps();
   statistics_.phase_ps[size_t(phase_)] += now - phase_start_ps_;
   // Idle is the time before and after the program; a span there would only hide the others.
-  if (trace_ && now > phase_start_ps_ && phase_ != firmware::Phase::kIdle)
-    trace_->span(phase_track_, firmware::phase_name(phase_), phase_start_ps_, now - phase_start_ps_);
+  if (trace_ && now > phase_start_ps_ && phase_ != hwif::Phase::kIdle)
+    trace_->span(phase_track_, hwif::phase_name(phase_), phase_start_ps_, now - phase_start_ps_);
   phase_start_ps_ = now;
   return std::exchange(phase_, phase);
 }
 
-uint64_t Host::phase_total_ps(firmware::Phase phase) {
+uint64_t Host::phase_total_ps(hwif::Phase phase) {
   return statistics_.phase_ps[size_t(phase)] + (phase == phase_ ? now_ps() - phase_start_ps_ : 0);
 }
 
-uint64_t Host::gpu_time_ps(const firmware::GpuWork& work) const {
+uint64_t Host::gpu_time_ps(const hwif::GpuWork& work) const {
   const double compute_s = work.flops / (config_.gpu_peak_flops * config_.gpu_compute_efficiency);
   const double memory_s = work.bytes / (config_.gpu_memory_bandwidth * config_.gpu_memory_efficiency);
   return uint64_t(std::llround(std::max(compute_s, memory_s) * 1e12));
 }
 
-void Host::gpu_launch(const firmware::GpuWork& work) {
+void Host::gpu_launch(const hwif::GpuWork& work) {
   const uint64_t duration = gpu_time_ps(work);
   const uint64_t start = std::max(gpu_free_ps_, now_ps());
   gpu_free_ps_ = start + duration;
   // Named after the phase that launched it: the GPU's own track then reads like the firmware's.
   if (trace_)
-    trace_->span(gpu_track_, firmware::phase_name(phase_), start, duration, {{"flops", work.flops}, {"bytes", work.bytes}});
+    trace_->span(gpu_track_, hwif::phase_name(phase_), start, duration, {{"flops", work.flops}, {"bytes", work.bytes}});
   statistics_.gpu_busy_ps += duration;
   statistics_.gpu_flops += work.flops;
   statistics_.gpu_bytes += work.bytes;
@@ -123,7 +123,7 @@ void Host::write_async(uint64_t address, const void* data, size_t bytes) {
 void Host::wait_copies() { advance_to(copies_done_ps_); }
 
 sc_core::sc_time Host::transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes) {
-  if (bytes > UINT32_MAX) throw firmware::HalError("access of " + std::to_string(bytes) + " bytes is too large");
+  if (bytes > UINT32_MAX) throw hwif::HalError("access of " + std::to_string(bytes) + " bytes is too large");
   tlm::tlm_generic_payload& payload = payload_;
   payload.set_command(command);
   payload.set_address(address);
@@ -137,7 +137,7 @@ sc_core::sc_time Host::transport(tlm::tlm_command command, uint64_t address, voi
   sc_core::sc_time delay = quantum_keeper_.get_local_time();
   socket->b_transport(payload, delay);
   if (payload.is_response_error())
-    throw firmware::HalError(std::string(name()) + ": " + (command == tlm::TLM_READ_COMMAND ? "read" : "write") +
+    throw hwif::HalError(std::string(name()) + ": " + (command == tlm::TLM_READ_COMMAND ? "read" : "write") +
                              " of " + std::to_string(bytes) + " bytes at 0x" + [&] {
                                char text[24];
                                std::snprintf(text, sizeof text, "%llx", (unsigned long long)address);
@@ -178,7 +178,7 @@ void Host::backdoor(tlm::tlm_command command, uint64_t address, unsigned char* d
     payload.set_data_ptr(data);
     payload.set_data_length(unsigned(std::min<size_t>(bytes, UINT32_MAX)));
     const unsigned moved = socket->transport_dbg(payload);
-    if (moved == 0) throw firmware::HalError(std::string(name()) + ": backdoor access failed at address " +
+    if (moved == 0) throw hwif::HalError(std::string(name()) + ": backdoor access failed at address " +
                                              std::to_string(address));
     address += moved, data += moved, bytes -= moved;
   }

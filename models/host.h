@@ -1,4 +1,4 @@
-// The host: a TLM-2.0 initiator whose SC_THREAD runs firmware through the firmware::Hal interface, plus
+// The host: a TLM-2.0 initiator whose SC_THREAD runs firmware through the hwif::Hal interface, plus
 // the GPU's dense work timed by a roofline. The GPU is an asynchronous resource of the host (work queues
 // behind earlier work and runs while the firmware drives PIM), so prefill clustering can overlap the
 // GPU's projections as in AQPIM.
@@ -21,8 +21,8 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "firmware/hal.h"
-#include "models/trace_sink.h"
+#include "hwif/hal.h"
+#include "hwif/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -35,14 +35,14 @@ struct HostConfig {
   bool functional = true;                 // whether the firmware moves real data
 };
 
-class Host : public sc_core::sc_module, public firmware::Hal {
+class Host : public sc_core::sc_module, public hwif::Hal {
  public:
   tlm_utils::simple_initiator_socket<Host> socket;
 
-  using Program = std::function<void(firmware::Hal&)>;
+  using Program = std::function<void(hwif::Hal&)>;
 
   struct Statistics {
-    std::array<uint64_t, size_t(firmware::Phase::kCount)> phase_ps{};  // host time spent in each phase
+    std::array<uint64_t, size_t(hwif::Phase::kCount)> phase_ps{};  // host time spent in each phase
     uint64_t reads = 0, writes = 0;
     uint64_t bytes_read = 0, bytes_written = 0;
     uint64_t gpu_busy_ps = 0;
@@ -62,23 +62,23 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   void backdoor_write(uint64_t address, const void* data, size_t bytes);
   void backdoor_read(uint64_t address, void* data, size_t bytes);
 
-  // firmware::Hal
+  // hwif::Hal
   void write(uint64_t address, const void* data, size_t bytes) override;
   void read(uint64_t address, void* data, size_t bytes) override;
   void write_async(uint64_t address, const void* data, size_t bytes) override;
   void wait_copies() override;
-  void gpu_launch(const firmware::GpuWork& work) override;
+  void gpu_launch(const hwif::GpuWork& work) override;
   void gpu_wait() override;
-  firmware::Phase set_phase(firmware::Phase phase) override;
-  uint64_t phase_total_ps(firmware::Phase phase) override;
+  hwif::Phase set_phase(hwif::Phase phase) override;
+  uint64_t phase_total_ps(hwif::Phase phase) override;
   uint64_t now_ps() override;
   bool functional() const override { return config_.functional; }
 
   // Roofline time of one piece of GPU work under this configuration, in picoseconds.
-  uint64_t gpu_time_ps(const firmware::GpuWork& work) const;
+  uint64_t gpu_time_ps(const hwif::GpuWork& work) const;
 
   // Firmware phases and GPU kernels become spans on two tracks; null (the default) records nothing.
-  void set_trace_sink(TraceSink* sink);
+  void set_trace_sink(hwif::TraceSink* sink);
 
  private:
   void run();
@@ -93,7 +93,7 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   tlm_utils::tlm_quantumkeeper quantum_keeper_;
   Statistics statistics_;
   std::exception_ptr failure_;
-  firmware::Phase phase_ = firmware::Phase::kIdle;
+  hwif::Phase phase_ = hwif::Phase::kIdle;
   uint64_t phase_start_ps_ = 0;
   uint64_t gpu_free_ps_ = 0;     // when the GPU finishes the work launched so far
   uint64_t copies_done_ps_ = 0;  // when the copies started so far complete
@@ -101,8 +101,8 @@ class Host : public sc_core::sc_module, public firmware::Hal {
   // Reused by every timed access: constructing a payload allocates its extension array, and decode issues
   // tens of millions of register writes.
   tlm::tlm_generic_payload payload_;
-  TraceSink* trace_ = nullptr;
-  TraceSink::Track phase_track_ = 0, gpu_track_ = 0;
+  hwif::TraceSink* trace_ = nullptr;
+  hwif::TraceSink::Track phase_track_ = 0, gpu_track_ = 0;
 };
 
 }  // namespace aqpim::models

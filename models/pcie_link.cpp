@@ -23,7 +23,7 @@ sc_core::sc_time PcieLink::isolated_transfer_time(uint64_t bytes) const {
   return config_.latency + sc_core::sc_time(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
 }
 
-void PcieLink::set_trace_sink(TraceSink* sink) {
+void PcieLink::set_trace_sink(hwif::TraceSink* sink) {
   trace_ = sink;
   if (!trace_) return;
   tracks_[0] = trace_->add_track("PCIe", std::string(name()) + " to GPU (reads)");

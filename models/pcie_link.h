@@ -13,7 +13,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "models/trace_sink.h"
+#include "hwif/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -40,7 +40,7 @@ class PcieLink : public sc_core::sc_module {
   // Duration of an isolated transfer of `bytes` (what a formula-minded user expects).
   sc_core::sc_time isolated_transfer_time(uint64_t bytes) const;
   // Each transfer becomes a span on its direction's track (pipe occupancy); null records nothing.
-  void set_trace_sink(TraceSink* sink);
+  void set_trace_sink(hwif::TraceSink* sink);
 
  private:
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -51,8 +51,8 @@ class PcieLink : public sc_core::sc_module {
   PcieLinkConfig config_;
   sc_core::sc_time free_at_[2];  // absolute time each direction's pipe frees up
   Statistics statistics_;
-  TraceSink* trace_ = nullptr;
-  TraceSink::Track tracks_[2] = {0, 0};
+  hwif::TraceSink* trace_ = nullptr;
+  hwif::TraceSink::Track tracks_[2] = {0, 0};
 };
 
 }  // namespace aqpim::models

@@ -11,9 +11,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "models/pim_commands.h"
+#include "hwif/pim_commands.h"
 
 namespace aqpim::models::pim {
+
+// The model's side of the PIM interface extends the interface's own names (descriptor, opcodes, errors,
+// registers): inside the models, pim::Command and pim::Plan read alike.
+using namespace hwif::pim;
 
 struct Geometry {
   uint32_t pe_count = 16;             // bank-level PEs of the pseudo-channel

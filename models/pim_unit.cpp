@@ -276,7 +276,7 @@ bool PimUnit::reject(const pim::Command& command, pim::Error error, const std::s
   return false;
 }
 
-void PimUnit::set_trace_sink(TraceSink* sink) {
+void PimUnit::set_trace_sink(hwif::TraceSink* sink) {
   trace_ = sink;
   if (trace_) track_ = trace_->add_track("PIM", name());
 }

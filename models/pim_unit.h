@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "core/fp16.h"
-#include "models/pim_commands.h"
+#include "hwif/pim_commands.h"
 #include "models/pim_plan.h"
-#include "models/trace_sink.h"
+#include "hwif/trace_sink.h"
 
 namespace aqpim::models {
 
@@ -91,7 +91,7 @@ class PimUnit : public sc_core::sc_module {
   const std::array<OpcodeStats, size_t(pim::Opcode::count_)>& opcode_stats() const { return stats_; }
 
   // Each executed command becomes a span on this unit's track; null (the default) records nothing.
-  void set_trace_sink(TraceSink* sink);
+  void set_trace_sink(hwif::TraceSink* sink);
 
  private:
   struct ProcessingElement {
@@ -152,8 +152,8 @@ class PimUnit : public sc_core::sc_module {
   mutable bool announce_completions_ = false;
   mutable std::deque<sc_core::sc_time> unannounced_;  // completions not scheduled as events, ascending
   sc_core::sc_event_queue issues_;
-  TraceSink* trace_ = nullptr;
-  TraceSink::Track track_ = 0;
+  hwif::TraceSink* trace_ = nullptr;
+  hwif::TraceSink::Track track_ = 0;
 };
 
 }  // namespace aqpim::models

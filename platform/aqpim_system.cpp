@@ -22,7 +22,7 @@ AqpimSystem::AqpimSystem(sc_core::sc_module_name name, const SystemConfig& confi
   host_->socket.bind(router_.target_socket);
 }
 
-void AqpimSystem::set_trace_sink(models::TraceSink* sink) {
+void AqpimSystem::set_trace_sink(hwif::TraceSink* sink) {
   host_->set_trace_sink(sink);
   for (uint32_t index = 0; index < stack_.size(); ++index) {
     stack_.unit(index).set_trace_sink(sink);

@@ -8,7 +8,7 @@
 
 #include <systemc>
 
-#include "firmware/platform_view.h"
+#include "hwif/platform_view.h"
 #include "models/address_router.h"
 #include "models/cpu_memory.h"
 #include "models/host.h"
@@ -29,11 +29,11 @@ struct SystemConfig {
 class AqpimSystem : public sc_core::sc_module {
  public:
   // The firmware needs the platform's view (addresses, geometry), known only once the stack exists.
-  using ProgramFactory = std::function<models::Host::Program(const firmware::PlatformView&)>;
+  using ProgramFactory = std::function<models::Host::Program(const hwif::PlatformView&)>;
 
   AqpimSystem(sc_core::sc_module_name name, const SystemConfig& config, const ProgramFactory& make_program);
 
-  const firmware::PlatformView& view() const { return view_; }
+  const hwif::PlatformView& view() const { return view_; }
   const models::Host& host() const { return *host_; }
   models::Host& host() { return *host_; }
   const PimStack& stack() const { return stack_; }
@@ -41,7 +41,7 @@ class AqpimSystem : public sc_core::sc_module {
   const models::CpuMemory& cpu_memory() const { return cpu_memory_; }
   const SystemConfig& config() const { return config_; }
   // Wires a timeline sink into the host, the PCIe link and every PIM unit; call before sc_start.
-  void set_trace_sink(models::TraceSink* sink);
+  void set_trace_sink(hwif::TraceSink* sink);
 
  private:
   SystemConfig config_;
@@ -49,7 +49,7 @@ class AqpimSystem : public sc_core::sc_module {
   PimStack stack_;
   models::PcieLink pcie_;
   models::CpuMemory cpu_memory_;
-  firmware::PlatformView view_;
+  hwif::PlatformView view_;
   std::unique_ptr<models::Host> host_;
 };
 

@@ -51,8 +51,8 @@ uint64_t PimStack::registers_base(uint32_t index) const {
   return PimStackConfig::registers_offset + uint64_t(index) * PimStackConfig::registers_window;
 }
 
-firmware::PlatformView PimStack::view(uint64_t base) const {
-  firmware::PlatformView view;
+hwif::PlatformView PimStack::view(uint64_t base) const {
+  hwif::PlatformView view;
   for (uint32_t index = 0; index < size(); ++index)
     view.units.push_back({base + registers_base(index), base + memory_base(index)});
   view.pes_per_unit = units_.front()->pe_count();

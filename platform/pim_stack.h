@@ -10,7 +10,7 @@
 
 #include <systemc>
 
-#include "firmware/platform_view.h"
+#include "hwif/platform_view.h"
 #include "models/address_router.h"
 #include "models/hbm3_pseudo_channel.h"
 #include "models/pim_unit.h"
@@ -45,7 +45,7 @@ class PimStack : public sc_core::sc_module {
   uint64_t registers_base(uint32_t pseudo_channel) const;
   // What firmware needs to drive the stack, with every address offset by `base` (where the stack sits in
   // the initiator's address space).
-  firmware::PlatformView view(uint64_t base = 0) const;
+  hwif::PlatformView view(uint64_t base = 0) const;
 
   uint32_t size() const { return uint32_t(channels_.size()); }
   const models::Hbm3PseudoChannel& channel(uint32_t index) const { return *channels_.at(index); }

@@ -79,7 +79,7 @@ std::string bytes_text(double bytes) {
 
 }  // namespace
 
-Simulation::Simulation(const PlatformParams& params, models::TraceSink* trace) : params_(params) {
+Simulation::Simulation(const PlatformParams& params, hwif::TraceSink* trace) : params_(params) {
   // The PIM stack is part of every platform (idle in the GPU baseline), so it needs at least one stack.
   if (params.hbm.pim_stacks == 0)
     throw ParamError("'hbm.pim_stacks' (0): the platform needs at least one HBM-PIM stack (the GPU baseline leaves it idle)");
@@ -87,9 +87,9 @@ Simulation::Simulation(const PlatformParams& params, models::TraceSink* trace) :
   if (functional) check_functional_size(params);
   if (functional) data_ = std::make_unique<firmware::SyntheticWorkload>(make_workload_shape(params));
   try {
-    system_ = new AqpimSystem("system", make_system_config(params), [&](const firmware::PlatformView& view) {
+    system_ = new AqpimSystem("system", make_system_config(params), [&](const hwif::PlatformView& view) {
       firmware_ = make_firmware(params, view, data_.get());
-      return [this](firmware::Hal& hal) { firmware_->run(hal); };
+      return [this](hwif::Hal& hal) { firmware_->run(hal); };
     });
   } catch (const std::invalid_argument& error) {
     // Model and firmware constructors name the field that cannot work; to the user it is a parameter error.
@@ -155,21 +155,21 @@ RunReport Simulation::report() const {
     const auto& opcodes = stack.unit(index).opcode_stats();
     for (size_t opcode = 0; opcode < opcodes.size(); ++opcode) {
       if (!opcodes[opcode].commands) continue;
-      auto& entry = report.pim_commands[models::pim::to_string(models::pim::Opcode(opcode))];
+      auto& entry = report.pim_commands[hwif::pim::to_string(hwif::pim::Opcode(opcode))];
       entry.first += opcodes[opcode].commands;
       entry.second += opcodes[opcode].busy.to_seconds();
     }
   }
   const auto& pcie = system->pcie().statistics();
   report.pcie_bytes = double(pcie.bytes[0] + pcie.bytes[1]);
-  const size_t transfer = size_t(firmware::Phase::kTransfer);
+  const size_t transfer = size_t(hwif::Phase::kTransfer);
   report.decode_transfer_s = double(host.phase_ps[transfer] - firmware_->prefill_phase_ps()[transfer]) * kPs;
   if (data_) add_accuracy(report, *firmware_, *data_, make_firmware_config(params));
   report.wall_seconds = wall_seconds_;
   return report;
 }
 
-RunReport run_simulation(const PlatformParams& params, models::TraceSink* trace) {
+RunReport run_simulation(const PlatformParams& params, hwif::TraceSink* trace) {
   Simulation simulation(params, trace);
   simulation.run();
   return simulation.report();
@@ -194,7 +194,7 @@ std::string format_report(const RunReport& r) {
   out << line << "\nLatency by phase (host critical path)\n";
   for (size_t phase = 0; phase < r.phase_s.size(); ++phase) {
     if (r.phase_s[phase] == 0.0) continue;
-    std::snprintf(line, sizeof line, "  %-22s %14s  %5.1f %%\n", firmware::phase_name(firmware::Phase(phase)),
+    std::snprintf(line, sizeof line, "  %-22s %14s  %5.1f %%\n", hwif::phase_name(hwif::Phase(phase)),
                   seconds_text(r.phase_s[phase]).c_str(), r.total_s > 0 ? 100.0 * r.phase_s[phase] / r.total_s : 0.0);
     out << line;
   }
@@ -242,7 +242,7 @@ std::string format_report(const RunReport& r) {
 nlohmann::json report_json(const RunReport& r) {
   nlohmann::json phases = nlohmann::json::object();
   for (size_t phase = 0; phase < r.phase_s.size(); ++phase)
-    phases[firmware::phase_name(firmware::Phase(phase))] = r.phase_s[phase];
+    phases[hwif::phase_name(hwif::Phase(phase))] = r.phase_s[phase];
   nlohmann::json commands = nlohmann::json::object();
   for (const auto& [name, entry] : r.pim_commands) commands[name] = {{"count", entry.first}, {"busy_s", entry.second}};
   nlohmann::json report = {

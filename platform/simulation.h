@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "firmware/aqpim_firmware.h"
-#include "firmware/hal.h"
+#include "hwif/hal.h"
 #include "firmware/workload_data.h"
 #include "platform/aqpim_system.h"
 #include "platform/params.h"
@@ -24,7 +24,7 @@ struct RunReport {
   std::string design;
   // Simulated time, seconds.
   double total_s = 0, prefill_s = 0, decode_s = 0;
-  std::array<double, size_t(firmware::Phase::kCount)> phase_s{};
+  std::array<double, size_t(hwif::Phase::kCount)> phase_s{};
   // KV cache of the whole batch (all layers, heads; context + decoded tokens).
   double kv_fp16_bytes = 0;
   double kv_quantized_bytes = 0;  // packed ceil(log2 K)-bit codes + fp16 codebooks + fp16 sink/recent tokens
@@ -50,7 +50,7 @@ class Simulation {
  public:
   // Elaborates; throws ParamError for parameter sets the platform cannot run. A non-null `trace` receives
   // the timeline (it must outlive run()).
-  explicit Simulation(const PlatformParams& params, models::TraceSink* trace = nullptr);
+  explicit Simulation(const PlatformParams& params, hwif::TraceSink* trace = nullptr);
   ~Simulation();
   // One simulation per process, owning a system that is never freed: copies would share it.
   Simulation(const Simulation&) = delete;
@@ -72,7 +72,7 @@ class Simulation {
   double wall_seconds_ = 0;
 };
 
-RunReport run_simulation(const PlatformParams& params, models::TraceSink* trace = nullptr);
+RunReport run_simulation(const PlatformParams& params, hwif::TraceSink* trace = nullptr);
 std::string format_report(const RunReport& report);
 nlohmann::json report_json(const RunReport& report);
 

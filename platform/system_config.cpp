@@ -20,7 +20,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   channel.burst_length = unsigned(p.hbm.burst_length);
   channel.data_rate_gbps = p.hbm.data_rate_gbps;
   channel.page_policy = p.hbm.page_policy == "open" ? models::HbmPagePolicy::Open : models::HbmPagePolicy::Closed;
-  channel.address_mapping = models::parse_hbm_address_mapping(p.hbm.address_mapping);
+  channel.address_mapping = hwif::parse_hbm_address_mapping(p.hbm.address_mapping);
   channel.tCK = sc_core::sc_time(p.hbm.timing.tck_ns, sc_core::SC_NS);
   const auto& t = p.hbm.timing;
   auto& cycles = channel.timing;
@@ -105,7 +105,7 @@ double weight_bytes(const PlatformParams& p) {
   return 2.0 * (double(dims.layers) * firmware::layer_parameters(dims) + 2.0 * double(dims.vocab) * dims.hidden);
 }
 
-std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& p, const firmware::PlatformView& view,
+std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& p, const hwif::PlatformView& view,
                                                            const firmware::WorkloadData* data) {
   const auto config = make_firmware_config(p);
   if (p.sim.design == "gpu_offload")

@@ -20,7 +20,7 @@ double weight_bytes(const PlatformParams& params);
 // The firmware of the configured sim.design; data is null in timing-only mode. Throws ParamError when the
 // design cannot run on these parameters (naming what does not fit).
 std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& params,
-                                                           const firmware::PlatformView& view,
+                                                           const hwif::PlatformView& view,
                                                            const firmware::WorkloadData* data);
 
 }  // namespace aqpim::platform

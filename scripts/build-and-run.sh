@@ -4,4 +4,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh"
-exec "${AQPIM_BUILD_DIR:-$root/build}/platform/aqpim" run "$@"
+exec "${AQPIM_BUILD_DIR:-$root/build}/bin/aqpim" run "$@"

@@ -10,14 +10,14 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "core/fp16.h"
-#include "models/pim_commands.h"
+#include "hwif/pim_commands.h"
 #include "platform/pim_stack.h"
 
-namespace pim = aqpim::models::pim;
+namespace pim = aqpim::hwif::pim;
 
 struct UserInitiator : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<UserInitiator> socket;
-  aqpim::firmware::PlatformView view;  // addresses of the stack as seen from this socket
+  aqpim::hwif::PlatformView view;  // addresses of the stack as seen from this socket
   bool passed = false;
 
   SC_HAS_PROCESS(UserInitiator);
@@ -38,7 +38,7 @@ struct UserInitiator : sc_core::sc_module {
     constexpr unsigned kDim = 64, kRowsPerBank = 4;
     const auto& unit = view.units.at(0);
     const unsigned banks = view.hbm.banks();
-    const aqpim::models::HbmAddressMap map(view.mapping, view.hbm);
+    const aqpim::hwif::HbmAddressMap map(view.mapping, view.hbm);
     sc_core::sc_time delay;
     // Row r of bank b holds token b + r * banks: fp16 values the user chooses.
     std::vector<std::vector<float>> tokens(kRowsPerBank * banks, std::vector<float>(kDim));
@@ -50,7 +50,7 @@ struct UserInitiator : sc_core::sc_module {
       const unsigned bank = t % banks, row_in_bank = t / banks;
       const uint64_t offset = row_in_bank * kDim * 2;  // bank-local byte offset; rows of 128 B within DRAM row 0
       for (uint64_t done = 0; done < kDim * 2; done += view.hbm.access_bytes) {
-        aqpim::models::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group, 0,
+        aqpim::hwif::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group, 0,
                                             (offset + done) / view.hbm.access_bytes};
         if (!access(tlm::TLM_WRITE_COMMAND, unit.memory_base + map.encode(location),
                     reinterpret_cast<unsigned char*>(bits.data()) + done, unsigned(view.hbm.access_bytes), delay))
@@ -78,7 +78,7 @@ struct UserInitiator : sc_core::sc_module {
     for (unsigned t = 0; t < tokens.size(); ++t) {
       const unsigned bank = t % banks;
       float score = 0;
-      aqpim::models::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group,
+      aqpim::hwif::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group,
                                           dot.result_offset / view.hbm.row_bytes, 0};
       access(tlm::TLM_READ_COMMAND, unit.memory_base + map.encode(location) + (t / banks) * 4, &score, 4, delay);
       float expected = 0;

@@ -3,13 +3,13 @@
 
 #include <cstdint>
 
-#include "models/pim_commands.h"
+#include "hwif/pim_commands.h"
 
 namespace aqpim::test {
 
-inline models::pim::Command pim_command(models::pim::Opcode opcode, uint64_t pe_mask, uint32_t tokens,
+inline hwif::pim::Command pim_command(hwif::pim::Opcode opcode, uint64_t pe_mask, uint32_t tokens,
                                         uint32_t sub_vectors, uint32_t clusters, uint32_t dim) {
-  models::pim::Command command;
+  hwif::pim::Command command;
   command.opcode = uint32_t(opcode);
   command.pe_mask = pe_mask;
   command.count = tokens;

@@ -12,8 +12,8 @@
 namespace aqpim::models {
 namespace {
 
-using firmware::Hal;
-using firmware::Phase;
+using hwif::Hal;
+using hwif::Phase;
 using sc_core::SC_NS;
 using sc_core::sc_time;
 
@@ -115,10 +115,10 @@ TEST(Host, GpuWorkRunsConcurrentlyWithFirmwareAndQueues) {
 TEST(Host, PhasesPartitionTheRun) {
   auto bench = make_bench({}, [](Hal& hal) {
     {
-      firmware::PhaseScope scoring(hal, Phase::kScoring);
+      hwif::PhaseScope scoring(hal, Phase::kScoring);
       hal.write(0, nullptr, 4);
       hal.write(0, nullptr, 4);
-      firmware::PhaseScope value(hal, Phase::kValue);
+      hwif::PhaseScope value(hal, Phase::kValue);
       hal.write(0, nullptr, 4);
     }
     hal.write(0, nullptr, 4);  // back in idle
@@ -144,7 +144,7 @@ TEST(Host, AnErrorResponseStopsTheFirmwareWithAHalError) {
   ASSERT_TRUE(bench.host.failure());
   EXPECT_FALSE(reached_after_error);
   EXPECT_FALSE(bench.host.statistics().finished);
-  EXPECT_THROW(std::rethrow_exception(bench.host.failure()), firmware::HalError);
+  EXPECT_THROW(std::rethrow_exception(bench.host.failure()), hwif::HalError);
 }
 
 TEST(Host, BackdoorUsesDmiAndTakesNoTime) {

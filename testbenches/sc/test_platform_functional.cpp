@@ -37,12 +37,12 @@ PlatformParams small_functional_params(std::initializer_list<std::string> extra 
 std::vector<unsigned char> read_bank(AqpimSystem& system, uint32_t unit, unsigned bank, uint64_t offset,
                                      uint64_t bytes) {
   const auto& view = system.view();
-  const models::HbmAddressMap map(view.mapping, view.hbm);
+  const hwif::HbmAddressMap map(view.mapping, view.hbm);
   const uint64_t access = view.hbm.access_bytes, row_bytes = view.hbm.row_bytes;
   std::vector<unsigned char> data(bytes);
   for (uint64_t done = 0; done < bytes; done += access) {
     const uint64_t in_bank = offset + done;
-    const models::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group,
+    const hwif::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group,
                                        in_bank / row_bytes, (in_bank % row_bytes) / access};
     system.host().backdoor_read(view.units[unit].memory_base + map.encode(location), data.data() + done,
                                 std::min(access, bytes - done));

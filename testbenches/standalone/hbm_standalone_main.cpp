@@ -65,7 +65,7 @@ class StreamReader : public sc_core::sc_module {
 
 int sc_main(int, char**) {
   aqpim::models::Hbm3PseudoChannelConfig config;  // HBM3 6400 defaults
-  config.address_mapping = aqpim::models::HbmAddressMapping::RoCoBaBgCh;
+  config.address_mapping = aqpim::hwif::HbmAddressMapping::RoCoBaBgCh;
   aqpim::models::Hbm3PseudoChannel channel("hbm", config);
   StreamReader reader("reader");
   reader.socket.bind(channel.target_socket);

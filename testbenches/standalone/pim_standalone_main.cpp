@@ -18,9 +18,9 @@
 
 namespace {
 
-using aqpim::models::pim::Command;
-using aqpim::models::pim::Opcode;
-namespace reg = aqpim::models::pim::reg;
+using aqpim::hwif::pim::Command;
+using aqpim::hwif::pim::Opcode;
+namespace reg = aqpim::hwif::pim::reg;
 
 constexpr uint32_t kTokens = 32, kSubVectors = 8, kClusters = 16, kDim = 4, kRow = kSubVectors * kDim;
 constexpr uint64_t kKeysInBank = 0x0, kCodesInBank = 0x10000, kScoresInBank = 0x20000;

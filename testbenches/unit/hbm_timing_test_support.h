@@ -11,6 +11,7 @@
 #include "models/hbm_timing.h"
 
 namespace aqpim::models::timing_test {
+using namespace hwif;
 
 inline ::testing::AssertionResult same_stats(const HbmStats& a, const HbmStats& b) {
   if (a.host_requests != b.host_requests || a.pim_requests != b.pim_requests || a.bus_busy_ps != b.bus_busy_ps)

@@ -30,7 +30,7 @@ TEST(GpuOffload, OverflowStartsExactlyAtTheCapacity) {
 
 nlohmann::json run_aqpim(const std::string& sets) {
   const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-offload.json";
-  const std::string command = std::string(AQPIM_BINARY_DIR) + "/platform/aqpim run " + sets + " --json " + json_path +
+  const std::string command = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + sets + " --json " + json_path +
                               " > /dev/null";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   std::ifstream in(json_path);
@@ -111,7 +111,7 @@ TEST(Compare, RunsEveryDesignAndPrintsTheSpeedups) {
   const std::string directory = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-compare";
   const std::string output = directory + ".txt";
   const std::string command = std::string(AQPIM_BINARY_DIR) +
-                              "/platform/aqpim compare --set model.preset=tiny --set workload.batch=2 "
+                              "/bin/aqpim compare --set model.preset=tiny --set workload.batch=2 "
                               "--set workload.context_tokens=1024 --set workload.decode_steps=4 --jobs 2 --out " +
                               directory + " > " + output + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
@@ -123,7 +123,7 @@ TEST(Compare, RunsEveryDesignAndPrintsTheSpeedups) {
   const std::string text((std::istreambuf_iterator<char>(printed)), std::istreambuf_iterator<char>());
   for (const char* design : {"gpu_offload", "attacc", "aqpim", "AQPIM decode speedup"})
     EXPECT_NE(text.find(design), std::string::npos) << design << " missing from:\n" << text;
-  const std::string refused = std::string(AQPIM_BINARY_DIR) + "/platform/aqpim compare --set sim.design=aqpim 2>/dev/null";
+  const std::string refused = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim compare --set sim.design=aqpim 2>/dev/null";
   EXPECT_EQ(WEXITSTATUS(std::system(refused.c_str())), 2);
 }
 

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "platform/cli/cli_options.h"
+#include "apps/cli_options.h"
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 namespace {
 
 struct Outcome {
@@ -82,4 +82,4 @@ TEST(Cli, ExclusiveFormatsAreRejected) {
 }
 
 }  // namespace
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps

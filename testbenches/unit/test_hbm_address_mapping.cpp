@@ -4,10 +4,11 @@
 #include <set>
 #include <tuple>
 
-#include "models/hbm_address_mapping.h"
+#include "hwif/hbm_address_mapping.h"
 #include "models/hbm_sparse_store.h"
 
 namespace aqpim::models {
+using namespace hwif;
 namespace {
 
 HbmLocation at(unsigned bank_group, unsigned bank, uint64_t row, uint64_t column) {

@@ -9,6 +9,7 @@
 #include "models/hbm_timing.h"
 
 namespace aqpim::models {
+using namespace hwif;
 namespace {
 
 // The HBM3 6400 Mbps bin, in tCK, plus the two assumed values (nRTP, nCWL).

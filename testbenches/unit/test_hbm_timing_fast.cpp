@@ -12,6 +12,7 @@
 #include "unit/hbm_timing_test_support.h"
 
 namespace aqpim::models {
+using namespace hwif;
 namespace {
 
 using namespace timing_test;

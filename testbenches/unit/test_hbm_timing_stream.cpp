@@ -13,6 +13,7 @@
 #include "unit/hbm_timing_test_support.h"
 
 namespace aqpim::models {
+using namespace hwif;
 namespace {
 
 using timing_test::between;

@@ -84,7 +84,7 @@ TEST(PlatformParams, ReferenceDocumentMatchesTheCode) {
   std::stringstream text;
   text << in.rdbuf();
   const std::string generated = to_markdown_reference(PlatformParams{});
-  EXPECT_EQ(text.str(), generated) << "regenerate with: build/platform/aqpim params --markdown > docs/parameters.md";
+  EXPECT_EQ(text.str(), generated) << "regenerate with: build/bin/aqpim params --markdown > docs/parameters.md";
   PlatformParams p;
   for (const auto& spec : parameter_table(p))
     EXPECT_NE(text.str().find("`" + spec.key + "`"), std::string::npos) << spec.key << " is undocumented";

@@ -7,14 +7,15 @@
 #include <cstring>
 #include <vector>
 
-#include "firmware/hal.h"
+#include "hwif/hal.h"
 #include "firmware/pim_driver.h"
-#include "models/pim_commands.h"
+#include "hwif/pim_commands.h"
 
 namespace aqpim::firmware {
 namespace {
 
-namespace pim = models::pim;
+namespace pim = hwif::pim;
+using namespace hwif;
 
 class RecordingHal : public Hal {
  public:

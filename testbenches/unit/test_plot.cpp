@@ -1,6 +1,6 @@
 // `aqpim plot` on a small sweep table: PNGs are written (when gnuplot is installed), and bad requests or a
 // missing gnuplot give one line.
-#include "platform/plot.h"
+#include "apps/plot.h"
 #include "test_sweep_support.h"
 
 namespace aqpim::test {
@@ -32,7 +32,7 @@ bool is_png(const std::string& path) {
 }
 
 TEST(Plot, LineAndBreakdownPngs) {
-  if (platform::find_gnuplot().empty()) GTEST_SKIP() << "gnuplot is not installed";
+  if (apps::find_gnuplot().empty()) GTEST_SKIP() << "gnuplot is not installed";
   const std::string directory = fresh_directory("plot"), table = write_table(directory);
   const auto line = run_aqpim("plot --input " + table + " --x workload.context_tokens --y latency_s.decode_per_step "
                               "--series pim.placement --output " + directory + "/line.png");

@@ -16,7 +16,7 @@ namespace {
 nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
   const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + mode + ".json";
   const std::string command = std::string(AQPIM_BINARY_DIR) +
-                              "/platform/aqpim run --set model.preset=tiny --set workload.context_tokens=900 "
+                              "/bin/aqpim run --set model.preset=tiny --set workload.context_tokens=900 "
                               "--set workload.batch=3 --set workload.decode_steps=17 --set hbm.pim_stacks=1 "
                               "--set sim.mode=" + mode + " " + extra + " --json " + json_path + " > /dev/null";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;

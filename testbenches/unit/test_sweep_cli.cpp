@@ -99,7 +99,7 @@ TEST(SweepCli, EmittedJobsCollectIntoTheSameTableAsALocalRun) {
   ASSERT_EQ(count_lines(jobs), 4u);
   std::istringstream lines(jobs);
   for (std::string line; std::getline(lines, line);) {
-    EXPECT_NE(line.find("/platform/aqpim' 'run' "), std::string::npos) << line;
+    EXPECT_NE(line.find("/bin/aqpim' 'run' "), std::string::npos) << line;
     EXPECT_NE(line.find(" --json "), std::string::npos) << line;
   }
   const std::string slurm = read_file(cluster + "/sweep.slurm");

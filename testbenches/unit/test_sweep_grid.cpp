@@ -1,9 +1,9 @@
 // The sweep's grid: range syntax, validation before anything runs, and the order of configurations.
 #include <gtest/gtest.h>
 
-#include "platform/sweep.h"
+#include "apps/sweep.h"
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 namespace {
 
 using Values = std::vector<std::string>;
@@ -29,7 +29,7 @@ TEST(SweepGrid, BadAxesAreRejectedWithOneLineNamingTheKey) {
   const auto message = [](const std::string& text) {
     try {
       parse_sweep_axis(text);
-    } catch (const ParamError& error) {
+    } catch (const platform::ParamError& error) {
       return std::string(error.what());
     }
     return std::string("no error");
@@ -77,7 +77,7 @@ TEST(SweepGrid, EveryConfigurationIsValidatedBeforeRunning) {
     try {
       for (const auto& axis : axes) parsed.push_back(parse_sweep_axis(axis));
       make_sweep_plan({}, overrides, parsed);
-    } catch (const ParamError& error) {
+    } catch (const platform::ParamError& error) {
       return std::string(error.what());
     }
     return std::string("no error");
@@ -99,10 +99,10 @@ TEST(SweepGrid, HugeGridsAreRefused) {
   try {
     make_sweep_plan({}, {}, axes);
     FAIL() << "no error";
-  } catch (const ParamError& error) {
+  } catch (const platform::ParamError& error) {
     EXPECT_NE(std::string(error.what()).find("more than " + std::to_string(kMaxSweepConfigurations)), std::string::npos);
   }
 }
 
 }  // namespace
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

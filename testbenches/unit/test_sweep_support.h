@@ -42,7 +42,7 @@ inline std::string fresh_directory(const std::string& name) {
 inline CommandResult run_aqpim(const std::string& arguments, const std::string& environment = "") {
   const std::string base = fresh_directory("command");
   const std::string out = base + "/stdout", err = base + "/stderr";
-  const std::string command = environment + " " + std::string(AQPIM_BINARY_DIR) + "/platform/aqpim " + arguments +
+  const std::string command = environment + " " + std::string(AQPIM_BINARY_DIR) + "/bin/aqpim " + arguments +
                               " > " + out + " 2> " + err;
   const int status = std::system(command.c_str());
   CommandResult result;

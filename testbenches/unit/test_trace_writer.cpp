@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "platform/trace_writer.h"
+#include "apps/trace_writer.h"
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 namespace {
 
 nlohmann::json read(const std::string& path) {
@@ -80,4 +80,4 @@ TEST(TraceWriter, UnwritablePathThrowsNamingIt) {
 }
 
 }  // namespace
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

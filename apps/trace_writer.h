@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "models/trace_sink.h"
+#include "hwif/trace_sink.h"
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 
-class TraceWriter : public models::TraceSink {
+class TraceWriter : public hwif::TraceSink {
  public:
   static constexpr uint64_t kDefaultLimit = 1000000;
 
@@ -51,4 +51,4 @@ class TraceWriter : public models::TraceSink {
   std::vector<TrackIds> tracks_;  // indexed by Track
 };
 
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

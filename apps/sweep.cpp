@@ -1,4 +1,4 @@
-#include "platform/sweep.h"
+#include "apps/sweep.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 namespace {
 
 namespace fs = std::filesystem;
@@ -57,11 +57,11 @@ std::string format_real(double value) {
   return text;
 }
 
-// Applies every source a configuration is made of; ParamLoader does all checking, so the sweep has no
+// Applies every source a configuration is made of; platform::ParamLoader does all checking, so the sweep has no
 // second idea of which keys and values exist.
-PlatformParams resolve(const std::vector<std::string>& config_files, const std::vector<std::string>& overrides,
+platform::PlatformParams resolve(const std::vector<std::string>& config_files, const std::vector<std::string>& overrides,
                        const std::vector<std::string>& varied) {
-  ParamLoader loader;
+  platform::ParamLoader loader;
   for (const auto& path : config_files) loader.add_file(path);
   for (const auto& assignment : overrides) loader.add_override(assignment);
   for (const auto& assignment : varied) loader.add_override(assignment, "--vary");
@@ -69,15 +69,15 @@ PlatformParams resolve(const std::vector<std::string>& config_files, const std::
 }
 
 // Expands A:B[:+S|:xF] over an integer or real parameter.
-std::vector<std::string> expand_range(const std::string& axis_text, const ParamSpec& spec, const std::string& item) {
-  const bool integer = std::holds_alternative<IntRange>(spec.field);
-  if (!integer && !std::holds_alternative<RealRange>(spec.field))
-    throw ParamError("--vary '" + axis_text + "': a range needs a numeric parameter; '" + spec.key + "' accepts " +
-                     accepted_values(spec) + " (list the values: KEY=a,b)");
-  const auto fail = [&]() -> ParamError {
-    return ParamError("--vary '" + axis_text + "': range '" + item +
+std::vector<std::string> expand_range(const std::string& axis_text, const platform::ParamSpec& spec, const std::string& item) {
+  const bool integer = std::holds_alternative<platform::IntRange>(spec.field);
+  if (!integer && !std::holds_alternative<platform::RealRange>(spec.field))
+    throw platform::ParamError("--vary '" + axis_text + "': a range needs a numeric parameter; '" + spec.key + "' accepts " +
+                     platform::accepted_values(spec) + " (list the values: KEY=a,b)");
+  const auto fail = [&]() -> platform::ParamError {
+    return platform::ParamError("--vary '" + axis_text + "': range '" + item +
                       "' must be A:B (step 1), A:B:+S (S > 0) or A:B:xF (F > 1) with A <= B; '" + spec.key +
-                      "' accepts " + accepted_values(spec));
+                      "' accepts " + platform::accepted_values(spec));
   };
   const auto parts = split(item, ':');
   double first = 0, last = 0, step = 1;
@@ -93,14 +93,14 @@ std::vector<std::string> expand_range(const std::string& axis_text, const ParamS
     if (geometric && !(first > 0.0)) throw fail();
   }
   if (integer && (first != std::floor(first) || last != std::floor(last) || (!geometric && step != std::floor(step))))
-    throw ParamError("--vary '" + axis_text + "': range '" + item + "' has a fraction but '" + spec.key + "' accepts " +
-                     accepted_values(spec));
+    throw platform::ParamError("--vary '" + axis_text + "': range '" + item + "' has a fraction but '" + spec.key + "' accepts " +
+                     platform::accepted_values(spec));
   std::vector<std::string> values;
   // Real ranges accumulate rounding error; this slack keeps an intended end point (0.1:0.5:+0.1).
   const double slack = integer ? 0.0 : 1e-9 * std::max(std::fabs(first), std::fabs(last));
   for (double value = first; value <= last + slack;) {
     if (values.size() == kMaxAxisValues)
-      throw ParamError("--vary '" + axis_text + "': more than " + std::to_string(kMaxAxisValues) + " values");
+      throw platform::ParamError("--vary '" + axis_text + "': more than " + std::to_string(kMaxAxisValues) + " values");
     values.push_back(integer ? std::to_string(int64_t(value)) : format_real(std::min(value, last)));
     const double next = geometric ? value * step : value + step;
     value = integer ? std::floor(next) : next;
@@ -191,21 +191,21 @@ std::string csv_cell(const ordered_json& value) {
 SweepAxis parse_sweep_axis(const std::string& text) {
   const auto equals = text.find('=');
   if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
-    throw ParamError("--vary '" + text + "': expected KEY=VALUES, e.g. --vary workload.context_tokens=4096:32768:x2 "
+    throw platform::ParamError("--vary '" + text + "': expected KEY=VALUES, e.g. --vary workload.context_tokens=4096:32768:x2 "
                      "or --vary pim.placement=bank,bank_group");
   SweepAxis axis{text.substr(0, equals), {}};
-  PlatformParams scratch;
-  const auto table = parameter_table(scratch);
-  const ParamSpec* spec = nullptr;
+  platform::PlatformParams scratch;
+  const auto table = platform::parameter_table(scratch);
+  const platform::ParamSpec* spec = nullptr;
   for (const auto& candidate : table)
     if (candidate.key == axis.key) spec = &candidate;
   for (const auto& item : split(text.substr(equals + 1), ',')) {
-    if (item.empty()) throw ParamError("--vary '" + text + "': empty value in the list");
+    if (item.empty()) throw platform::ParamError("--vary '" + text + "': empty value in the list");
     const bool range = item.find(':') != std::string::npos;
     if (!spec) {
-      // ParamLoader's own message, with its "did you mean".
+      // platform::ParamLoader's own message, with its "did you mean".
       resolve({}, {}, {axis.key + "=" + item});
-      throw ParamError("unknown parameter '" + axis.key + "' in --vary");
+      throw platform::ParamError("unknown parameter '" + axis.key + "' in --vary");
     }
     if (!range) {
       axis.values.push_back(item);
@@ -261,23 +261,23 @@ SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const st
   size_t count = 1;
   for (size_t i = 0; i < axes.size(); ++i) {
     for (size_t j = 0; j < i; ++j)
-      if (axes[j].key == axes[i].key) throw ParamError("--vary: parameter '" + axes[i].key + "' is varied twice");
-    if (axes[i].values.empty()) throw ParamError("--vary: parameter '" + axes[i].key + "' has no values");
+      if (axes[j].key == axes[i].key) throw platform::ParamError("--vary: parameter '" + axes[i].key + "' is varied twice");
+    if (axes[i].values.empty()) throw platform::ParamError("--vary: parameter '" + axes[i].key + "' has no values");
     // Each value alone first, so a bad value is reported as itself rather than as a whole configuration.
     for (size_t v = 0; v < axes[i].values.size(); ++v) {
       const std::string assignment = axes[i].key + "=" + axes[i].values[v];
       if (std::find(axes[i].values.begin(), axes[i].values.begin() + v, axes[i].values[v]) != axes[i].values.begin() + v)
-        throw ParamError("--vary '" + assignment + "': value listed twice");
+        throw platform::ParamError("--vary '" + assignment + "': value listed twice");
       try {
         resolve(plan.config_files, overrides, {assignment});
-      } catch (const ParamError& error) {
+      } catch (const platform::ParamError& error) {
         // Type and range errors name --vary already; a cross-field rule names only the fields.
         const std::string what = error.what();
-        throw what.find("--vary") == std::string::npos ? ParamError("--vary " + assignment + ": " + what) : error;
+        throw what.find("--vary") == std::string::npos ? platform::ParamError("--vary " + assignment + ": " + what) : error;
       }
     }
     if (count > kMaxSweepConfigurations / axes[i].values.size())
-      throw ParamError("--vary: the grid has more than " + std::to_string(kMaxSweepConfigurations) +
+      throw platform::ParamError("--vary: the grid has more than " + std::to_string(kMaxSweepConfigurations) +
                        " configurations; split the sweep");
     count *= axes[i].values.size();
   }
@@ -289,11 +289,11 @@ SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const st
       configuration.values.push_back(axes[axis].values[position[axis]]);
       assignments.push_back(axes[axis].key + "=" + configuration.values.back());
     }
-    PlatformParams params;
+    platform::PlatformParams params;
     try {
       params = resolve(plan.config_files, overrides, assignments);
-    } catch (const ParamError& error) {
-      throw ParamError("configuration " + join(assignments, " ") + ": " + error.what());
+    } catch (const platform::ParamError& error) {
+      throw platform::ParamError("configuration " + join(assignments, " ") + ": " + error.what());
     }
     const json resolved = platform::to_json(params);
     configuration.typed = json::object();
@@ -500,4 +500,4 @@ size_t write_sweep_table(const ordered_json& table, const std::string& directory
   return not_ok;
 }
 
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

@@ -1,9 +1,9 @@
-#include "models/hbm_address_mapping.h"
+#include "hwif/hbm_address_mapping.h"
 
 #include <stdexcept>
 #include <vector>
 
-namespace aqpim::models {
+namespace aqpim::hwif {
 namespace {
 
 bool is_power_of_two(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
@@ -104,4 +104,4 @@ HbmAddressMap::HbmAddressMap(HbmAddressMapping mapping, const HbmGeometry& geome
   }
 }
 
-}  // namespace aqpim::models
+}  // namespace aqpim::hwif

@@ -1,4 +1,4 @@
-#include "platform/trace_writer.h"
+#include "apps/trace_writer.h"
 
 #include <cerrno>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <iostream>
 #include <stdexcept>
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 namespace {
 
 std::string quoted(std::string_view text) {
@@ -62,7 +62,7 @@ void TraceWriter::begin_event() {
   first_event_ = false;
 }
 
-models::TraceSink::Track TraceWriter::add_track(const std::string& process, const std::string& thread) {
+hwif::TraceSink::Track TraceWriter::add_track(const std::string& process, const std::string& thread) {
   // Track names are metadata, never dropped by the limit: a truncated trace still shows every row.
   auto [entry, added] = process_ids_.emplace(process, uint32_t(process_ids_.size() + 1));
   const uint32_t pid = entry->second, tid = next_thread_id_++;
@@ -118,4 +118,4 @@ void TraceWriter::finish() {
               << dropped_ << " dropped (raise --trace-limit)\n";
 }
 
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

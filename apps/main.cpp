@@ -4,9 +4,9 @@
 
 #include <systemc>
 
-#include "platform/cli/cli_options.h"
+#include "apps/cli_options.h"
 
-int sc_main(int argc, char** argv) { return aqpim::cli::dispatch({argv + 1, argv + argc}); }
+int sc_main(int argc, char** argv) { return aqpim::apps::dispatch({argv + 1, argv + argc}); }
 
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-namespace aqpim::models {
+namespace aqpim::hwif {
 
 enum class HbmAddressMapping { RoBaBgCoCh, RoCoBaBgCh, ChRoBaBgCo, RoBgBaCoCh };
 
@@ -83,4 +83,4 @@ class HbmAddressMap {
   bool column_is_lowest_ = false;
 };
 
-}  // namespace aqpim::models
+}  // namespace aqpim::hwif

@@ -5,10 +5,10 @@
 #include <iostream>
 #include <thread>
 
-#include "platform/cli/cli_options.h"
-#include "platform/sweep.h"
+#include "apps/cli_options.h"
+#include "apps/sweep.h"
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 namespace po = boost::program_options;
 
 namespace {
@@ -32,21 +32,21 @@ int run_compare(const po::variables_map& vm, const platform::PlatformParams& par
 
   std::string designs;
   for (const auto& design : kDesigns) designs += (designs.empty() ? "" : ",") + design;
-  const auto plan = platform::make_sweep_plan(strings("config"), strings("set"),
-                                              {platform::parse_sweep_axis("sim.design=" + designs)});
+  const auto plan = apps::make_sweep_plan(strings("config"), strings("set"),
+                                              {apps::parse_sweep_axis("sim.design=" + designs)});
   const std::string directory = vm["out"].as<std::string>();
-  const auto files = platform::prepare_sweep_directory(plan, directory);
-  platform::SweepRunOptions options;
+  const auto files = apps::prepare_sweep_directory(plan, directory);
+  apps::SweepRunOptions options;
   options.executable = this_executable();
   options.jobs = unsigned(jobs);
-  options.on_event = [&](const platform::SweepProgress& event) {
+  options.on_event = [&](const apps::SweepProgress& event) {
     if (event.exit_code >= 0)
       std::cerr << "compare: " << kDesigns[event.index] << (event.exit_code == 0 ? " done" : " failed: " + event.error)
                 << "\n";
   };
-  platform::run_sweep(plan, files, options);
-  const auto table = platform::collect_sweep(directory);
-  const size_t not_ok = platform::write_sweep_table(table, directory);
+  apps::run_sweep(plan, files, options);
+  const auto table = apps::collect_sweep(directory);
+  const size_t not_ok = apps::write_sweep_table(table, directory);
 
   const auto& rows = table.at("rows");
   std::printf("Designs on one workload: %s, batch %lld, context %lld, %lld decode steps, %s mode\n\n",
@@ -94,4 +94,4 @@ Subcommand compare_subcommand() {
           run_compare};
 }
 
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps

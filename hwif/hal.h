@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace aqpim::firmware {
+namespace aqpim::hwif {
 
 // Where time goes. The host attributes its own elapsed time (the critical path it waits on) to the phase
 // set last, so a report can say how long each step of the dataflow took.
@@ -93,4 +93,4 @@ class PhaseScope {
   Phase previous_;
 };
 
-}  // namespace aqpim::firmware
+}  // namespace aqpim::hwif

@@ -1,6 +1,6 @@
 // Where models report what they did and when, for a timeline viewer. Plain C++ (no SystemC, no file
 // format): models know tracks and spans in picoseconds; the platform decides how to store them
-// (platform/trace_writer.h writes Chrome/Perfetto trace-event JSON). A model holds a TraceSink pointer
+// (apps/trace_writer.h writes Chrome/Perfetto trace-event JSON). A model holds a TraceSink pointer
 // that is null unless tracing was asked for, so an untraced run pays one pointer test per event.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace aqpim::models {
+namespace aqpim::hwif {
 
 class TraceSink {
  public:
@@ -31,4 +31,4 @@ class TraceSink {
                     std::initializer_list<Arg> args = {}) = 0;
 };
 
-}  // namespace aqpim::models
+}  // namespace aqpim::hwif

@@ -1,11 +1,11 @@
-#include "platform/cli/cli_options.h"
+#include "apps/cli_options.h"
 
 #include <climits>
 #include <iostream>
 
 #include <unistd.h>
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 namespace po = boost::program_options;
 
 namespace {
@@ -91,5 +91,5 @@ int dispatch(const std::vector<std::string>& args) {
   }
 }
 
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps
 

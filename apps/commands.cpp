@@ -7,12 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/cli/cli_options.h"
+#include "apps/cli_options.h"
 #include "platform/platform_summary.h"
 #include "platform/simulation.h"
-#include "platform/trace_writer.h"
+#include "apps/trace_writer.h"
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 namespace po = boost::program_options;
 
 namespace {
@@ -42,12 +42,12 @@ int run_run(const po::variables_map& vm, const platform::PlatformParams& params)
     json_out.open(path);
     if (!json_out) throw UsageError("--json: cannot write '" + path + "'");
   }
-  std::unique_ptr<platform::TraceWriter> trace;
+  std::unique_ptr<apps::TraceWriter> trace;
   if (vm.count("trace")) {
     const int64_t limit = vm["trace-limit"].as<int64_t>();
     if (limit < 1) throw UsageError("--trace-limit: expected an integer >= 1, got " + std::to_string(limit));
     try {
-      trace = std::make_unique<platform::TraceWriter>(vm["trace"].as<std::string>(), uint64_t(limit));
+      trace = std::make_unique<apps::TraceWriter>(vm["trace"].as<std::string>(), uint64_t(limit));
     } catch (const std::runtime_error& error) {
       throw UsageError(error.what());
     }
@@ -74,7 +74,7 @@ const std::vector<Subcommand>& subcommands() {
          options.add_options()("json", po::value<std::string>()->value_name("FILE"), "also write the report as JSON")(
              "trace", po::value<std::string>()->value_name("FILE"),
              "write a Chrome/Perfetto timeline (trace-event JSON; open in ui.perfetto.dev)")(
-             "trace-limit", po::value<int64_t>()->value_name("N")->default_value(int64_t(platform::TraceWriter::kDefaultLimit)),
+             "trace-limit", po::value<int64_t>()->value_name("N")->default_value(int64_t(apps::TraceWriter::kDefaultLimit)),
              "stop recording the timeline after N events");
        },
        run_run},
@@ -91,4 +91,4 @@ const std::vector<Subcommand>& subcommands() {
   return commands;
 }
 
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps

@@ -4,7 +4,7 @@
 // collect_sweep() and give the same table:
 //
 //   DIR/plan.json            the grid: base parameters, axes, every configuration's values
-//   DIR/runs/NNNN.json       the run's report (report_json)       DIR/jobs.txt    one shell line per run
+//   DIR/runs/NNNN.json       the run's report (platform::report_json)       DIR/jobs.txt    one shell line per run
 //   DIR/runs/NNNN.log        its stdout and stderr                DIR/sweep.slurm Slurm array over jobs.txt
 //   DIR/runs/NNNN.exit       its exit code
 //   DIR/sweep.csv, DIR/sweep.json   the table
@@ -22,14 +22,14 @@
 
 #include "platform/params.h"
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 
 struct SweepAxis {
   std::string key;
   std::vector<std::string> values;  // as typed on the command line after expansion
 };
 
-// Parses "KEY=ITEM,..." and expands its ranges; throws ParamError naming the key and what it accepts.
+// Parses "KEY=ITEM,..." and expands its ranges; throws platform::ParamError naming the key and what it accepts.
 SweepAxis parse_sweep_axis(const std::string& key_equals_items);
 
 struct SweepPlan {
@@ -49,7 +49,7 @@ struct SweepPlan {
 };
 
 // Expands the grid and resolves every configuration's parameters, so nothing runs unless all of them are
-// valid; throws ParamError (one line naming the key, or the configuration and the rule it breaks).
+// valid; throws platform::ParamError (one line naming the key, or the configuration and the rule it breaks).
 SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const std::vector<std::string>& overrides,
                           const std::vector<SweepAxis>& axes);
 
@@ -96,4 +96,4 @@ size_t write_sweep_table(const nlohmann::ordered_json& table, const std::string&
 // The error line a failed run left in its log (the last "aqpim: error/failed" line, else the last line).
 std::string run_error_line(const std::string& log_path);
 
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

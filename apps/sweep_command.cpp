@@ -1,4 +1,4 @@
-// `aqpim sweep`: a grid of `aqpim run` processes (see platform/sweep.h), with a progress bar on a terminal
+// `aqpim sweep`: a grid of `aqpim run` processes (see apps/sweep.h), with a progress bar on a terminal
 // and one line per finished run otherwise (logs, CI).
 #include <unistd.h>
 
@@ -9,10 +9,10 @@
 #include <limits.h>
 #include <thread>
 
-#include "platform/cli/cli_options.h"
-#include "platform/sweep.h"
+#include "apps/cli_options.h"
+#include "apps/sweep.h"
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 namespace po = boost::program_options;
 
 namespace {
@@ -27,7 +27,7 @@ std::string clock_text(double seconds) {
   return text;
 }
 
-std::string describe(const platform::SweepPlan& plan, size_t index) {
+std::string describe(const apps::SweepPlan& plan, size_t index) {
   std::string text;
   for (size_t axis = 0; axis < plan.axes.size(); ++axis)
     text += (axis ? " " : "") + plan.axes[axis].key + "=" + plan.configurations[index].values[axis];
@@ -37,10 +37,10 @@ std::string describe(const platform::SweepPlan& plan, size_t index) {
 // Reports runs as they start and finish: a redrawn bar on a terminal, a plain line per run otherwise.
 class Progress {
  public:
-  Progress(const platform::SweepPlan& plan, bool terminal)
+  Progress(const apps::SweepPlan& plan, bool terminal)
       : plan_(plan), terminal_(terminal), start_(std::chrono::steady_clock::now()) {}
 
-  void operator()(const platform::SweepProgress& event) {
+  void operator()(const apps::SweepProgress& event) {
     if (event.exit_code < 0) {
       ++running_;
     } else {
@@ -56,7 +56,7 @@ class Progress {
   }
 
  private:
-  void report(const platform::SweepProgress& event) {
+  void report(const apps::SweepProgress& event) {
     const std::string name = "config " + std::to_string(event.index) + " (" + describe(plan_, event.index) + ")";
     if (terminal_) {
       // Only failures scroll above the bar: successes are in the table.
@@ -84,16 +84,16 @@ class Progress {
     std::cerr << line << std::flush;
   }
 
-  const platform::SweepPlan& plan_;
+  const apps::SweepPlan& plan_;
   bool terminal_;
   std::chrono::steady_clock::time_point start_;
   size_t running_ = 0, done_ = 0, failed_ = 0;
 };
 
 int finish_table(const std::string& directory) {
-  const auto table = platform::collect_sweep(directory);
+  const auto table = apps::collect_sweep(directory);
   const size_t rows = table.at("rows").size();
-  const size_t not_ok = platform::write_sweep_table(table, directory);
+  const size_t not_ok = apps::write_sweep_table(table, directory);
   std::cout << "sweep: " << rows << " configurations, " << rows - not_ok << " ok, " << not_ok
             << " failed or not run; table: " << directory << "/sweep.csv and " << directory << "/sweep.json\n";
   return not_ok ? kExitFailure : kExitOk;
@@ -127,15 +127,15 @@ int run_sweep_command(const po::variables_map& vm, const platform::PlatformParam
     }
   }
 
-  std::vector<platform::SweepAxis> axes;
-  for (const auto& text : varied) axes.push_back(platform::parse_sweep_axis(text));
-  const auto plan = platform::make_sweep_plan(strings("config"), strings("set"), axes);
+  std::vector<apps::SweepAxis> axes;
+  for (const auto& text : varied) axes.push_back(apps::parse_sweep_axis(text));
+  const auto plan = apps::make_sweep_plan(strings("config"), strings("set"), axes);
   const std::string directory = vm["out"].as<std::string>();
-  const auto files = platform::prepare_sweep_directory(plan, directory);
+  const auto files = apps::prepare_sweep_directory(plan, directory);
   const std::string executable = this_executable();
 
   if (slurm || parallel) {
-    platform::emit_sweep_jobs(plan, files, executable, slurm);
+    apps::emit_sweep_jobs(plan, files, executable, slurm);
     std::cout << "sweep: " << plan.configurations.size() << " configurations; wrote " << files.file("jobs.txt")
               << (slurm ? " and " + files.file("sweep.slurm") : "") << "\n"
               << "run them with " << (slurm ? "'sbatch " + files.file("sweep.slurm") + "'" : "")
@@ -148,7 +148,7 @@ int run_sweep_command(const po::variables_map& vm, const platform::PlatformParam
   std::cerr << "sweep: " << plan.configurations.size() << " configurations, " << jobs << " at a time, into "
             << files.directory << "\n";
   Progress progress(plan, isatty(STDERR_FILENO) == 1);
-  platform::run_sweep(plan, files, {executable, unsigned(jobs), std::ref(progress)});
+  apps::run_sweep(plan, files, {executable, unsigned(jobs), std::ref(progress)});
   progress.finish();
   return finish_table(files.directory);
 }
@@ -177,4 +177,4 @@ Subcommand sweep_subcommand() {
           run_sweep_command};
 }
 
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps

@@ -17,7 +17,7 @@
 #include <iterator>
 #include <type_traits>
 
-namespace aqpim::models::pim {
+namespace aqpim::hwif::pim {
 
 enum class Opcode : uint32_t {
   nop = 0,
@@ -167,4 +167,4 @@ inline const char* to_string(Error error) {
   return uint32_t(error) < std::size(names) ? names[uint32_t(error)] : "unknown";
 }
 
-}  // namespace aqpim::models::pim
+}  // namespace aqpim::hwif::pim

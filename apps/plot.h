@@ -1,4 +1,4 @@
-// PNG plots of a sweep table (platform/sweep.h) through gnuplot: a metric against a parameter with one line
+// PNG plots of a sweep table (apps/sweep.h) through gnuplot: a metric against a parameter with one line
 // per series, or a stacked bar per configuration of a group of columns (by default the latency phases).
 // The data and the gnuplot script are written to a temporary directory, gnuplot renders, the directory goes.
 #pragma once
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 
 // The user asked for something the table cannot give (unknown column, ambiguous rows...): one line.
 class PlotError : public std::invalid_argument {
@@ -40,4 +40,4 @@ void plot_sweep(const PlotRequest& request);
 // The gnuplot binary in PATH, or "" when there is none.
 std::string find_gnuplot();
 
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

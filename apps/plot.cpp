@@ -1,4 +1,4 @@
-#include "platform/plot.h"
+#include "apps/plot.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -21,7 +21,7 @@
 
 extern char** environ;
 
-namespace aqpim::platform {
+namespace aqpim::apps {
 namespace {
 
 namespace fs = std::filesystem;
@@ -337,4 +337,4 @@ void plot_sweep(const PlotRequest& request) {
   run_gnuplot(directory.path(), script, request.output);
 }
 
-}  // namespace aqpim::platform
+}  // namespace aqpim::apps

@@ -1,10 +1,10 @@
-// `aqpim plot`: PNG plots of a sweep table through gnuplot (see platform/plot.h).
+// `aqpim plot`: PNG plots of a sweep table through gnuplot (see apps/plot.h).
 #include <iostream>
 
-#include "platform/cli/cli_options.h"
-#include "platform/plot.h"
+#include "apps/cli_options.h"
+#include "apps/plot.h"
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 namespace po = boost::program_options;
 
 namespace {
@@ -12,12 +12,12 @@ namespace {
 int run_plot_command(const po::variables_map& vm, const platform::PlatformParams&) {
   if (vm.count("set") || vm.count("config"))
     throw UsageError("plot reads a sweep table; --set and --config do not apply (see 'aqpim plot --help')");
-  platform::PlotRequest request;
+  apps::PlotRequest request;
   const std::string kind = vm["kind"].as<std::string>();
   if (kind == "line")
-    request.kind = platform::PlotRequest::Kind::line;
+    request.kind = apps::PlotRequest::Kind::line;
   else if (kind == "breakdown")
-    request.kind = platform::PlotRequest::Kind::breakdown;
+    request.kind = apps::PlotRequest::Kind::breakdown;
   else
     throw UsageError("--kind: expected one of line, breakdown, got '" + kind + "'");
   request.input = vm["input"].as<std::string>();
@@ -37,11 +37,11 @@ int run_plot_command(const po::variables_map& vm, const platform::PlatformParams
         throw UsageError("--where '" + condition + "': expected COLUMN=VALUE, e.g. --where pim.placement=bank");
       request.where.emplace_back(condition.substr(0, equals), condition.substr(equals + 1));
     }
-  if (request.kind == platform::PlotRequest::Kind::line && request.x.empty())
+  if (request.kind == apps::PlotRequest::Kind::line && request.x.empty())
     throw UsageError("--kind line needs --x COLUMN and --y COLUMN");
   try {
-    platform::plot_sweep(request);
-  } catch (const platform::PlotError& error) {
+    apps::plot_sweep(request);
+  } catch (const apps::PlotError& error) {
     throw UsageError(error.what());
   }
   std::cout << "plot: wrote " << request.output << "\n";
@@ -73,4 +73,4 @@ Subcommand plot_subcommand() {
           run_plot_command};
 }
 
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps

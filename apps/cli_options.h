@@ -10,7 +10,7 @@
 
 #include "platform/params.h"
 
-namespace aqpim::cli {
+namespace aqpim::apps {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -39,4 +39,4 @@ std::string this_executable();
 // Parses argv (without the program name) and runs the subcommand; never throws.
 int dispatch(const std::vector<std::string>& args);
 
-}  // namespace aqpim::cli
+}  // namespace aqpim::apps

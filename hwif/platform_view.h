@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/hbm_address_mapping.h"
+#include "hwif/hbm_address_mapping.h"
 
-namespace aqpim::firmware {
+namespace aqpim::hwif {
 
 struct PimUnitView {
-  uint64_t registers_base = 0;  // the unit's register file and SRAM windows (models/pim_commands.h)
+  uint64_t registers_base = 0;  // the unit's register file and SRAM windows (hwif/pim_commands.h)
   uint64_t memory_base = 0;     // its pseudo-channel's memory, as the host addresses it
 };
 
@@ -20,10 +20,10 @@ struct PlatformView {
   std::vector<PimUnitView> units;
   uint32_t pes_per_unit = 0;  // bank-level PEs per unit (= banks, or bank groups)
   uint32_t command_queue_entries = 1;  // descriptors each unit's command queue ring holds
-  models::HbmGeometry hbm;
-  models::HbmAddressMapping mapping = models::HbmAddressMapping::RoBaBgCoCh;
+  HbmGeometry hbm;
+  HbmAddressMapping mapping = HbmAddressMapping::RoBaBgCoCh;
   uint64_t cpu_memory_base = 0;  // offloaded KV, reached over PCIe
   uint64_t cpu_memory_bytes = 0;
 };
 
-}  // namespace aqpim::firmware
+}  // namespace aqpim::hwif
