@@ -51,7 +51,7 @@ int run_compare(const po::variables_map& vm, const platform::PlatformParams& par
   const auto& rows = table.at("rows");
   std::printf("Designs on one workload: %s, batch %lld, context %lld, %lld decode steps, %s mode\n\n",
               params.model.preset.c_str(), (long long)params.workload.batch, (long long)params.workload.context_tokens,
-              (long long)params.workload.decode_steps, params.sim.mode.c_str());
+              (long long)params.workload.decode_steps, platform::to_string(params.sim.mode).c_str());
   std::printf("  %-12s %12s %12s %16s %14s %16s\n", "design", "total s", "prefill s", "decode ms/step",
               "GPU<->CPU %", "KV offloaded MiB");
   std::vector<double> per_step(kDesigns.size(), 0.0);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "core/kv_quantizer.h"
 
 namespace aqpim::core {
@@ -39,6 +40,8 @@ enum class ValuePath {
   // Reconstruct: weight every token's decoded value vector (N*head_dim MACs).
   kReconstruct,
 };
+inline constexpr EnumName<ValuePath> kValuePathNames[] = {{ValuePath::kHistogram, "histogram"},
+                                                           {ValuePath::kReconstruct, "reconstruct"}};
 
 // One query head against one KV head. query: head_dim floats in the original channel order. out: head_dim.
 // scores/probabilities (optional): `visible` floats, token order.

@@ -39,21 +39,13 @@ std::vector<Field> fields_low_to_high(HbmAddressMapping mapping) {
 }  // namespace
 
 HbmAddressMapping parse_hbm_address_mapping(const std::string& name) {
-  for (auto mapping : {HbmAddressMapping::RoBaBgCoCh, HbmAddressMapping::RoCoBaBgCh, HbmAddressMapping::ChRoBaBgCo,
-                       HbmAddressMapping::RoBgBaCoCh})
-    if (name == to_string(mapping)) return mapping;
-  throw std::invalid_argument("address_mapping '" + name + "': must be one of RoBaBgCoCh, RoCoBaBgCh, ChRoBaBgCo, RoBgBaCoCh");
+  if (const auto mapping = core::parse_enum(kHbmAddressMappingNames, name)) return *mapping;
+  std::string accepted;
+  for (const auto& entry : kHbmAddressMappingNames) accepted += (accepted.empty() ? "" : ", ") + std::string(entry.name);
+  throw std::invalid_argument("address_mapping '" + name + "': must be one of " + accepted);
 }
 
-const char* to_string(HbmAddressMapping mapping) {
-  switch (mapping) {
-    case HbmAddressMapping::RoBaBgCoCh: return "RoBaBgCoCh";
-    case HbmAddressMapping::RoCoBaBgCh: return "RoCoBaBgCh";
-    case HbmAddressMapping::ChRoBaBgCo: return "ChRoBaBgCo";
-    case HbmAddressMapping::RoBgBaCoCh: return "RoBgBaCoCh";
-  }
-  return "?";
-}
+const char* to_string(HbmAddressMapping mapping) { return core::enum_name(kHbmAddressMappingNames, mapping).data(); }
 
 void HbmGeometry::validate() const {
   if (bank_groups == 0) throw std::invalid_argument("bank_groups = 0: need at least one bank group");

@@ -10,9 +10,16 @@
 #include <cstdint>
 #include <string>
 
+#include "core/enum_names.h"
+
 namespace aqpim::hwif {
 
 enum class HbmAddressMapping { RoBaBgCoCh, RoCoBaBgCh, ChRoBaBgCo, RoBgBaCoCh };
+inline constexpr core::EnumName<HbmAddressMapping> kHbmAddressMappingNames[] = {
+    {HbmAddressMapping::RoBaBgCoCh, "RoBaBgCoCh"},
+    {HbmAddressMapping::RoCoBaBgCh, "RoCoBaBgCh"},
+    {HbmAddressMapping::ChRoBaBgCo, "ChRoBaBgCo"},
+    {HbmAddressMapping::RoBgBaCoCh, "RoBgBaCoCh"}};
 
 // Throws std::invalid_argument listing the accepted names.
 HbmAddressMapping parse_hbm_address_mapping(const std::string& name);

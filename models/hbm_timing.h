@@ -25,11 +25,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "hwif/hbm_address_mapping.h"
 
 namespace aqpim::models {
 
 enum class HbmPagePolicy { Open, Closed };
+inline constexpr core::EnumName<HbmPagePolicy> kHbmPagePolicyNames[] = {{HbmPagePolicy::Open, "open"},
+                                                                    {HbmPagePolicy::Closed, "closed"}};
 
 // In tCK. Defaults: HBM3 6400 Mbps speed bin (docs/models-hbm.md cites the source).
 struct HbmTimingCycles {

@@ -21,6 +21,7 @@
 #include <tlm>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "core/fp16.h"
 #include "hwif/pim_commands.h"
 #include "models/pim_plan.h"
@@ -29,6 +30,8 @@
 namespace aqpim::models {
 
 enum class PimPlacement { bank, bank_group };
+inline constexpr core::EnumName<PimPlacement> kPimPlacementNames[] = {{PimPlacement::bank, "bank"},
+                                                                  {PimPlacement::bank_group, "bank_group"}};
 
 struct PimUnitConfig {
   PimPlacement placement = PimPlacement::bank;

@@ -1,10 +1,11 @@
 // User-facing platform parameters: one struct tree, one table describing every field (key, type, range,
 // unit, documentation), and the loader that fills the tree from defaults, a model preset, a JSON file and
-// command-line overrides. Models never see this file: the platform builder converts these values into
-// each model's own configuration struct, so models stay usable without our parameter system.
+// command-line overrides. Models never see this file: where a parameter is a model's own setting, the tree
+// holds that model's config struct and the table points into it; the platform builder derives the rest.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -13,7 +14,22 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/attention.h"
+#include "core/enum_names.h"
+#include "models/hbm3_pseudo_channel.h"
+#include "models/pim_unit.h"
+
 namespace aqpim::platform {
+
+// The systems a run simulates (sim.design) and how (sim.mode).
+enum class Design { aqpim, attacc, gpu_offload };
+inline constexpr core::EnumName<Design> kDesignNames[] = {
+    {Design::aqpim, "aqpim"}, {Design::attacc, "attacc"}, {Design::gpu_offload, "gpu_offload"}};
+enum class SimMode { timing, functional };
+inline constexpr core::EnumName<SimMode> kSimModeNames[] = {{SimMode::timing, "timing"},
+                                                            {SimMode::functional, "functional"}};
+inline std::string to_string(Design design) { return std::string(core::enum_name(kDesignNames, design)); }
+inline std::string to_string(SimMode mode) { return std::string(core::enum_name(kSimModeNames, mode)); }
 
 struct ModelParams {
   std::string preset = "mistral-7b";
@@ -44,57 +60,44 @@ struct PqParams {
   bool channel_presort = true;
   bool windowed_clustering = false;
   int64_t window_centroids = 512;
-  std::string value_path = "histogram";
+  core::ValuePath value_path = core::ValuePath::kHistogram;
 };
 
-struct HbmTimingParams {
-  double tck_ns = 0.625;
-  int64_t nCL = 20;
-  int64_t nRCDRD = 31;
-  int64_t nRCDWR = 15;
-  int64_t nRP = 26;
-  int64_t nRAS = 45;
-  int64_t nRC = 72;
-  int64_t nWR = 26;
-  int64_t nCCDS = 2;
-  int64_t nCCDL = 4;
-  int64_t nRRDS = 4;
-  int64_t nRRDL = 5;
-  int64_t nFAW = 24;
-  int64_t nRFC = 320;
-  int64_t nREFI = 6240;
-};
-
+// A model's own configuration field that is a user parameter lives once, in the model's config struct:
+// the parameter table points into `channel` and `unit`, and the platform builder copies them whole
+// (adding only what it derives, such as the PIM clock from tCK).
 struct HbmParams {
   int64_t stacks = 5;
   int64_t pim_stacks = 4;
   int64_t channels_per_stack = 16;
   int64_t pseudo_channels = 2;
-  int64_t bank_groups = 4;
-  int64_t banks_per_group = 4;
-  int64_t rows_per_bank = 32768;
-  int64_t row_bytes = 1024;
-  int64_t data_width_bits = 32;
-  int64_t burst_length = 8;
-  double data_rate_gbps = 6.4;
-  std::string page_policy = "open";
-  // Bank groups interleave below the column: a sequential stream alternates bank groups (tCCD_S, not
-  // tCCD_L) and reaches the bus peak; RoBaBgCoCh keeps it in one bank group at about half the peak.
-  std::string address_mapping = "RoCoBaBgCh";
-  HbmTimingParams timing;
+  models::Hbm3PseudoChannelConfig channel = default_channel();
+
+  // The model's HBM3 defaults, except the address mapping: bank groups interleaved below the column let a
+  // sequential stream alternate bank groups (tCCD_S, not tCCD_L) and reach the bus peak; RoBaBgCoCh keeps
+  // it in one bank group at about half the peak (docs/models-hbm.md).
+  static models::Hbm3PseudoChannelConfig default_channel() {
+    models::Hbm3PseudoChannelConfig channel;
+    channel.address_mapping = hwif::HbmAddressMapping::RoCoBaBgCh;
+    return channel;
+  }
 };
 
 struct PimParams {
-  std::string placement = "bank";
-  int64_t macs_per_unit = 16;
-  // One head's full working set at the paper's shape (m = 32, K = 512, sub_dim 4): codebook 32 x 512 x 4
-  // fp16 = 128 KiB, LUT 32 x 512 fp32 = 64 KiB, k-means sums 32 x 512 x 5 fp32 = 81920 accumulators.
-  int64_t codebook_sram_kib = 128;
-  int64_t lut_sram_kib = 64;
-  int64_t accumulator_entries = 81920;
-  int64_t buffer_accumulator_entries = 81920;
-  int64_t io_buffer_kib = 64;
-  int64_t buffer_macs = 16;
+  // Placement, MAC lanes and SRAM sizes. Defaults hold one head's full working set at the paper's shape
+  // (m = 32, K = 512, sub_dim 4): codebook 32 x 512 x 4 fp16 = 128 KiB, LUT 32 x 512 fp32 = 64 KiB, k-means
+  // sums 32 x 512 x 5 fp32 = 81920 accumulators.
+  models::PimUnitConfig unit = default_unit();
+
+  static models::PimUnitConfig default_unit() {
+    models::PimUnitConfig unit;
+    unit.codebook_sram_bytes = 128 * 1024;
+    unit.lut_sram_bytes = 64 * 1024;
+    unit.histogram_entries = 81920;
+    unit.buffer_accumulator_entries = 81920;
+    unit.io_buffer_bytes = 64 * 1024;
+    return unit;
+  }
 };
 
 struct GpuParams {
@@ -116,9 +119,11 @@ struct CpuParams {
 };
 
 struct SimParams {
-  std::string design = "aqpim";
-  std::string mode = "timing";
+  Design design = Design::aqpim;
+  SimMode mode = SimMode::timing;
   double quantum_ns = 1000.0;
+
+  bool functional() const { return mode == SimMode::functional; }
 };
 
 struct PlatformParams {
@@ -140,13 +145,18 @@ class ParamError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The kinds of parameter field. Each reads and writes the field it describes through accessors, so one
+// table entry serves a field of any integer width, a scaled unit (KiB stored as bytes), an sc_time, or an
+// enum bound to its names when parsed.
 struct IntRange {
-  int64_t* value;
+  std::function<int64_t()> get;
+  std::function<void(int64_t)> set;
   int64_t min;
   int64_t max;
 };
 struct RealRange {
-  double* value;
+  std::function<double()> get;
+  std::function<void(double)> set;
   double min;
   double max;
 };
@@ -154,7 +164,8 @@ struct Flag {
   bool* value;
 };
 struct Choice {
-  std::string* value;
+  std::function<std::string()> get;
+  std::function<void(const std::string&)> set;  // only ever called with one of `choices`
   std::vector<std::string> choices;
 };
 
@@ -169,6 +180,8 @@ struct ParamSpec {
 // and documents it; nothing else lists the parameters.
 std::vector<ParamSpec> parameter_table(PlatformParams& params);
 
+// The shortest text that reads back as exactly `value` ("0.625", "1e+09").
+std::string format_real(double value);
 std::string accepted_values(const ParamSpec& spec);  // "integer in [1, 16]", "one of bank, bank_group"
 std::string current_value(const ParamSpec& spec);    // as it would be written on the command line
 

@@ -83,7 +83,7 @@ Simulation::Simulation(const PlatformParams& params, hwif::TraceSink* trace) : p
   // The PIM stack is part of every platform (idle in the GPU baseline), so it needs at least one stack.
   if (params.hbm.pim_stacks == 0)
     throw ParamError("'hbm.pim_stacks' (0): the platform needs at least one HBM-PIM stack (the GPU baseline leaves it idle)");
-  const bool functional = params.sim.mode == "functional";
+  const bool functional = params.sim.functional();
   if (functional) check_functional_size(params);
   if (functional) data_ = std::make_unique<firmware::SyntheticWorkload>(make_workload_shape(params));
   try {
@@ -102,7 +102,7 @@ Simulation::~Simulation() = default;
 
 const firmware::AqpimFirmware& Simulation::aqpim() const {
   const auto* aqpim = dynamic_cast<const firmware::AqpimFirmware*>(firmware_.get());
-  if (!aqpim) throw std::logic_error("sim.design is " + params_.sim.design + ", not aqpim");
+  if (!aqpim) throw std::logic_error("sim.design is " + to_string(params_.sim.design) + ", not aqpim");
   return *aqpim;
 }
 
@@ -127,7 +127,7 @@ RunReport Simulation::report() const {
   report.gpu_bytes = host.gpu_bytes;
   report.gpu_busy_s = double(host.gpu_busy_ps) * kPs;
 
-  report.design = params.sim.design;
+  report.design = to_string(params.sim.design);
   const auto& workload = firmware_->workload();
   const double instances = double(workload.batch) * workload.model.layers * workload.model.kv_heads;
   const double tokens = double(workload.context_tokens) + workload.decode_steps;
@@ -180,7 +180,7 @@ std::string format_report(const RunReport& r) {
   std::ostringstream out;
   char line[160];
   out << r.design << " run: " << p.model.preset << ", batch " << p.workload.batch << ", context " << p.workload.context_tokens
-      << ", " << p.workload.decode_steps << " decode steps, " << p.sim.mode << " mode\n\n";
+      << ", " << p.workload.decode_steps << " decode steps, " << to_string(p.sim.mode) << " mode\n\n";
   out << "Latency (simulated)\n";
   std::snprintf(line, sizeof line, "  %-22s %14s\n", "total", seconds_text(r.total_s).c_str());
   out << line;

@@ -66,7 +66,7 @@ TEST(Cli, ParamsJsonIsAValidParameterFileWithOverridesApplied) {
   EXPECT_EQ(document["pim"]["placement"], "bank_group");
   platform::ParamLoader loader;
   loader.add_json(document, "output");
-  EXPECT_EQ(loader.resolve().pim.placement, "bank_group");
+  EXPECT_EQ(loader.resolve().pim.unit.placement, models::PimPlacement::bank_group);
 }
 
 TEST(Cli, ParamsListingShowsEveryKey) {

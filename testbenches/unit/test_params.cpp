@@ -58,12 +58,12 @@ TEST(PlatformParams, DefaultsReproduceThePaperSetup) {
   EXPECT_EQ(p.hbm.stacks, 5);
   EXPECT_EQ(p.hbm.pim_stacks, 4);
   // HBM3 6400 Mbps: tCK 0.625 ns, 32-bit pseudo-channel -> 25.6 GB/s, 32 per stack -> 819.2 GB/s.
-  EXPECT_DOUBLE_EQ(p.hbm.timing.tck_ns, 0.625);
-  EXPECT_DOUBLE_EQ(p.hbm.data_width_bits * p.hbm.data_rate_gbps / 8 * p.hbm.channels_per_stack * p.hbm.pseudo_channels,
+  EXPECT_EQ(p.hbm.channel.tCK, sc_core::sc_time(625, sc_core::SC_PS));
+  EXPECT_DOUBLE_EQ(p.hbm.channel.data_width_bits * p.hbm.channel.data_rate_gbps / 8 * p.hbm.channels_per_stack * p.hbm.pseudo_channels,
                    819.2);
-  EXPECT_EQ(p.hbm.timing.nCL, 20);
-  EXPECT_EQ(p.hbm.timing.nRCDRD, 31);
-  EXPECT_EQ(p.hbm.timing.nRP, 26);
+  EXPECT_EQ(p.hbm.channel.timing.nCL, 20u);
+  EXPECT_EQ(p.hbm.channel.timing.nRCDRD, 31u);
+  EXPECT_EQ(p.hbm.channel.timing.nRP, 26u);
   EXPECT_EQ(p.workload.context_tokens, 32768);
   EXPECT_EQ(p.workload.batch, 16);
   EXPECT_EQ(p.workload.decode_steps, 128);
@@ -103,9 +103,10 @@ TEST(PlatformParams, FileValuesOfEveryTypeAreApplied) {
       R"({"hbm": {"stacks": 6, "data_rate_gbps": 8.0, "timing": {"tck_ns": 0.5}}, "pq": {"importance_weighting": false},
           "pim": {"placement": "bank_group"}})");
   EXPECT_EQ(p.hbm.stacks, 6);
-  EXPECT_DOUBLE_EQ(p.hbm.timing.tck_ns, 0.5);
+  EXPECT_EQ(p.hbm.channel.tCK, sc_core::sc_time(500, sc_core::SC_PS));
+  EXPECT_DOUBLE_EQ(p.hbm.channel.data_rate_gbps, 8.0);
   EXPECT_FALSE(p.pq.importance_weighting);
-  EXPECT_EQ(p.pim.placement, "bank_group");
+  EXPECT_EQ(p.pim.unit.placement, models::PimPlacement::bank_group);
 }
 
 TEST(PlatformParams, PresetAppliesBeforeExplicitModelValuesWhateverTheOrder) {

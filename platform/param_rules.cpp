@@ -1,0 +1,77 @@
+// Cross-field rules of the parameters (divisibility, capacities, orderings). Single-field ranges are the
+// table's (param_table.cpp) and are checked when a value is assigned.
+#include "platform/params.h"
+
+namespace aqpim::platform {
+namespace {
+
+double tck_ns(const models::Hbm3PseudoChannelConfig& channel) {
+  return channel.tCK / sc_core::sc_time(1, sc_core::SC_PS) / 1000.0;
+}
+
+}  // namespace
+
+void validate(const PlatformParams& p) {
+  auto require = [](bool ok, const std::string& message) {
+    if (!ok) throw ParamError(message);
+  };
+  auto value = [](const char* key, int64_t v) { return std::string("'") + key + "' (" + std::to_string(v) + ")"; };
+
+  require(p.model.heads % p.model.kv_heads == 0,
+          value("model.kv_heads", p.model.kv_heads) + " must divide " + value("model.heads", p.model.heads));
+  require(p.model.head_dim % p.pq.sub_vectors == 0,
+          value("pq.sub_vectors", p.pq.sub_vectors) + " must divide " + value("model.head_dim", p.model.head_dim));
+  const int64_t sub_dim = p.model.head_dim / p.pq.sub_vectors;
+  require(sub_dim >= 1 && sub_dim <= 16, "sub-vector width model.head_dim / pq.sub_vectors = " +
+                                             std::to_string(sub_dim) + " must be in [1, 16]");
+  require(p.pq.window_centroids >= p.pq.centroids || p.pq.windowed_clustering,
+          value("pq.window_centroids", p.pq.window_centroids) + " is below " +
+              value("pq.centroids", p.pq.centroids) + " but pq.windowed_clustering is off");
+  require(p.hbm.pim_stacks <= p.hbm.stacks,
+          value("hbm.pim_stacks", p.hbm.pim_stacks) + " must be at most " + value("hbm.stacks", p.hbm.stacks));
+  const auto& channel = p.hbm.channel;
+  const auto& t = channel.timing;
+  require(t.nRC >= t.nRAS + t.nRP, value("hbm.timing.nRC", t.nRC) + " must be at least nRAS + nRP (" +
+                                       std::to_string(t.nRAS + t.nRP) + ")");
+  require(t.nCCDL >= t.nCCDS, value("hbm.timing.nCCDL", t.nCCDL) + " must be at least " +
+                                  value("hbm.timing.nCCDS", t.nCCDS));
+  require(t.nRRDL >= t.nRRDS, value("hbm.timing.nRRDL", t.nRRDL) + " must be at least " +
+                                  value("hbm.timing.nRRDS", t.nRRDS));
+  require(t.nREFI > t.nRFC, value("hbm.timing.nREFI", t.nREFI) + " must exceed " + value("hbm.timing.nRFC", t.nRFC));
+  // A burst must fit in the column-to-column gap, or back-to-back reads would overlap on the bus.
+  const double burst_tck = double(channel.burst_length) / (channel.data_rate_gbps * tck_ns(channel));
+  require(burst_tck <= double(t.nCCDS) + 1e-9,
+          "a burst of hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns) = " + format_real(burst_tck) +
+              " tCK does not fit in " + value("hbm.timing.nCCDS", t.nCCDS));
+  const int64_t access_bytes = int64_t(channel.access_bytes());
+  require(int64_t(channel.row_bytes) % access_bytes == 0,
+          value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +
+              std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
+  const auto& unit = p.pim.unit;
+  // AQPIM keeps one head's codebook, LUT and k-means sums on each PE while it works on that head.
+  const int64_t codebook_bytes = p.pq.sub_vectors * p.pq.centroids * sub_dim * 2;
+  require(codebook_bytes <= int64_t(unit.codebook_sram_bytes),
+          "one head's codebook (pq.sub_vectors x pq.centroids x sub_dim x 2 bytes = " + std::to_string(codebook_bytes) +
+              " bytes) does not fit " + value("pim.codebook_sram_kib", int64_t(unit.codebook_sram_bytes / 1024)) + " KiB");
+  const int64_t lut_bytes = p.pq.sub_vectors * p.pq.centroids * 4;
+  require(lut_bytes <= int64_t(unit.lut_sram_bytes),
+          "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = " + std::to_string(lut_bytes) +
+              " bytes) does not fit " + value("pim.lut_sram_kib", int64_t(unit.lut_sram_bytes / 1024)) + " KiB");
+  const int64_t kmeans_entries = p.pq.sub_vectors * p.pq.centroids * (sub_dim + 1);
+  require(kmeans_entries <= int64_t(unit.histogram_entries),
+          "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = " + std::to_string(kmeans_entries) +
+              ") exceed " + value("pim.accumulator_entries", int64_t(unit.histogram_entries)));
+  require(kmeans_entries <= int64_t(unit.buffer_accumulator_entries),
+          "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = " + std::to_string(kmeans_entries) +
+              ") exceed " + value("pim.buffer_accumulator_entries", int64_t(unit.buffer_accumulator_entries)));
+  require(!p.pq.windowed_clustering,
+          "pq.windowed_clustering = true is modelled by the algorithm core only; the platform firmware keeps one "
+          "codebook per head: set it to false");
+  if (p.pq.importance_weighting)
+    require(p.pq.importance_queries <= p.workload.context_tokens,
+            value("pq.importance_queries", p.pq.importance_queries) + " exceeds " +
+                value("workload.context_tokens", p.workload.context_tokens));
+}
+
+
+}  // namespace aqpim::platform
