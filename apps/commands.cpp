@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_options.h"
+#include "models/pim_opcodes.h"
 #include "platform/platform_summary.h"
 #include "platform/simulation.h"
 #include "apps/trace_writer.h"
@@ -60,6 +61,11 @@ int run_run(const po::variables_map& vm, const platform::PlatformParams& params)
   return kExitOk;
 }
 
+int run_pim_reference(const po::variables_map&, const platform::PlatformParams&) {
+  std::cout << models::pim::pim_reference_markdown();
+  return kExitOk;
+}
+
 }  // namespace
 
 // In their own files: they never simulate in this process.
@@ -84,6 +90,8 @@ const std::vector<Subcommand>& subcommands() {
              "json", "print the effective parameters as a JSON parameter file");
        },
        run_params},
+      {"pim-reference", "print the PIM unit's registers, windows and opcodes as Markdown (docs/models-pim.md)",
+       [](po::options_description&) {}, run_pim_reference},
       sweep_subcommand(),
       plot_subcommand(),
       compare_subcommand(),

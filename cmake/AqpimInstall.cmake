@@ -7,7 +7,7 @@ include(CMakePackageConfigHelpers)
 set(AQPIM_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/aqpim)
 # aqpim_warnings is only a link-only private dependency of the static libraries; exporting it carries no
 # flags to users.
-install(TARGETS aqpim_core aqpim_hwif aqpim_models aqpim_firmware aqpim_platform aqpim_warnings
+install(TARGETS aqpim_core aqpim_hwif aqpim_model_logic aqpim_models aqpim_firmware aqpim_platform aqpim_warnings
         EXPORT aqpimTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -15,7 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <string>
+#include <string_view>
 #include <type_traits>
+
+#include "core/enum_names.h"
 
 namespace aqpim::hwif::pim {
 
@@ -127,44 +131,66 @@ struct Status {
 };
 static_assert(std::is_trivially_copyable_v<Status> && sizeof(Status) == 24);
 
-inline const char* to_string(Opcode opcode) {
-  static constexpr const char* names[] = {"nop",
-                                          "load_codebook",
-                                          "store_codebook",
-                                          "kmeans_assign",
-                                          "kmeans_accumulate",
-                                          "reduce",
-                                          "update_centroids",
-                                          "encode",
-                                          "build_lut",
-                                          "score",
-                                          "softmax_partial",
-                                          "softmax_normalize",
-                                          "value_histogram",
-                                          "value_output",
-                                          "value_reconstruct",
-                                          "mac_dot",
-                                          "mac_weighted",
-                                          "move_bank_to_io",
-                                          "move_io_to_bank", "gather_accumulators"};
-  static_assert(std::size(names) == size_t(Opcode::count_));
-  return uint32_t(opcode) < std::size(names) ? names[uint32_t(opcode)] : "unknown";
+inline constexpr core::EnumName<Error> kErrorNames[] = {
+    {Error::none, "none"},
+    {Error::unknown_opcode, "unknown_opcode"},
+    {Error::bad_pe_mask, "bad_pe_mask"},
+    {Error::bad_shape, "bad_shape"},
+    {Error::codebook_overflow, "codebook_overflow"},
+    {Error::lut_overflow, "lut_overflow"},
+    {Error::accumulator_overflow, "accumulator_overflow"},
+    {Error::buffer_accumulator_overflow, "buffer_accumulator_overflow"},
+    {Error::io_overflow, "io_overflow"},
+    {Error::bank_access_failed, "bank_access_failed"},
+    {Error::code_out_of_range, "code_out_of_range"},
+    {Error::bad_register_access, "bad_register_access"}};
+inline const char* to_string(Error error) {
+  const std::string_view name = core::enum_name(kErrorNames, error);
+  return name == "?" ? "unknown" : name.data();
 }
 
-inline const char* to_string(Error error) {
-  static constexpr const char* names[] = {"none",
-                                          "unknown_opcode",
-                                          "bad_pe_mask",
-                                          "bad_shape",
-                                          "codebook_overflow",
-                                          "lut_overflow",
-                                          "accumulator_overflow",
-                                          "buffer_accumulator_overflow",
-                                          "io_overflow",
-                                          "bank_access_failed",
-                                          "code_out_of_range",
-                                          "bad_register_access"};
-  return uint32_t(error) < std::size(names) ? names[uint32_t(error)] : "unknown";
-}
+// The registers, one row each: what the unit's register handlers implement and docs/models-pim.md lists.
+// Per direction, how many bytes an access must move: none (the direction is refused), exactly `bytes`,
+// 1 up to `bytes`, or any length (the data is not looked at).
+enum class Length : uint8_t { none, exact, up_to, any };
+struct RegisterInfo {
+  std::string_view name;
+  uint64_t offset;
+  uint32_t bytes;
+  Length read;
+  Length write;
+  std::string_view doc;
+};
+inline constexpr RegisterInfo kRegisters[] = {
+    {"COMMAND", reg::command, sizeof(Command), Length::none, Length::exact,
+     "write one descriptor: it is validated and executed (or rejected, setting STATUS)"},
+    {"STATUS", reg::status, sizeof(Status), Length::up_to, Length::any,
+     "read the Status (or a prefix of it) at the read's time; any write clears the error"},
+    {"FENCE", reg::fence, sizeof(uint64_t), Length::exact, Length::none,
+     "read: completes when every earlier command has finished (LT: the remaining busy time is added to the "
+     "delay); returns the completed-command count"},
+    {"QUEUE_TAIL", reg::queue_tail, sizeof(uint64_t), Length::exact, Length::exact,
+     "write: runs the ring's descriptors up to this free-running count, in order, each as a COMMAND write; "
+     "read: the count consumed so far (the head)"},
+};
+
+// The memory windows behind the registers: host-visible SRAMs and buffers.
+struct WindowInfo {
+  std::string_view name;
+  uint64_t offset;  // for PE windows: inside bank PE p's window at pe_windows + p * pe_window
+  bool per_pe;
+  std::string_view doc;
+};
+inline constexpr WindowInfo kWindows[] = {
+    {"IO_BUFFER", reg::io_buffer, false, "buffer-die IO buffer (queries in, partial results out), io_buffer_bytes"},
+    {"BUFFER_ACCUMULATORS", reg::buffer_accumulators, false, "buffer PE accumulators, fp32"},
+    {"COMMAND_QUEUE", reg::command_queue, false, "the descriptor ring, command_queue_entries descriptors"},
+    {"PE_CODEBOOK", reg::pe_codebook, true, "codebook SRAM of bank PE p, fp16"},
+    {"PE_LUT", reg::pe_lut, true, "LUT SRAM of bank PE p, fp32"},
+    {"PE_ACCUMULATORS", reg::pe_accumulators, true, "accumulators of bank PE p, fp32"},
+};
+
+// The register and window tables as Markdown (docs/models-pim.md embeds it; a test keeps them equal).
+std::string register_reference_markdown();
 
 }  // namespace aqpim::hwif::pim

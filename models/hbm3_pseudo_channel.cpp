@@ -47,6 +47,7 @@ HbmTimingConfig Hbm3PseudoChannelConfig::timing_config() const {
 Hbm3PseudoChannel::Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3PseudoChannelConfig& config)
     : sc_core::sc_module(name),
       target_socket("target_socket"),
+      bank_socket("bank_socket"),
       config_(config),
       engine_(config.timing_config()),
       store_(config.capacity_bytes(), config.store_chunk_bytes),
@@ -56,6 +57,7 @@ Hbm3PseudoChannel::Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3Pse
   target_socket.register_b_transport(this, &Hbm3PseudoChannel::b_transport);
   target_socket.register_get_direct_mem_ptr(this, &Hbm3PseudoChannel::get_direct_mem_ptr);
   target_socket.register_transport_dbg(this, &Hbm3PseudoChannel::transport_dbg);
+  bank_socket.register_b_transport(this, &Hbm3PseudoChannel::bank_transport);
 }
 
 void Hbm3PseudoChannel::discard_data() {
@@ -77,7 +79,6 @@ void Hbm3PseudoChannel::move_data(tlm::tlm_generic_payload& payload) {
 }
 
 void Hbm3PseudoChannel::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
-  if (const auto* bank_side = payload.get_extension<BankAccessExtension>()) return bank_access(payload, *bank_side, delay);
   const tlm::tlm_command command = payload.get_command();
   if (command == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
   const uint64_t address = payload.get_address();
@@ -117,8 +118,10 @@ void Hbm3PseudoChannel::for_each_bank_piece(unsigned flat_bank, uint64_t bank_of
   }
 }
 
-void Hbm3PseudoChannel::bank_access(tlm::tlm_generic_payload& payload, const BankAccessExtension& access,
-                                    sc_core::sc_time& delay) {
+void Hbm3PseudoChannel::bank_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  const auto* access_extension = payload.get_extension<BankAccessExtension>();
+  if (!access_extension) return payload.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  const BankAccessExtension& access = *access_extension;
   const unsigned banks = config_.bank_groups * config_.banks_per_group;
   if (banks < 64 && (access.bank_mask >> banks) != 0)
     return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);

@@ -1,8 +1,8 @@
 // Loosely-timed TLM-2.0 model of one HBM3 pseudo-channel: a target for any number of initiators (the
 // host path and the PIM unit of the same channel). b_transport times every request analytically with
 // HbmTimingEngine and adds (completion - arrival) to the delay, never waiting; data lives in a sparse
-// store handed out through DMI one chunk at a time. A payload carrying a BankAccessExtension is a
-// bank-side (PIM) stream: see models/bank_access_extension.h. docs/models-hbm.md has the formulas.
+// store handed out through DMI one chunk at a time. bank_socket takes bank-side (PIM) streams, a protocol
+// of their own: see models/bank_stream_protocol.h. docs/models-hbm.md has the formulas.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
-#include "models/bank_access_extension.h"
+#include "models/bank_stream_protocol.h"
 #include "hwif/hbm_address_mapping.h"
 #include "models/hbm_sparse_store.h"
 #include "models/hbm_timing.h"
@@ -51,7 +51,9 @@ struct Hbm3PseudoChannelConfig {
 
 class Hbm3PseudoChannel : public sc_core::sc_module {
  public:
-  tlm_utils::multi_passthrough_target_socket<Hbm3PseudoChannel> target_socket;
+  // Both may stay unbound: a channel may serve only a host, or only its PIM unit.
+  tlm_utils::multi_passthrough_target_socket_optional<Hbm3PseudoChannel> target_socket;  // host accesses, any number
+  BankStreamTargetSocket<Hbm3PseudoChannel> bank_socket;  // bank-side streams of the PIM unit, if any
 
   // Throws std::invalid_argument naming the offending field of a bad config.
   Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3PseudoChannelConfig& config = {});
@@ -73,7 +75,7 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
 
  private:
   void b_transport(int initiator_id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
-  void bank_access(tlm::tlm_generic_payload& payload, const BankAccessExtension& access, sc_core::sc_time& delay);
+  void bank_transport(int initiator_id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   bool get_direct_mem_ptr(int initiator_id, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
   unsigned int transport_dbg(int initiator_id, tlm::tlm_generic_payload& payload);
 

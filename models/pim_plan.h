@@ -8,8 +8,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "hwif/pim_commands.h"
 
@@ -78,6 +80,71 @@ struct Plan {
 };
 
 Plan plan_command(const Command& command, const Geometry& geometry);
+
+// Builds one command's plan. The opcode table (models/pim_opcodes.h) gives each opcode a plan function
+// that states its operand checks, bank streams and operation counts with the helpers below; run() does
+// what every opcode shares (PE mask, opcode lookup, stream range limits). Sizes saturate at too_large, so a
+// descriptor whose sizes overflow 64 bits is rejected as bad_shape instead of wrapping into a small one.
+class Planner {
+ public:
+  static constexpr uint64_t too_large = uint64_t(1) << 62;
+  static constexpr uint64_t fp16_bytes = 2, fp32_bytes = 4;
+  static uint64_t mul(uint64_t a, uint64_t b);
+  template <class... Rest>
+  static uint64_t mul(uint64_t a, uint64_t b, Rest... rest) {
+    return mul(mul(a, b), rest...);
+  }
+  static uint64_t add(uint64_t a, uint64_t b);
+
+  Planner(const Command& command, const Geometry& geometry) : c_(command), g_(geometry) {}
+  Plan run();
+
+  const Command& command() const { return c_; }
+  const Geometry& geometry() const { return g_; }
+  Plan& plan() { return plan_; }
+  // Shorthands of the descriptor's shape: m sub-vectors of d elements, K clusters, R = m * d row elements.
+  uint64_t m() const { return c_.sub_vectors; }
+  uint64_t k() const { return c_.clusters; }
+  uint64_t d() const { return c_.dim; }
+  uint64_t row() const { return mul(m(), d()); }
+  uint64_t tokens() const { return plan_.tokens_per_pe; }
+  uint64_t codebook_size() const { return mul(m(), k(), d()); }
+  uint64_t highest_pe() const { return uint64_t(63 - __builtin_clzll(c_.pe_mask)); }
+
+  // Each check returns false after recording the error (with the opcode's name and the field at fault).
+  bool fail(Error error, const std::string& reason);
+  bool fail_shape(const std::string& reason) { return fail(Error::bad_shape, reason); }
+  // Fields the opcode needs, by name: "count", "sub_vectors", "clusters", "dim", "length".
+  bool need(std::initializer_list<std::pair<const char*, uint32_t>> fields);
+  bool need_clusters();
+  bool codebook_fits();
+  bool lut_fits();
+  bool accumulators_fit(uint64_t entries);
+  bool buffer_accumulators_fit(uint64_t entries);
+  bool io_slots_fit(uint64_t slot_bytes);  // the IO slot of every selected PE
+  bool io_fits(uint64_t bytes);            // one region at io_offset
+
+  // Per-token bank regions: a token range [first_token, first_token + count) of an array in every bank.
+  void token_stream(StreamRole role, bool write, uint64_t base, uint64_t bytes_per_token);
+  void read_vectors() { token_stream(StreamRole::vectors, false, c_.bank_offset, mul(row(), fp16_bytes)); }
+  bool read_codes() { return code_stream(false); }
+  bool write_codes() { return code_stream(true); }
+  void read_scalars() { token_stream(StreamRole::scalars, false, c_.scalars_offset, fp32_bytes); }
+  void write_result() { token_stream(StreamRole::result, true, c_.result_offset, fp32_bytes); }
+  // Clearing the accumulators is an SRAM write of the whole destination.
+  void clear_cost(uint64_t entries);
+
+ private:
+  bool check_pe_mask();
+  bool fits(Error error, const char* memory, const char* offset_field, uint64_t offset, uint64_t entries,
+            uint64_t capacity);
+  // Codes are packed (core/pq_codec.h): a token range must start and end on a byte of the bit stream.
+  bool code_stream(bool write);
+
+  const Command& c_;
+  const Geometry& g_;
+  Plan plan_;
+};
 
 struct Rates {
   uint32_t macs_per_unit = 16;  // ops per cycle of one bank PE

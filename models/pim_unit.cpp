@@ -5,9 +5,10 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "core/kernels.h"
-#include "core/pq_codec.h"
-#include "models/bank_access_extension.h"
+#include <iterator>
+
+#include "models/bank_stream_protocol.h"
+#include "models/pim_opcodes.h"
 
 namespace aqpim::models {
 
@@ -15,24 +16,6 @@ using pim::Opcode;
 using pim::StreamRole;
 
 namespace {
-
-// Bank and IO bytes are unaligned host images: every typed view is a copy.
-template <class T>
-std::vector<T> load_array(const unsigned char* bytes, size_t count) {
-  std::vector<T> values(count);
-  if (count) std::memcpy(values.data(), bytes, count * sizeof(T));
-  return values;
-}
-template <class T>
-void store_array(const std::vector<T>& values, unsigned char* bytes) {
-  if (!values.empty()) std::memcpy(bytes, values.data(), values.size() * sizeof(T));
-}
-
-std::vector<float> widen(const core::fp16_bits* values, size_t count) {
-  std::vector<float> result(count);
-  std::transform(values, values + count, result.begin(), core::fp16_to_float);
-  return result;
-}
 
 pim::Geometry make_geometry(const PimUnitConfig& config) {
   auto require = [](bool ok, const std::string& what) {
@@ -67,12 +50,6 @@ pim::Rates make_rates(const PimUnitConfig& config) {
           config.issue_overhead_cycles};
 }
 
-const pim::BankStream* find_stream(const pim::Plan& plan, StreamRole role) {
-  for (const auto& stream : plan.streams)
-    if (stream.role == role) return &stream;
-  return nullptr;
-}
-
 }  // namespace
 
 PimUnit::PimUnit(sc_core::sc_module_name name, const PimUnitConfig& config)
@@ -88,16 +65,7 @@ PimUnit::PimUnit(sc_core::sc_module_name name, const PimUnitConfig& config)
   target_socket.register_b_transport(this, &PimUnit::b_transport);
   target_socket.register_transport_dbg(this, &PimUnit::transport_dbg);
   command_queue_.assign(size_t(config_.command_queue_entries) * sizeof(pim::Command), 0);
-  if (config_.functional) {
-    pes_.resize(geometry_.pe_count);
-    for (auto& pe : pes_) {
-      pe.codebook.assign(geometry_.codebook_entries, 0);
-      pe.lut.assign(geometry_.lut_entries, 0.0f);
-      pe.accumulators.assign(geometry_.accumulator_entries, 0.0f);
-    }
-    buffer_accumulators_.assign(geometry_.buffer_accumulator_entries, 0.0f);
-    io_buffer_.assign(geometry_.io_buffer_bytes, 0);
-  }
+  if (config_.functional) datapath_ = std::make_unique<pim::PimDatapath>(geometry_);
   SC_METHOD(update_interrupt);
   sensitive << completions_ << issues_;
   dont_initialize();
@@ -161,32 +129,40 @@ unsigned int PimUnit::transport_dbg(tlm::tlm_generic_payload& payload) {
 }
 
 PimUnit::WindowRange PimUnit::resolve_window(uint64_t address, uint64_t length) {
-  auto inside = [&](uint64_t base, uint64_t size, unsigned char* storage) {
-    if (address < base || address - base > size || length > size - (address - base)) return WindowRange{};
-    return WindowRange{true, storage ? storage + (address - base) : nullptr};
+  auto bytes = [](auto& vector) { return reinterpret_cast<unsigned char*>(vector.data()); };
+  struct Window {
+    uint64_t base;
+    uint64_t size;
+    unsigned char* storage;  // null in timing-only mode
   };
-  auto bytes = [](auto& vector) { return vector.empty() ? nullptr : reinterpret_cast<unsigned char*>(vector.data()); };
-  if (address >= pim::reg::command_queue && address < pim::reg::command_queue + pim::reg::sub_window)
-    return inside(pim::reg::command_queue, command_queue_.size(), command_queue_.data());
-  if (address >= pim::reg::io_buffer && address < pim::reg::io_buffer + pim::reg::sub_window)
-    return inside(pim::reg::io_buffer, geometry_.io_buffer_bytes, bytes(io_buffer_));
-  if (address >= pim::reg::buffer_accumulators && address < pim::reg::buffer_accumulators + pim::reg::sub_window)
-    return inside(pim::reg::buffer_accumulators, geometry_.buffer_accumulator_entries * sizeof(float),
-                  bytes(buffer_accumulators_));
-  if (address < pim::reg::pe_windows) return {};
+  auto inside = [&](const Window& window) {
+    if (address < window.base || address - window.base > window.size || length > window.size - (address - window.base))
+      return WindowRange{};
+    return WindowRange{true, window.storage ? window.storage + (address - window.base) : nullptr};
+  };
+  pim::PimDatapath* functional = datapath_.get();
+  if (address < pim::reg::pe_windows) {
+    const Window unit_windows[] = {
+        {pim::reg::command_queue, command_queue_.size(), command_queue_.data()},
+        {pim::reg::io_buffer, geometry_.io_buffer_bytes, functional ? bytes(functional->io_buffer()) : nullptr},
+        {pim::reg::buffer_accumulators, geometry_.buffer_accumulator_entries * sizeof(float),
+         functional ? bytes(functional->buffer_accumulators()) : nullptr}};
+    for (const Window& window : unit_windows)
+      if (address >= window.base && address < window.base + pim::reg::sub_window) return inside(window);
+    return {};
+  }
   const uint64_t pe = (address - pim::reg::pe_windows) / pim::reg::pe_window;
   if (pe >= geometry_.pe_count) return {};
   const uint64_t base = pim::reg::pe_windows + pe * pim::reg::pe_window;
-  ProcessingElement* storage = pes_.empty() ? nullptr : &pes_[pe];
-  const uint64_t sub = (address - base) / pim::reg::sub_window * pim::reg::sub_window;
-  if (sub == pim::reg::pe_codebook)
-    return inside(base + sub, geometry_.codebook_entries * sizeof(core::fp16_bits),
-                  storage ? bytes(storage->codebook) : nullptr);
-  if (sub == pim::reg::pe_lut)
-    return inside(base + sub, geometry_.lut_entries * sizeof(float), storage ? bytes(storage->lut) : nullptr);
-  if (sub == pim::reg::pe_accumulators)
-    return inside(base + sub, geometry_.accumulator_entries * sizeof(float),
-                  storage ? bytes(storage->accumulators) : nullptr);
+  pim::ProcessingElement* storage = functional ? &functional->pe(uint32_t(pe)) : nullptr;
+  const Window pe_windows[] = {
+      {base + pim::reg::pe_codebook, geometry_.codebook_entries * sizeof(core::fp16_bits),
+       storage ? bytes(storage->codebook) : nullptr},
+      {base + pim::reg::pe_lut, geometry_.lut_entries * sizeof(float), storage ? bytes(storage->lut) : nullptr},
+      {base + pim::reg::pe_accumulators, geometry_.accumulator_entries * sizeof(float),
+       storage ? bytes(storage->accumulators) : nullptr}};
+  for (const Window& window : pe_windows)
+    if (address >= window.base && address < window.base + pim::reg::sub_window) return inside(window);
   return {};
 }
 
@@ -198,58 +174,74 @@ pim::Status PimUnit::status_at(sc_core::sc_time when) {
   return {uint32_t(last_error_), last_error_opcode_, completed_, issued_};
 }
 
+// Indexed like pim::kRegisters: COMMAND, STATUS, FENCE, QUEUE_TAIL.
+const PimUnit::RegisterHandlers PimUnit::kRegisterHandlers[] = {
+    {nullptr, &PimUnit::write_command},
+    {&PimUnit::read_status, &PimUnit::clear_status},
+    {&PimUnit::read_fence, nullptr},
+    {&PimUnit::read_queue_head, &PimUnit::write_queue_tail},
+};
+static_assert(std::size(pim::kRegisters) == 4, "one handler pair per register");
+
 tlm::tlm_response_status PimUnit::access_registers(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   const uint64_t address = payload.get_address();
   const size_t length = payload.get_data_length();
   unsigned char* data = payload.get_data_ptr();
-  if (address == pim::reg::command && payload.is_write() && length == sizeof(pim::Command) && data) {
-    pim::Command command;
-    std::memcpy(&command, data, sizeof command);
-    return execute(command, delay) ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE;
-  }
-  if (address == pim::reg::status && payload.is_read() && length <= sizeof(pim::Status) && data) {
-    const pim::Status status = status_at(sc_core::sc_time_stamp() + delay);
-    std::memcpy(data, &status, length);
-    return tlm::TLM_OK_RESPONSE;
-  }
-  if (address == pim::reg::status && payload.is_write()) {
-    last_error_ = pim::Error::none;
-    last_error_opcode_ = 0;
-    last_error_reason_.clear();
-    return tlm::TLM_OK_RESPONSE;
-  }
-  if (address == pim::reg::fence && payload.is_read() && length == sizeof(uint64_t) && data) {
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    if (busy_until_ > now + delay) delay = busy_until_ - now;
-    const uint64_t completed = status_at(now + delay).completed;
-    std::memcpy(data, &completed, sizeof completed);
-    return tlm::TLM_OK_RESPONSE;
-  }
-  if (address == pim::reg::queue_tail && length == sizeof(uint64_t) && data) {
-    if (payload.is_read()) {
-      std::memcpy(data, &queue_head_, sizeof queue_head_);
-      return tlm::TLM_OK_RESPONSE;
+  for (size_t index = 0; index < std::size(pim::kRegisters); ++index) {
+    const pim::RegisterInfo& info = pim::kRegisters[index];
+    if (address != info.offset) continue;
+    const pim::Length rule = payload.is_read() ? info.read : info.write;
+    const bool length_ok = rule == pim::Length::any ||
+                           (data && (rule == pim::Length::exact ? length == info.bytes
+                                                                : rule == pim::Length::up_to && length <= info.bytes));
+    const RegisterHandler handler = payload.is_read() ? kRegisterHandlers[index].read : kRegisterHandlers[index].write;
+    if (!handler || !length_ok) {
+      last_error_ = pim::Error::bad_register_access;
+      last_error_reason_ = std::string(info.name) + ": wrong direction or length " + std::to_string(length);
+      return tlm::TLM_COMMAND_ERROR_RESPONSE;
     }
-    uint64_t tail;
-    std::memcpy(&tail, data, sizeof tail);
-    return run_queue(tail, delay);
-  }
-  if (address == pim::reg::command || address == pim::reg::status || address == pim::reg::fence ||
-      address == pim::reg::queue_tail) {
-    last_error_ = pim::Error::bad_register_access;
-    const char* name = address == pim::reg::command  ? "COMMAND"
-                       : address == pim::reg::status ? "STATUS"
-                       : address == pim::reg::fence  ? "FENCE"
-                                                     : "QUEUE_TAIL";
-    last_error_reason_ = std::string(name) + ": wrong direction or length " + std::to_string(length);
-    return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    return (this->*handler)(data, length, delay);
   }
   return tlm::TLM_ADDRESS_ERROR_RESPONSE;
 }
 
+tlm::tlm_response_status PimUnit::write_command(unsigned char* data, size_t, sc_core::sc_time& delay) {
+  pim::Command command;
+  std::memcpy(&command, data, sizeof command);
+  return execute(command, delay) ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE;
+}
+
+tlm::tlm_response_status PimUnit::read_status(unsigned char* data, size_t length, sc_core::sc_time& delay) {
+  const pim::Status status = status_at(sc_core::sc_time_stamp() + delay);
+  std::memcpy(data, &status, length);
+  return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status PimUnit::clear_status(unsigned char*, size_t, sc_core::sc_time&) {
+  last_error_ = pim::Error::none;
+  last_error_opcode_ = 0;
+  last_error_reason_.clear();
+  return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status PimUnit::read_fence(unsigned char* data, size_t, sc_core::sc_time& delay) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  if (busy_until_ > now + delay) delay = busy_until_ - now;
+  const uint64_t completed = status_at(now + delay).completed;
+  std::memcpy(data, &completed, sizeof completed);
+  return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status PimUnit::read_queue_head(unsigned char* data, size_t, sc_core::sc_time&) {
+  std::memcpy(data, &queue_head_, sizeof queue_head_);
+  return tlm::TLM_OK_RESPONSE;
+}
+
 // ---- command execution --------------------------------------------------------------------------------
 
-tlm::tlm_response_status PimUnit::run_queue(uint64_t tail, sc_core::sc_time& delay) {
+tlm::tlm_response_status PimUnit::write_queue_tail(unsigned char* data, size_t, sc_core::sc_time& delay) {
+  uint64_t tail;
+  std::memcpy(&tail, data, sizeof tail);
   const uint64_t entries = config_.command_queue_entries;
   if (tail < queue_head_ || tail - queue_head_ > entries) {
     last_error_ = pim::Error::bad_register_access;
@@ -289,7 +281,7 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   const sc_core::sc_time start = std::max(now + delay, busy_until_);
   sc_core::sc_time offset = start - now;  // bank transactions are issued at the command's start
 
-  StreamData data;
+  pim::StreamData data;
   std::string failure;
   for (const auto& stream : plan.streams) {
     const uint64_t total = stream.bytes_per_bank * uint64_t(__builtin_popcountll(stream_bank_mask(command, stream)));
@@ -299,8 +291,8 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   }
   if (!stream_banks(command, plan, false, data, offset, failure))
     return reject(command, pim::Error::bank_access_failed, failure);
-  if (config_.functional) {
-    const pim::Error error = compute(command, plan, data, failure);
+  if (datapath_) {
+    const pim::Error error = datapath_->compute(command, plan, data, failure);
     if (error != pim::Error::none) return reject(command, error, failure);
   }
   if (!stream_banks(command, plan, true, data, offset, failure))
@@ -311,6 +303,13 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   const sc_core::sc_time& tck = config_.clock_period;
   const sc_core::sc_time end = start + std::max(bank_time, tck * double(cycles.mac)) + tck * double(cycles.serial());
 
+  record(command, cycles, start, end, bank_time, delay);
+  return true;
+}
+
+void PimUnit::record(const pim::Command& command, const pim::PhaseCycles& cycles, const sc_core::sc_time& start,
+                     const sc_core::sc_time& end, const sc_core::sc_time& bank_time, const sc_core::sc_time& delay) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
   busy_until_ = end;
   pending_completions_.push_back(end);
   ++issued_;
@@ -321,7 +320,7 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   if (trace_) {
     // Rounded once, so that a command starting at busy_until_ never appears to overlap its predecessor.
     const auto ps = [](const sc_core::sc_time& time) { return uint64_t(std::llround(time.to_seconds() * 1e12)); };
-    trace_->span(track_, pim::to_string(Opcode(command.opcode)), ps(start), ps(end) - ps(start),
+    trace_->span(track_, pim::opcode_name(command.opcode), ps(start), ps(end) - ps(start),
                  {{"bank_time_ns", bank_time.to_seconds() * 1e9}, {"mac_cycles", double(cycles.mac)},
                   {"serial_cycles", double(cycles.serial())}});
   }
@@ -334,7 +333,6 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
     while (!unannounced_.empty() && unannounced_.front() <= now) unannounced_.pop_front();
     unannounced_.push_back(end);
   }
-  return true;
 }
 
 uint64_t PimUnit::stream_bank_mask(const pim::Command& command, const pim::BankStream& stream) const {
@@ -348,7 +346,7 @@ uint64_t PimUnit::stream_bank_mask(const pim::Command& command, const pim::BankS
   return mask;
 }
 
-bool PimUnit::stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, StreamData& data,
+bool PimUnit::stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, pim::StreamData& data,
                            sc_core::sc_time& offset, std::string& failure) {
   for (const auto& stream : plan.streams) {
     if (stream.write != writes) continue;
@@ -376,224 +374,6 @@ bool PimUnit::stream_banks(const pim::Command& command, const pim::Plan& plan, b
     }
   }
   return true;
-}
-
-// ---- functional results: core kernels on the PE's operands ------------------------------------------
-
-namespace {
-
-// One selected PE's view of a command: its slice of every bank stream (its banks in ascending order, so
-// per-token operands of a bank-group PE are its banks' token ranges back to back) and its IO slot.
-class PeOperands {
- public:
-  PeOperands(const pim::Command& command, const pim::Plan& plan, const pim::Geometry& geometry, uint32_t rank, uint32_t pe,
-             std::array<std::vector<unsigned char>, pim::stream_role_count>& data, std::vector<unsigned char>& io)
-      : command_(command), plan_(plan), geometry_(geometry), rank_(rank), pe_(pe), data_(data), io_(io) {}
-
-  size_t tokens() const { return size_t(plan_.tokens_per_pe); }
-  size_t row() const { return size_t(command_.sub_vectors) * command_.dim; }
-
-  unsigned char* stream(StreamRole role) const {
-    const pim::BankStream* stream = find_stream(plan_, role);
-    const uint64_t banks = stream->first_bank_only ? 1 : geometry_.banks_per_pe;
-    return data_[size_t(role)].data() + rank_ * banks * stream->bytes_per_bank;
-  }
-  std::vector<core::fp16_bits> vectors() const {
-    return load_array<core::fp16_bits>(stream(StreamRole::vectors), tokens() * row());
-  }
-  // The PE's banks hold byte-aligned pieces of one packed bit stream, so its slice unpacks as a whole.
-  std::vector<uint16_t> codes() const {
-    return core::unpack_codes(stream(StreamRole::codes), tokens() * command_.sub_vectors, command_.clusters);
-  }
-  std::vector<float> scalars() const { return load_array<float>(stream(StreamRole::scalars), tokens()); }
-  void store_result(const std::vector<float>& values) const { store_array(values, stream(StreamRole::result)); }
-  void store_codes(const std::vector<uint16_t>& values) const {
-    store_array(core::pack_codes(values.data(), values.size(), command_.clusters), stream(StreamRole::codes));
-  }
-
-  unsigned char* io_slot() const { return io_.data() + command_.io_offset + size_t(pe_) * command_.io_stride; }
-  // The shared query (build_lut, mac_dot) at io_offset.
-  std::vector<float> query() const { return load_array<float>(io_.data() + command_.io_offset, row()); }
-
- private:
-  const pim::Command& command_;
-  const pim::Plan& plan_;
-  const pim::Geometry& geometry_;
-  uint64_t rank_;
-  uint32_t pe_;
-  std::array<std::vector<unsigned char>, pim::stream_role_count>& data_;
-  std::vector<unsigned char>& io_;
-};
-
-}  // namespace
-
-pim::Error PimUnit::compute(const pim::Command& command, const pim::Plan& plan, StreamData& data, std::string& reason) {
-  const size_t m = command.sub_vectors, k = command.clusters, d = command.dim;
-  std::vector<uint32_t> selected;
-  for (uint32_t pe = 0; pe < geometry_.pe_count; ++pe)
-    if (command.pe_mask >> pe & 1) selected.push_back(pe);
-  auto operands = [&](uint32_t rank) {
-    return PeOperands(command, plan, geometry_, rank, selected[rank], data, io_buffer_);
-  };
-  auto codebook = [&](uint32_t pe) { return widen(pes_[pe].codebook.data() + command.codebook_offset, m * k * d); };
-  auto clear_if_asked = [&](float* accumulators, size_t entries) {
-    if (command.flags & pim::flag_clear_accumulators) std::fill(accumulators, accumulators + entries, 0.0f);
-  };
-
-  // Stored codes index LUTs and codebooks: an out-of-range code is rejected before anything changes.
-  if (const pim::BankStream* codes = find_stream(plan, StreamRole::codes); codes && !codes->write) {
-    for (uint32_t rank = 0; rank < selected.size(); ++rank) {
-      for (const uint16_t code : operands(rank).codes()) {
-        if (code < k) continue;
-        reason = std::string(to_string(Opcode(command.opcode))) + ": PE " + std::to_string(selected[rank]) +
-                 " read code " + std::to_string(code) + " but clusters = " + std::to_string(k);
-        return pim::Error::code_out_of_range;
-      }
-    }
-  }
-
-  switch (Opcode(command.opcode)) {
-    case Opcode::reduce: {
-      float* destination = buffer_accumulators_.data() + command.buffer_accumulator_offset;
-      clear_if_asked(destination, command.length);
-      for (const uint32_t pe : selected)
-        core::add_into(destination, pes_[pe].accumulators.data() + command.accumulator_offset, command.length);
-      return pim::Error::none;
-    }
-    case Opcode::update_centroids: {
-      // Sums and weight sums sit in the buffer accumulators in kmeans_accumulate's layout; clusters nobody
-      // chose keep the centroid of the first selected PE (all PEs of a head hold the same codebook).
-      const float* sums = buffer_accumulators_.data() + command.buffer_accumulator_offset;
-      const float* weight_sums = sums + m * k * d;
-      std::vector<float> centroids = codebook(selected.front());
-      for (size_t i = 0; i < m; ++i)
-        core::finish_centroids(sums + i * k * d, weight_sums + i * k, k, d, centroids.data() + i * k * d);
-      for (const uint32_t pe : selected)
-        std::transform(centroids.begin(), centroids.end(), pes_[pe].codebook.begin() + command.codebook_offset,
-                       core::float_to_fp16);
-      return pim::Error::none;
-    }
-    default:
-      break;
-  }
-
-  for (uint32_t rank = 0; rank < selected.size(); ++rank) {
-    const PeOperands pe_operands = operands(rank);
-    ProcessingElement& pe = pes_[selected[rank]];
-    const size_t tokens = pe_operands.tokens(), row = pe_operands.row();
-    float* accumulators = pe.accumulators.data() + command.accumulator_offset;
-    switch (Opcode(command.opcode)) {
-      case Opcode::load_codebook:
-        std::memcpy(pe.codebook.data() + command.codebook_offset, pe_operands.stream(StreamRole::codebook_image),
-                    m * k * d * sizeof(core::fp16_bits));
-        break;
-      case Opcode::store_codebook:
-        std::memcpy(pe_operands.stream(StreamRole::codebook_image), pe.codebook.data() + command.codebook_offset,
-                    m * k * d * sizeof(core::fp16_bits));
-        break;
-      case Opcode::kmeans_assign:
-      case Opcode::encode: {
-        const std::vector<float> rows = widen(pe_operands.vectors().data(), tokens * row);
-        const std::vector<float> centroids = codebook(selected[rank]);
-        std::vector<float> points(tokens * d);
-        std::vector<uint32_t> sub_codes(tokens);
-        std::vector<uint16_t> codes(tokens * m);
-        for (size_t i = 0; i < m; ++i) {
-          for (size_t n = 0; n < tokens; ++n) std::copy_n(rows.begin() + n * row + i * d, d, points.begin() + n * d);
-          core::assign_nearest(points.data(), tokens, d, centroids.data() + i * k * d, k, sub_codes.data());
-          for (size_t n = 0; n < tokens; ++n) codes[n * m + i] = uint16_t(sub_codes[n]);
-        }
-        pe_operands.store_codes(codes);
-        break;
-      }
-      case Opcode::kmeans_accumulate: {
-        const std::vector<float> rows = widen(pe_operands.vectors().data(), tokens * row);
-        const std::vector<uint16_t> codes = pe_operands.codes();
-        const bool weighted = !(command.flags & pim::flag_unweighted);
-        const std::vector<float> weights = weighted ? pe_operands.scalars() : std::vector<float>();
-        clear_if_asked(accumulators, m * k * (d + 1));
-        std::vector<float> points(tokens * d);
-        std::vector<uint32_t> sub_codes(tokens);
-        for (size_t i = 0; i < m; ++i) {
-          for (size_t n = 0; n < tokens; ++n) {
-            std::copy_n(rows.begin() + n * row + i * d, d, points.begin() + n * d);
-            sub_codes[n] = codes[n * m + i];
-          }
-          core::accumulate_by_code(points.data(), tokens, d, sub_codes.data(), weighted ? weights.data() : nullptr, k,
-                                   accumulators + i * k * d, accumulators + m * k * d + i * k);
-        }
-        break;
-      }
-      case Opcode::build_lut: {
-        const std::vector<float> query = pe_operands.query();
-        const std::vector<float> centroids = codebook(selected[rank]);
-        for (size_t i = 0; i < m; ++i)
-          core::build_lut(query.data() + i * d, centroids.data() + i * k * d, k, d,
-                          pe.lut.data() + command.lut_offset + i * k);
-        break;
-      }
-      case Opcode::score: {
-        std::vector<float> scores(tokens);
-        core::score_codes(pe.lut.data() + command.lut_offset, m, k, pe_operands.codes().data(), tokens, scores.data());
-        pe_operands.store_result(scores);
-        break;
-      }
-      case Opcode::softmax_partial: {
-        const core::SoftmaxPartial partial = core::softmax_partial(pe_operands.scalars().data(), tokens);
-        const float pair[2] = {partial.max, partial.sum};
-        std::memcpy(pe_operands.io_slot(), pair, sizeof pair);
-        break;
-      }
-      case Opcode::softmax_normalize: {
-        std::vector<float> probabilities(tokens);
-        core::softmax_normalize(pe_operands.scalars().data(), tokens, {command.softmax_max, command.softmax_sum},
-                                probabilities.data());
-        pe_operands.store_result(probabilities);
-        break;
-      }
-      case Opcode::value_histogram:
-        clear_if_asked(accumulators, m * k);
-        core::accumulate_histogram(pe_operands.scalars().data(), pe_operands.codes().data(), tokens, m, k,
-                                   accumulators);
-        break;
-      case Opcode::value_output: {
-        std::vector<float> out(row);
-        core::histogram_times_codebook(accumulators, codebook(selected[rank]).data(), m, k, d, out.data());
-        store_array(out, pe_operands.io_slot());
-        break;
-      }
-      case Opcode::value_reconstruct:
-        clear_if_asked(accumulators, row);
-        core::accumulate_reconstructed(pe_operands.scalars().data(), pe_operands.codes().data(), tokens, m, k, d,
-                                       codebook(selected[rank]).data(), accumulators);
-        break;
-      case Opcode::mac_dot: {
-        std::vector<float> scores(tokens);
-        core::dot_rows_fp16(pe_operands.vectors().data(), tokens, row, pe_operands.query().data(), scores.data());
-        pe_operands.store_result(scores);
-        break;
-      }
-      case Opcode::mac_weighted:
-        clear_if_asked(accumulators, row);
-        core::accumulate_rows_fp16(pe_operands.scalars().data(), pe_operands.vectors().data(), tokens, row,
-                                   accumulators);
-        break;
-      case Opcode::move_bank_to_io:
-        std::memcpy(pe_operands.io_slot(), pe_operands.stream(StreamRole::raw),
-                    size_t(command.length) * geometry_.banks_per_pe);
-        break;
-      case Opcode::gather_accumulators:
-        std::memcpy(pe_operands.io_slot(), accumulators, size_t(command.length) * sizeof(float));
-        break;
-      case Opcode::move_io_to_bank:
-        std::memcpy(pe_operands.stream(StreamRole::raw), pe_operands.io_slot(),
-                    size_t(command.length) * geometry_.banks_per_pe);
-        break;
-      default:
-        break;
-    }
-  }
-  return pim::Error::none;
 }
 
 }  // namespace aqpim::models

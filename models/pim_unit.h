@@ -6,7 +6,7 @@
 // them as one module keeps thousands of PEs cheap while their state stays per PE. See docs/models-pim.md.
 //
 // Sockets: target_socket (host: registers + SRAM/IO windows, pim_commands.h has the map), bank_socket
-// (initiator to the pseudo-channel, BankAccessExtension transactions), interrupt (optional level output).
+// (to the pseudo-channel's bank_socket, models/bank_stream_protocol.h), interrupt (optional level output).
 // Functional results come from core/kernels.h on the same inputs, so they equal the golden model bit for bit.
 #pragma once
 
@@ -16,14 +16,17 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
 #include "core/enum_names.h"
+#include "models/bank_stream_protocol.h"
 #include "core/fp16.h"
 #include "hwif/pim_commands.h"
+#include "models/pim_datapath.h"
 #include "models/pim_plan.h"
 #include "hwif/trace_sink.h"
 
@@ -56,7 +59,7 @@ struct PimUnitConfig {
 class PimUnit : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<PimUnit> target_socket;
-  tlm_utils::simple_initiator_socket<PimUnit> bank_socket;
+  BankStreamInitiatorSocket<PimUnit> bank_socket;  // to its pseudo-channel's bank_socket
   // High while the unit is idle after having accepted at least one command; low while commands run.
   sc_core::sc_port<sc_core::sc_signal_inout_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND> interrupt;
 
@@ -97,45 +100,49 @@ class PimUnit : public sc_core::sc_module {
   void set_trace_sink(hwif::TraceSink* sink);
 
  private:
-  struct ProcessingElement {
-    std::vector<core::fp16_bits> codebook;
-    std::vector<float> lut;
-    std::vector<float> accumulators;
-  };
   // A resolved host access into one of the windows; data is null in timing-only mode.
   struct WindowRange {
     bool valid = false;
     unsigned char* data = nullptr;
   };
-  // Bank data of one command, indexed by pim::StreamRole; each laid out bank by bank (the extension's order).
-  using StreamData = std::array<std::vector<unsigned char>, pim::stream_role_count>;
+  // One register's behaviour per direction (hwif::pim::kRegisters gives its name, offset and lengths).
+  using RegisterHandler = tlm::tlm_response_status (PimUnit::*)(unsigned char* data, size_t length,
+                                                               sc_core::sc_time& delay);
+  struct RegisterHandlers {
+    RegisterHandler read;
+    RegisterHandler write;
+  };
+  static const RegisterHandlers kRegisterHandlers[];
 
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& payload);
   void update_interrupt();
 
   tlm::tlm_response_status access_registers(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  tlm::tlm_response_status write_command(unsigned char* data, size_t length, sc_core::sc_time& delay);
+  tlm::tlm_response_status read_status(unsigned char* data, size_t length, sc_core::sc_time& delay);
+  tlm::tlm_response_status clear_status(unsigned char* data, size_t length, sc_core::sc_time& delay);
+  tlm::tlm_response_status read_fence(unsigned char* data, size_t length, sc_core::sc_time& delay);
+  tlm::tlm_response_status read_queue_head(unsigned char* data, size_t length, sc_core::sc_time& delay);
+  // QUEUE_TAIL write: runs the ring's descriptors up to the tail; stops at the first one rejected.
+  tlm::tlm_response_status write_queue_tail(unsigned char* data, size_t length, sc_core::sc_time& delay);
   WindowRange resolve_window(uint64_t address, uint64_t length);
   pim::Status status_at(sc_core::sc_time when);
 
   bool execute(const pim::Command& command, sc_core::sc_time& delay);
-  // QUEUE_TAIL write: runs the ring's descriptors up to `tail`; stops at the first one rejected.
-  tlm::tlm_response_status run_queue(uint64_t tail, sc_core::sc_time& delay);
   bool reject(const pim::Command& command, pim::Error error, const std::string& reason);
   // Issues the plan's streams of one direction; returns false when the pseudo-channel refuses one.
-  bool stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, StreamData& data,
+  bool stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, pim::StreamData& data,
                     sc_core::sc_time& offset, std::string& failure);
   uint64_t stream_bank_mask(const pim::Command& command, const pim::BankStream& stream) const;
-  // Functional part: checks stored codes, then computes every selected PE's results into SRAMs, IO and
-  // `data`; returns an error (and changes nothing) when stored codes are out of range.
-  pim::Error compute(const pim::Command& command, const pim::Plan& plan, StreamData& data, std::string& reason);
+  // Statistics, trace span and completion bookkeeping of a command that ran from start to end.
+  void record(const pim::Command& command, const pim::PhaseCycles& cycles, const sc_core::sc_time& start,
+              const sc_core::sc_time& end, const sc_core::sc_time& bank_time, const sc_core::sc_time& delay);
 
   PimUnitConfig config_;
   pim::Geometry geometry_;
   pim::Rates rates_;
-  std::vector<ProcessingElement> pes_;      // empty in timing-only mode
-  std::vector<float> buffer_accumulators_;  // empty in timing-only mode
-  std::vector<unsigned char> io_buffer_;    // empty in timing-only mode
+  std::unique_ptr<pim::PimDatapath> datapath_;  // null in timing-only mode
   // Descriptors are register contents: kept in both modes.
   std::vector<unsigned char> command_queue_;
   uint64_t queue_head_ = 0;  // descriptors consumed (free-running)

@@ -37,7 +37,7 @@ PimStack::PimStack(sc_core::sc_module_name name, const PimStackConfig& config)
     const std::string suffix = std::to_string(index);
     channels_.push_back(std::make_unique<models::Hbm3PseudoChannel>(("channel_" + suffix).c_str(), channel));
     units_.push_back(std::make_unique<models::PimUnit>(("pim_" + suffix).c_str(), config.unit));
-    units_.back()->bank_socket.bind(channels_.back()->target_socket);
+    units_.back()->bank_socket.bind(channels_.back()->bank_socket);
     router.initiator_socket.bind(channels_.back()->target_socket);
     router.map(2 * index, memory_base(index), config.channel.capacity_bytes(), "channel_" + suffix);
     router.initiator_socket.bind(units_.back()->target_socket);

@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/pq_codec.h"
 #include "firmware/aqpim_firmware.h"
+#include "models/pim_opcodes.h"
 #include "platform/aqpim_system.h"
 #include "platform/system_config.h"
 
@@ -155,7 +156,7 @@ RunReport Simulation::report() const {
     const auto& opcodes = stack.unit(index).opcode_stats();
     for (size_t opcode = 0; opcode < opcodes.size(); ++opcode) {
       if (!opcodes[opcode].commands) continue;
-      auto& entry = report.pim_commands[hwif::pim::to_string(hwif::pim::Opcode(opcode))];
+      auto& entry = report.pim_commands[std::string(models::pim::opcode_name(uint32_t(opcode)))];
       entry.first += opcodes[opcode].commands;
       entry.second += opcodes[opcode].busy.to_seconds();
     }

@@ -5,18 +5,15 @@
 //   bank-side transaction:  delay += access_latency + ceil(bytes_per_bank / bank_bytes_per_cycle) * clock
 //
 // (all banks of the mask stream in parallel, no row state, no contention between transactions).
-// Transactions without the extension see the banks as one flat space (bank b at b * bank_bytes) with
-// access_latency each; that is how a host or a test writes KV data. Not a DRAM model.
+// Tests put bank data straight into `bytes` (bank b at b * bank_bytes). Not a DRAM model.
 #pragma once
-
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstring>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
-#include "models/bank_access_extension.h"
+#include "models/bank_stream_protocol.h"
 
 namespace aqpim::test {
 
@@ -36,15 +33,14 @@ class FakeBankMemory : public sc_core::sc_module {
     uint64_t bank_mask, bank_offset, bytes_per_bank;
   };
 
-  tlm_utils::simple_target_socket<FakeBankMemory> socket;
+  models::BankStreamTargetSocket<FakeBankMemory> bank_socket;
   const Config config;
   std::vector<unsigned char> bytes;  // bank b's byte i at b * bank_bytes + i
   std::vector<BankTransaction> bank_log;
 
   FakeBankMemory(sc_core::sc_module_name name, const Config& memory_config)
-      : sc_core::sc_module(name), socket("socket"), config(memory_config), bytes(config.banks * config.bank_bytes) {
-    socket.register_b_transport(this, &FakeBankMemory::b_transport);
-    socket.register_transport_dbg(this, &FakeBankMemory::transport_dbg);
+      : sc_core::sc_module(name), bank_socket("bank_socket"), config(memory_config), bytes(config.banks * config.bank_bytes) {
+    bank_socket.register_b_transport(this, &FakeBankMemory::bank_transport);
   }
 
   unsigned char* bank(unsigned index) { return bytes.data() + index * config.bank_bytes; }
@@ -56,17 +52,10 @@ class FakeBankMemory : public sc_core::sc_module {
   }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
-    if (auto* access = payload.get_extension<models::BankAccessExtension>())
-      return bank_access(payload, *access, delay);
-    if (!transport_dbg(payload) && payload.get_data_length() != 0)
-      return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    delay += config.access_latency;
-    payload.set_response_status(tlm::TLM_OK_RESPONSE);
-  }
-
-  void bank_access(tlm::tlm_generic_payload& payload, const models::BankAccessExtension& access,
-                   sc_core::sc_time& delay) {
+  void bank_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+    const auto* extension = payload.get_extension<models::BankAccessExtension>();
+    if (!extension) return payload.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    const models::BankAccessExtension& access = *extension;
     if (access.bank_mask == 0 || (config.banks < 64 && (access.bank_mask >> config.banks) != 0))
       return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     if (access.bank_offset > config.bank_bytes || access.bytes_per_bank > config.bank_bytes - access.bank_offset)
@@ -85,13 +74,6 @@ class FakeBankMemory : public sc_core::sc_module {
     payload.set_response_status(tlm::TLM_OK_RESPONSE);
   }
 
-  unsigned int transport_dbg(tlm::tlm_generic_payload& payload) {
-    const uint64_t address = payload.get_address(), length = payload.get_data_length();
-    if (address > bytes.size() || length > bytes.size() - address) return 0;
-    if (payload.is_read()) std::memcpy(payload.get_data_ptr(), bytes.data() + address, length);
-    if (payload.is_write()) std::memcpy(bytes.data() + address, payload.get_data_ptr(), length);
-    return unsigned(length);
-  }
 };
 
 }  // namespace aqpim::test

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/sc_test_support.h"
+#include "harness/bank_stream_initiator.h"
 #include "harness/tlm_test_parts.h"
 #include "models/hbm3_pseudo_channel.h"
 
@@ -35,24 +36,6 @@ struct Bench {
     initiator.socket.bind(channel.target_socket);
   }
 };
-
-tlm::tlm_response_status bank_side(TestInitiator& self, tlm::tlm_command command, uint64_t mask, uint64_t offset,
-                                   uint64_t bytes_per_bank, unsigned char* data, uint64_t length, sc_time& delay) {
-  BankAccessExtension extension;
-  extension.bank_mask = mask;
-  extension.bank_offset = offset;
-  extension.bytes_per_bank = bytes_per_bank;
-  tlm::tlm_generic_payload payload;
-  payload.set_command(command);
-  payload.set_data_ptr(data);
-  payload.set_data_length(unsigned(length));
-  payload.set_streaming_width(unsigned(length));
-  payload.set_extension(&extension);
-  payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  self.socket->b_transport(payload, delay);
-  payload.clear_extension(&extension);
-  return payload.get_response_status();
-}
 
 TEST(Hbm3PseudoChannel, UnloadedLatenciesAreAddedToTheDelay) {
   sc_time idle, conflict, hit;
@@ -233,28 +216,39 @@ TEST(Hbm3PseudoChannel, BankSideAccessMovesDataBankByBankAndTimesTheStream) {
   std::iota(written.begin(), written.end(), 0);
   sc_time row_stream = sc_time(10, sc_core::SC_US);
   std::vector<tlm::tlm_response_status> errors;
-  Bench bench([&](TestInitiator& self) {
+  auto& channel = test::make_module<Hbm3PseudoChannel>("hbm", Hbm3PseudoChannelConfig{});
+  auto& host = test::make_module<TestInitiator>("host", [](TestInitiator&) {});
+  auto& pim = test::make_module<test::BankStreamInitiator>("pim", [&](test::BankStreamInitiator& self) {
     sc_time delay;
     // Banks 1 (group 0, bank 1) and 6 (group 1, bank 2), 64 bytes each at offset 512 of their own space.
-    EXPECT_EQ(bank_side(self, tlm::TLM_WRITE_COMMAND, (1u << 1) | (1u << 6), 512, 64, written.data(), 128, delay),
+    EXPECT_EQ(self.stream(tlm::TLM_WRITE_COMMAND, (1u << 1) | (1u << 6), 512, 64, written.data(), 128, delay),
               tlm::TLM_OK_RESPONSE);
-    self.access(tlm::TLM_READ_COMMAND, ro_ba_bg_co(0, 1, 2, 512), host_view.data(), 64, delay);
+    host.access(tlm::TLM_READ_COMMAND, ro_ba_bg_co(0, 1, 2, 512), host_view.data(), 64, delay);
     // One whole row of every bank, long after: ACT, 32 columns every tCCD_L, CL, burst.
-    EXPECT_EQ(bank_side(self, tlm::TLM_READ_COMMAND, 0xffff, 0, 1024, nullptr, 0, row_stream), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(self.stream(tlm::TLM_READ_COMMAND, 0xffff, 0, 1024, nullptr, 0, row_stream), tlm::TLM_OK_RESPONSE);
     sc_time ignored;
-    errors.push_back(bank_side(self, tlm::TLM_READ_COMMAND, 1u << 16, 0, 32, nullptr, 0, ignored));
-    errors.push_back(bank_side(self, tlm::TLM_READ_COMMAND, 1, 32768ull * 1024 - 16, 32, nullptr, 0, ignored));
+    errors.push_back(self.stream(tlm::TLM_READ_COMMAND, 1u << 16, 0, 32, nullptr, 0, ignored));
+    errors.push_back(self.stream(tlm::TLM_READ_COMMAND, 1, 32768ull * 1024 - 16, 32, nullptr, 0, ignored));
     unsigned char small[8];
-    errors.push_back(bank_side(self, tlm::TLM_READ_COMMAND, 3, 0, 32, small, 8, ignored));
+    errors.push_back(self.stream(tlm::TLM_READ_COMMAND, 3, 0, 32, small, 8, ignored));
+    // The bank socket speaks only bank streams: a payload without the extension is a command error.
+    tlm::tlm_generic_payload plain;
+    plain.set_command(tlm::TLM_READ_COMMAND);
+    plain.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    self.socket->b_transport(plain, ignored);
+    errors.push_back(plain.get_response_status());
   });
+  host.socket.bind(channel.target_socket);
+  pim.socket.bind(channel.bank_socket);
   sc_core::sc_start();
   EXPECT_TRUE(std::equal(host_view.begin(), host_view.end(), written.begin() + 64));  // bank 6 is the second
   EXPECT_EQ(row_stream - sc_time(10, sc_core::SC_US), (31 + 31 * 4 + 20) * kTck + kBurst);
-  ASSERT_EQ(errors.size(), 3u);
+  ASSERT_EQ(errors.size(), 4u);
   EXPECT_EQ(errors[0], tlm::TLM_GENERIC_ERROR_RESPONSE);
   EXPECT_EQ(errors[1], tlm::TLM_ADDRESS_ERROR_RESPONSE);
   EXPECT_EQ(errors[2], tlm::TLM_GENERIC_ERROR_RESPONSE);
-  const HbmStats& stats = bench.channel.statistics();
+  EXPECT_EQ(errors[3], tlm::TLM_COMMAND_ERROR_RESPONSE);
+  const HbmStats& stats = channel.statistics();
   EXPECT_EQ(stats.banks[1].pim_writes, 2u);
   EXPECT_EQ(stats.banks[6].pim_bytes_written, 64u);
   EXPECT_EQ(stats.banks[0].pim_reads, 32u);

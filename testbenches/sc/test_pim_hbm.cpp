@@ -12,9 +12,10 @@
 #include "core/kernels.h"
 #include "core/pq_codec.h"
 #include "harness/sc_test_support.h"
+#include "harness/bank_stream_initiator.h"
+#include "harness/pim_host.h"
 #include "harness/pim_test_support.h"
 #include "harness/tlm_test_parts.h"
-#include "models/bank_access_extension.h"
 #include "models/hbm3_pseudo_channel.h"
 #include "models/pim_unit.h"
 
@@ -32,7 +33,7 @@ constexpr uint64_t kRows = 0x10000, kCodes = 0x20000, kScores = 0x30000;
 
 Command command(Opcode opcode) { return test::pim_command(opcode, 0xffff, kN, kM, kK, kD); }
 
-struct Bench {
+struct Bench : test::PimHostAccess<Bench> {
   Hbm3PseudoChannel& channel;
   PimUnit& pim;
   TestInitiator& host;
@@ -44,7 +45,7 @@ struct Bench {
         host(test::make_module<TestInitiator>((prefix + "host").c_str(),
                                               [this, body](TestInitiator&) { body(*this); })) {
     host.socket.bind(pim.target_socket);
-    pim.bank_socket.bind(channel.target_socket);
+    pim.bank_socket.bind(channel.bank_socket);
   }
   static Hbm3PseudoChannelConfig channel_config(bool functional) {
     Hbm3PseudoChannelConfig config;
@@ -58,22 +59,6 @@ struct Bench {
     return config;
   }
 
-  void run(const Command& c) {
-    Command copy = c;
-    ASSERT_EQ(host.access(tlm::TLM_WRITE_COMMAND, pim::reg::command, &copy, sizeof copy, delay), tlm::TLM_OK_RESPONSE)
-        << to_string(Opcode(c.opcode)) << ": " << pim.last_error_reason();
-  }
-  template <class T>
-  void write(uint64_t address, const std::vector<T>& values) {
-    ASSERT_EQ(host.write_values(address, values, delay), tlm::TLM_OK_RESPONSE);
-  }
-  template <class T>
-  std::vector<T> read(uint64_t address, size_t count) {
-    tlm::tlm_response_status status;
-    auto values = host.read_values<T>(address, count, delay, status);
-    EXPECT_EQ(status, tlm::TLM_OK_RESPONSE);
-    return values;
-  }
   // Into every bank's `bank_offset` through the IO buffer (one slot of `bytes` per bank).
   void upload(uint64_t bank_offset, const std::vector<std::vector<unsigned char>>& per_bank) {
     std::vector<unsigned char> slots;
@@ -213,25 +198,17 @@ TEST(PimUnitOnHbm3, BankTimeIsWhatTheChannelChargesForTheSameStreams) {
       "pim_");
   auto& twin = test::make_module<Hbm3PseudoChannel>("twin", Bench::channel_config(false));
   sc_time direct_bank_time;
-  auto& direct = test::make_module<TestInitiator>("direct", [&](TestInitiator& self) {
+  auto& direct = test::make_module<test::BankStreamInitiator>("direct", [&](test::BankStreamInitiator& self) {
     sc_time offset;
     const uint64_t code_bytes = core::packed_code_bytes(4096 * kM, kK);
     for (const auto& [write, bank_offset, bytes] :
-         {std::tuple{false, kCodes, code_bytes}, std::tuple{true, kScores, uint64_t(4096 * 4)}}) {
-      BankAccessExtension access;
-      access.bank_mask = 0xffff;
-      access.bank_offset = bank_offset;
-      access.bytes_per_bank = bytes;
-      tlm::tlm_generic_payload payload;
-      payload.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-      payload.set_extension(&access);
-      self.socket->b_transport(payload, offset);
-      payload.clear_extension(&access);
-      EXPECT_EQ(payload.get_response_status(), tlm::TLM_OK_RESPONSE);
-    }
+         {std::tuple{false, kCodes, code_bytes}, std::tuple{true, kScores, uint64_t(4096 * 4)}})
+      EXPECT_EQ(self.stream(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, 0xffff, bank_offset, bytes, nullptr,
+                            0, offset),
+                tlm::TLM_OK_RESPONSE);
     direct_bank_time = offset;
   });
-  direct.socket.bind(twin.target_socket);
+  direct.socket.bind(twin.bank_socket);
   sc_core::sc_start();
 
   const sc_time tck = config.clock_period;

@@ -14,6 +14,7 @@
 #include "core/pq_codec.h"
 #include "harness/fake_bank_memory.h"
 #include "harness/sc_test_support.h"
+#include "harness/pim_host.h"
 #include "harness/pim_test_support.h"
 #include "harness/tlm_test_parts.h"
 #include "models/pim_unit.h"
@@ -88,17 +89,11 @@ std::vector<uint32_t> sub_codes(const std::vector<uint16_t>& codes, size_t i, si
   return result;
 }
 
-uint64_t pe_codebook(uint32_t pe, uint64_t entry = 0) {
-  return pim::reg::pe_windows + pe * pim::reg::pe_window + pim::reg::pe_codebook + entry * sizeof(fp16_bits);
-}
-uint64_t pe_lut(uint32_t pe, uint64_t entry = 0) {
-  return pim::reg::pe_windows + pe * pim::reg::pe_window + pim::reg::pe_lut + entry * sizeof(float);
-}
-uint64_t pe_accumulators(uint32_t pe, uint64_t entry = 0) {
-  return pim::reg::pe_windows + pe * pim::reg::pe_window + pim::reg::pe_accumulators + entry * sizeof(float);
-}
-uint64_t buffer_accumulators(uint64_t entry = 0) { return pim::reg::buffer_accumulators + entry * sizeof(float); }
-uint64_t io(uint64_t byte = 0) { return pim::reg::io_buffer + byte; }
+using test::buffer_accumulators;
+using test::io;
+using test::pe_accumulators;
+using test::pe_codebook;
+using test::pe_lut;
 
 Command command(Opcode opcode, uint64_t pe_mask = 0xffff) { return test::pim_command(opcode, pe_mask, kN, kM, kK, kD); }
 
@@ -106,7 +101,7 @@ Command command(Opcode opcode, uint64_t pe_mask = 0xffff) { return test::pim_com
 
 // A fake bank memory, a PimUnit and a host thread that drives it with loosely-timed accesses (the host
 // never waits; `delay` is its local time offset).
-struct Bench {
+struct Bench : test::PimHostAccess<Bench> {
   FakeBankMemory& memory;
   PimUnit& pim;
   TestInitiator& host;
@@ -118,7 +113,7 @@ struct Bench {
         host(test::make_module<TestInitiator>((prefix + "host").c_str(),
                                               [this, body](TestInitiator&) { body(*this); })) {
     host.socket.bind(pim.target_socket);
-    pim.bank_socket.bind(memory.socket);
+    pim.bank_socket.bind(memory.bank_socket);
   }
   static FakeBankMemory::Config bank_config(const PimUnitConfig& config) {
     FakeBankMemory::Config memory_config;
@@ -126,49 +121,7 @@ struct Bench {
     return memory_config;
   }
 
-  tlm::tlm_response_status issue(const Command& c) {
-    Command copy = c;
-    return host.access(tlm::TLM_WRITE_COMMAND, pim::reg::command, &copy, sizeof copy, delay);
-  }
-  void run(const Command& c) {
-    ASSERT_EQ(issue(c), tlm::TLM_OK_RESPONSE) << to_string(Opcode(c.opcode)) << ": " << pim.last_error_reason();
-  }
-  uint64_t fence() {
-    uint64_t completed = 0;
-    EXPECT_EQ(host.access(tlm::TLM_READ_COMMAND, pim::reg::fence, &completed, sizeof completed, delay),
-              tlm::TLM_OK_RESPONSE);
-    return completed;
-  }
-  pim::Status status() {
-    pim::Status status;
-    EXPECT_EQ(host.access(tlm::TLM_READ_COMMAND, pim::reg::status, &status, sizeof status, delay),
-              tlm::TLM_OK_RESPONSE);
-    return status;
-  }
-  template <class T>
-  void write(uint64_t address, const std::vector<T>& values) {
-    ASSERT_EQ(host.write_values(address, values, delay), tlm::TLM_OK_RESPONSE);
-  }
-  template <class T>
-  std::vector<T> read(uint64_t address, size_t count) {
-    tlm::tlm_response_status status;
-    auto values = host.read_values<T>(address, count, delay, status);
-    EXPECT_EQ(status, tlm::TLM_OK_RESPONSE);
-    return values;
-  }
   std::vector<unsigned char> read_bytes(uint64_t address, size_t count) { return read<unsigned char>(address, count); }
-  // Writes descriptors into the command queue ring from entry `first` on (no wrap) and rings QUEUE_TAIL.
-  tlm::tlm_response_status queue(uint64_t first, const std::vector<Command>& commands, uint64_t tail) {
-    const uint64_t slot = first % pim.config().command_queue_entries;
-    EXPECT_EQ(host.write_values(pim::reg::command_queue + slot * sizeof(Command), commands, delay), tlm::TLM_OK_RESPONSE);
-    return host.access(tlm::TLM_WRITE_COMMAND, pim::reg::queue_tail, &tail, sizeof tail, delay);
-  }
-  uint64_t queue_head() {
-    uint64_t head = 0;
-    EXPECT_EQ(host.access(tlm::TLM_READ_COMMAND, pim::reg::queue_tail, &head, sizeof head, delay), tlm::TLM_OK_RESPONSE);
-    return head;
-  }
-
   // Bank data goes straight into the fake memory: it is the test's input, not part of what is timed.
   template <class T>
   void put(unsigned bank, uint64_t offset, const std::vector<T>& values) {

@@ -136,7 +136,7 @@ int sc_main(int, char**) {
   sc_core::sc_signal<bool> interrupt("interrupt");  // optional: the unit runs without it too
 
   host.socket.bind(pim.target_socket);
-  pim.bank_socket.bind(channel.target_socket);
+  pim.bank_socket.bind(channel.bank_socket);
   pim.interrupt.bind(interrupt);
   sc_core::sc_start();
   return host.scores_match && interrupt.read() ? 0 : 1;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/pq_codec.h"
+#include "models/pim_opcodes.h"
 #include "models/pim_plan.h"
 
 namespace aqpim::models::pim {
@@ -81,10 +82,10 @@ TEST(PimPlan, EverySramAcceptsExactlyItsCapacityAndRejectsOneMore) {
     geometry.*test.capacity = test.needed + 10;
     Command c = command(test.opcode);
     c.*test.offset = 10;
-    EXPECT_TRUE(plan_command(c, geometry).ok()) << to_string(test.opcode) << ": " << plan_command(c, geometry).reason;
+    EXPECT_TRUE(plan_command(c, geometry).ok()) << opcode_name(uint32_t(test.opcode)) << ": " << plan_command(c, geometry).reason;
     c.*test.offset = 11;
     const Plan plan = plan_command(c, geometry);
-    EXPECT_EQ(plan.error, test.error) << to_string(test.opcode);
+    EXPECT_EQ(plan.error, test.error) << opcode_name(uint32_t(test.opcode));
     EXPECT_FALSE(plan.reason.empty());
   }
 }

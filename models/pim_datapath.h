@@ -1,0 +1,111 @@
+// The functional state and arithmetic of one PIM unit, without SystemC: every bank-level PE's codebook
+// SRAM, LUT SRAM and fp32 accumulators, the buffer-die PE's accumulators and IO buffer, and the execution
+// of a planned command on them through each opcode's compute function (models/pim_opcodes.h). Results come
+// from core/kernels.h on the same inputs, so they equal the golden model bit for bit. The PimUnit module
+// owns one in functional mode and none in timing-only mode.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/fp16.h"
+#include "models/pim_plan.h"
+
+namespace aqpim::models::pim {
+
+// Bank and IO bytes are unaligned host images: every typed view of them is a copy.
+template <class T>
+std::vector<T> load_array(const unsigned char* bytes, size_t count) {
+  std::vector<T> values(count);
+  if (count) std::memcpy(values.data(), bytes, count * sizeof(T));
+  return values;
+}
+template <class T>
+void store_array(const std::vector<T>& values, unsigned char* bytes) {
+  if (!values.empty()) std::memcpy(bytes, values.data(), values.size() * sizeof(T));
+}
+
+// Bank data of one command, indexed by StreamRole; each laid out bank by bank (the stream's bank order).
+using StreamData = std::array<std::vector<unsigned char>, stream_role_count>;
+
+struct ProcessingElement {
+  std::vector<core::fp16_bits> codebook;
+  std::vector<float> lut;
+  std::vector<float> accumulators;
+};
+
+// One selected PE's view of a command: its slice of every bank stream (its banks in ascending order, so
+// per-token operands of a bank-group PE are its banks' token ranges back to back) and its IO slot.
+class PeOperands {
+ public:
+  PeOperands(const Command& command, const Plan& plan, const Geometry& geometry, uint32_t rank, uint32_t pe,
+             StreamData& data, std::vector<unsigned char>& io)
+      : command_(command), plan_(plan), geometry_(geometry), rank_(rank), pe_(pe), data_(data), io_(io) {}
+
+  uint32_t pe() const { return pe_; }
+  size_t tokens() const { return size_t(plan_.tokens_per_pe); }
+  size_t row() const { return size_t(command_.sub_vectors) * command_.dim; }
+  unsigned char* stream(StreamRole role) const;
+  std::vector<core::fp16_bits> vectors() const;
+  // The PE's banks hold byte-aligned pieces of one packed bit stream, so its slice unpacks as a whole.
+  std::vector<uint16_t> codes() const;
+  std::vector<float> scalars() const;
+  void store_result(const std::vector<float>& values) const;
+  void store_codes(const std::vector<uint16_t>& values) const;
+  unsigned char* io_slot() const { return io_.data() + command_.io_offset + size_t(pe_) * command_.io_stride; }
+  // The shared query (build_lut, mac_dot) at io_offset.
+  std::vector<float> query() const;
+
+ private:
+  const Command& command_;
+  const Plan& plan_;
+  const Geometry& geometry_;
+  uint64_t rank_;
+  uint32_t pe_;
+  StreamData& data_;
+  std::vector<unsigned char>& io_;
+};
+
+class PimDatapath;
+
+// What an opcode's compute function sees of one command.
+struct ComputeStep {
+  const Command& command;
+  const Plan& plan;
+  PimDatapath& unit;
+  StreamData& data;
+  std::vector<uint32_t> selected;  // the selected PEs, ascending
+
+  PeOperands operands(uint32_t rank) const;
+  // PE `pe`'s codebook at codebook_offset, m x K x d, widened to fp32.
+  std::vector<float> codebook(uint32_t pe) const;
+  // Zeroes `entries` accumulators when the descriptor sets flag_clear_accumulators.
+  void clear_if_asked(float* accumulators, size_t entries) const;
+};
+
+class PimDatapath {
+ public:
+  explicit PimDatapath(const Geometry& geometry);
+
+  // Checks stored codes, then computes every selected PE's results into SRAMs, IO and `data`; returns an
+  // error (and changes nothing) when a stored code is out of range.
+  Error compute(const Command& command, const Plan& plan, StreamData& data, std::string& reason);
+
+  const Geometry& geometry() const { return geometry_; }
+  ProcessingElement& pe(uint32_t index) { return pes_[index]; }
+  std::vector<float>& buffer_accumulators() { return buffer_accumulators_; }
+  std::vector<unsigned char>& io_buffer() { return io_buffer_; }
+
+ private:
+  Error check_codes(const ComputeStep& step, std::string& reason) const;
+
+  Geometry geometry_;
+  std::vector<ProcessingElement> pes_;
+  std::vector<float> buffer_accumulators_;
+  std::vector<unsigned char> io_buffer_;
+};
+
+}  // namespace aqpim::models::pim
