@@ -1,5 +1,6 @@
 #include "core/llm/evaluation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -42,11 +43,9 @@ class MeasuredBackend final : public KvCacheBackend {
     decoding_ = true;
   }
   KvFootprint footprint() const override { return inner_.footprint(); }
-  std::vector<double> layer_errors() const {
-    std::vector<double> errors(error_.size());
-    for (size_t l = 0; l < errors.size(); ++l)
-      errors[l] = reference_[l] > 0 ? std::sqrt(error_[l] / reference_[l]) : (error_[l] > 0 ? INFINITY : 0.0);
-    return errors;
+  // Adds this run's squared error and squared exact norm per layer.
+  void add_errors(std::vector<double>& error, std::vector<double>& reference) const {
+    for (size_t l = 0; l < error_.size(); ++l) error[l] += error_[l], reference[l] += reference_[l];
   }
 
  private:
@@ -87,40 +86,53 @@ std::unique_ptr<KvCacheBackend> make_backend(const AccuracyConfig& config, const
   throw_argument_error("backend", "must be one of fp32, fp16, aqpim, snapkv, skvq, pqcache", "'" + config.backend + "'");
 }
 
-AccuracyEvaluator::AccuracyEvaluator(const LlamaModel& model, std::vector<int32_t> tokens,
+AccuracyEvaluator::AccuracyEvaluator(const LlamaModel& model, std::vector<std::vector<int32_t>> segments,
                                      std::vector<int32_t> calibration_tokens)
-    : model_(model), tokens_(std::move(tokens)), calibration_tokens_(std::move(calibration_tokens)) {
+    : model_(model), calibration_tokens_(std::move(calibration_tokens)) {
   const LlamaConfig& c = model.config;
-  require_range("evaluated tokens", tokens_.size(), 3, c.seq_len);
+  require_range("segments", segments.size(), 1, size_t(1) << 20);
   if (!calibration_tokens_.empty()) require_range("calibration tokens", calibration_tokens_.size(), 1, c.seq_len);
   Transformer transformer(model);
-  ExactBackend cache;
-  cache.begin(transformer.shape());
-  const size_t positions = tokens_.size() - 1;
-  logits_.resize(positions * c.vocab_size);
-  target_log_probs_.resize(positions);
-  top1_.resize(positions);
   std::vector<double> log_probs;
-  for (size_t pos = 0; pos < positions; ++pos) {
-    const std::vector<float>& logits = transformer.forward(tokens_[pos], pos, cache, &record_);
-    std::copy(logits.begin(), logits.end(), logits_.begin() + ptrdiff_t(pos * c.vocab_size));
-    log_softmax(logits.data(), logits.size(), log_probs);
-    target_log_probs_[pos] = log_probs[size_t(tokens_[pos + 1])];
-    top1_[pos] = uint32_t(argmax(logits.data(), logits.size()));
+  for (std::vector<int32_t>& tokens : segments) {
+    require_range("evaluated tokens per segment", tokens.size(), 3, c.seq_len);
+    Segment segment;
+    segment.tokens = std::move(tokens);
+    ExactBackend cache;
+    cache.begin(transformer.shape());
+    const size_t positions = segment.tokens.size() - 1;
+    segment.logits.resize(positions * c.vocab_size);
+    segment.target_log_probs.resize(positions);
+    segment.top1.resize(positions);
+    for (size_t pos = 0; pos < positions; ++pos) {
+      const std::vector<float>& logits = transformer.forward(segment.tokens[pos], pos, cache, &segment.record);
+      std::copy(logits.begin(), logits.end(), segment.logits.begin() + ptrdiff_t(pos * c.vocab_size));
+      log_softmax(logits.data(), logits.size(), log_probs);
+      segment.target_log_probs[pos] = log_probs[size_t(segment.tokens[pos + 1])];
+      segment.top1[pos] = uint32_t(argmax(logits.data(), logits.size()));
+    }
+    segments_.push_back(std::move(segment));
   }
 }
 
-size_t AccuracyEvaluator::resolve_prefill(size_t prefill_tokens) const {
-  const size_t prefill = prefill_tokens ? prefill_tokens : tokens_.size() / 2;
-  require_range("prefill_tokens", prefill, 1, tokens_.size() - 2);  // at least one scored decode step
+AccuracyEvaluator::AccuracyEvaluator(const LlamaModel& model, std::vector<int32_t> tokens,
+                                     std::vector<int32_t> calibration_tokens)
+    : AccuracyEvaluator(model, std::vector<std::vector<int32_t>>{std::move(tokens)}, std::move(calibration_tokens)) {}
+
+size_t AccuracyEvaluator::prefill_for(size_t prefill_tokens, size_t tokens) {
+  const size_t prefill = prefill_tokens ? prefill_tokens : std::max(tokens > 64 ? tokens - 64 : 0, tokens / 2);
+  require_range("prefill_tokens", prefill, 1, tokens - 2);  // at least one scored decode step
   return prefill;
 }
 
 double AccuracyEvaluator::reference_perplexity(size_t prefill_tokens) const {
-  const size_t prefill = resolve_prefill(prefill_tokens);
   double nll = 0;
-  for (size_t pos = prefill; pos + 1 < tokens_.size(); ++pos) nll -= target_log_probs_[pos];
-  return std::exp(nll / double(tokens_.size() - 1 - prefill));
+  size_t scored = 0;
+  for (const Segment& segment : segments_) {
+    const size_t prefill = prefill_for(prefill_tokens, segment.tokens.size());
+    for (size_t pos = prefill; pos + 1 < segment.tokens.size(); ++pos) nll -= segment.target_log_probs[pos], ++scored;
+  }
+  return std::exp(nll / double(scored));
 }
 
 const KvCalibration& AccuracyEvaluator::calibration() const {
@@ -149,53 +161,62 @@ const SkvqChannelOrders& AccuracyEvaluator::skvq_orders(size_t group_size) const
 
 AccuracyResult AccuracyEvaluator::run(const AccuracyConfig& config) const {
   const auto start = std::chrono::steady_clock::now();
-  const size_t prefill = resolve_prefill(config.prefill_tokens);
+  for (const Segment& segment : segments_) prefill_for(config.prefill_tokens, segment.tokens.size());
   const ChannelOrders* aqpim = nullptr;
   const SkvqChannelOrders* skvq = nullptr;
   if (config.backend == "aqpim" && config.aqpim.channel_presort) aqpim = &aqpim_orders(config.aqpim.sub_dim);
-  if (config.backend == "skvq" && config.skvq.channel_reorder) skvq = &skvq_orders(config.skvq.group(model_.config.head_dim()));
-  const std::unique_ptr<KvCacheBackend> backend = make_backend(config, aqpim, skvq);
-
-  Transformer transformer(model_);
-  const KvShape shape = transformer.shape();
-  MeasuredBackend measured(*backend);
-  measured.begin(shape);
-  // The prefill's exact path computes exactly what the reference pass did: replay its K and V.
-  for (size_t pos = 0; pos < prefill; ++pos)
-    for (size_t l = 0; l < shape.layers; ++l)
-      for (size_t h = 0; h < shape.kv_heads; ++h) {
-        const size_t offset = (pos * shape.kv_heads + h) * shape.head_dim;
-        measured.append(l, h, record_.keys[l].data() + offset, record_.values[l].data() + offset);
-      }
-  measured.end_prefill(record_.prefill_view(prefill));
-
-  const size_t vocab = model_.config.vocab_size;
-  double nll = 0, reference_nll = 0, kl = 0;
-  size_t agree = 0;
-  std::vector<double> log_probs, reference;
-  for (size_t pos = prefill; pos + 1 < tokens_.size(); ++pos) {
-    const std::vector<float>& logits = transformer.forward(tokens_[pos], pos, measured);
-    log_softmax(logits.data(), logits.size(), log_probs);
-    log_softmax(logits_.data() + pos * vocab, vocab, reference);
-    const size_t target = size_t(tokens_[pos + 1]);
-    nll -= log_probs[target];
-    reference_nll -= target_log_probs_[pos];
-    if (argmax(logits.data(), logits.size()) == top1_[pos]) ++agree;
-    for (size_t v = 0; v < vocab; ++v) kl += std::exp(reference[v]) * (reference[v] - log_probs[v]);
-  }
+  if (config.backend == "skvq" && config.skvq.channel_reorder)
+    skvq = &skvq_orders(config.skvq.group(model_.config.head_dim()));
 
   AccuracyResult result;
   result.backend = config.backend;
-  result.tokens = tokens_.size();
-  result.prefill_tokens = prefill;
-  result.scored_tokens = tokens_.size() - 1 - prefill;
+  result.segments = segments_.size();
+  Transformer transformer(model_);
+  const KvShape shape = transformer.shape();
+  const size_t vocab = model_.config.vocab_size;
+  double nll = 0, reference_nll = 0, kl = 0;
+  size_t agree = 0;
+  std::vector<double> error(shape.layers, 0.0), reference_norm(shape.layers, 0.0);
+  std::vector<double> log_probs, reference;
+  for (const Segment& segment : segments_) {
+    const std::vector<int32_t>& tokens = segment.tokens;
+    const size_t prefill = prefill_for(config.prefill_tokens, tokens.size());
+    const std::unique_ptr<KvCacheBackend> backend = make_backend(config, aqpim, skvq);
+    MeasuredBackend measured(*backend);
+    measured.begin(shape);
+    // The prefill's exact path computes exactly what the reference pass did: replay its K and V.
+    for (size_t pos = 0; pos < prefill; ++pos)
+      for (size_t l = 0; l < shape.layers; ++l)
+        for (size_t h = 0; h < shape.kv_heads; ++h) {
+          const size_t offset = (pos * shape.kv_heads + h) * shape.head_dim;
+          measured.append(l, h, segment.record.keys[l].data() + offset, segment.record.values[l].data() + offset);
+        }
+    measured.end_prefill(segment.record.prefill_view(prefill));
+
+    for (size_t pos = prefill; pos + 1 < tokens.size(); ++pos) {
+      const std::vector<float>& logits = transformer.forward(tokens[pos], pos, measured);
+      log_softmax(logits.data(), logits.size(), log_probs);
+      log_softmax(segment.logits.data() + pos * vocab, vocab, reference);
+      const size_t target = size_t(tokens[pos + 1]);
+      nll -= log_probs[target];
+      reference_nll -= segment.target_log_probs[pos];
+      if (argmax(logits.data(), logits.size()) == segment.top1[pos]) ++agree;
+      for (size_t v = 0; v < vocab; ++v) kl += std::exp(reference[v]) * (reference[v] - log_probs[v]);
+    }
+    measured.add_errors(error, reference_norm);
+    result.tokens += tokens.size();
+    result.prefill_tokens += prefill;
+    result.scored_tokens += tokens.size() - 1 - prefill;
+    result.footprint += backend->footprint();
+  }
   const double scored = double(result.scored_tokens);
   result.perplexity = std::exp(nll / scored);
   result.reference_perplexity = std::exp(reference_nll / scored);
   result.top1_agreement = double(agree) / scored;
   result.mean_kl = kl / scored;
-  result.layer_attention_error = measured.layer_errors();
-  result.footprint = backend->footprint();
+  for (size_t l = 0; l < shape.layers; ++l)
+    result.layer_attention_error.push_back(reference_norm[l] > 0 ? std::sqrt(error[l] / reference_norm[l])
+                                                                 : (error[l] > 0 ? INFINITY : 0.0));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -212,6 +233,24 @@ std::vector<int32_t> text_tokens(const Tokenizer& tokenizer, const std::string& 
                          std::to_string(tokens.size()));
   tokens.resize(count);
   return tokens;
+}
+
+std::vector<std::vector<int32_t>> text_segments(const Tokenizer& tokenizer, const std::string& text,
+                                                size_t segment_tokens, size_t segments, size_t skip_tokens) {
+  require_range("segment_tokens", segment_tokens, 2, size_t(1) << 24);
+  const std::vector<int32_t> all = tokenizer.encode(text, /*bos=*/false, /*eos=*/false);
+  const size_t needed = skip_tokens + segments * (segment_tokens - 1);
+  if (all.size() < needed)
+    throw_argument_error("text", "must encode to at least " + std::to_string(needed) + " tokens for " +
+                                     std::to_string(segments) + " segments",
+                         std::to_string(all.size()));
+  std::vector<std::vector<int32_t>> out;
+  for (size_t s = 0; s < segments; ++s) {
+    const auto first = all.begin() + ptrdiff_t(skip_tokens + s * (segment_tokens - 1));
+    out.push_back({kBosToken});
+    out.back().insert(out.back().end(), first, first + ptrdiff_t(segment_tokens - 1));
+  }
+  return out;
 }
 
 }  // namespace aqpim::core::llm

@@ -21,6 +21,17 @@ void KvShape::validate() const {
                          std::to_string(kv_heads));
 }
 
+KvFootprint& KvFootprint::operator+=(const KvFootprint& other) {
+  tokens += other.tokens;
+  elements += other.elements;
+  code_bytes += other.code_bytes;
+  codebook_bytes += other.codebook_bytes;
+  uncompressed_bytes += other.uncompressed_bytes;
+  metadata_bytes += other.metadata_bytes;
+  offloaded_bytes += other.offloaded_bytes;
+  return *this;
+}
+
 uint64_t channel_order_bytes(size_t channels) {
   size_t bits = 0;
   while ((size_t(1) << bits) < channels) ++bits;

@@ -50,6 +50,8 @@ struct KvFootprint {
   double bits_per_element() const { return elements ? 8.0 * double(total_bytes()) / double(elements) : 0.0; }
   // 1 - total / (the same elements in fp16): 0.75 = a quarter of the fp16 KV cache.
   double memory_reduction() const { return elements ? 1.0 - double(total_bytes()) / (2.0 * double(elements)) : 0.0; }
+  // Sums every field (footprints of several sequences pooled).
+  KvFootprint& operator+=(const KvFootprint& other);
 };
 
 class KvCacheBackend {

@@ -59,7 +59,7 @@ AccuracyConfig config(const std::string& backend, size_t prefill = 0) {
 double relative(double a, double b) { return std::fabs(a / b - 1.0); }
 
 TEST(LlmAccuracy, Fp32IsTheReferenceAndItsPerplexityIsTheTextsLikelihood) {
-  const AccuracyResult fp32 = evaluator().run(config("fp32"));
+  const AccuracyResult fp32 = evaluator().run(config("fp32", 128));
   EXPECT_EQ(fp32.tokens, 256u);
   EXPECT_EQ(fp32.prefill_tokens, 128u);
   EXPECT_EQ(fp32.scored_tokens, 127u);
@@ -85,7 +85,7 @@ TEST(LlmAccuracy, Fp32IsTheReferenceAndItsPerplexityIsTheTextsLikelihood) {
   EXPECT_NEAR(fp32.perplexity, std::exp(nll / 127), 1e-9 * fp32.perplexity);
   EXPECT_NEAR(evaluator().reference_perplexity(128), fp32.perplexity, 1e-12 * fp32.perplexity);
 
-  const AccuracyResult fp16 = evaluator().run(config("fp16"));
+  const AccuracyResult fp16 = evaluator().run(config("fp16", 128));
   EXPECT_LT(relative(fp16.perplexity, fp32.perplexity), 1e-3);
   EXPECT_EQ(fp16.footprint.bits_per_element(), 16.0);
   EXPECT_EQ(fp32.footprint.bits_per_element(), 32.0);
@@ -172,8 +172,8 @@ TEST(LlmAccuracy, ReplayedPrefillEqualsRunningThePrefillThroughTheBackend) {
 }
 
 TEST(LlmAccuracy, SnapKvWithBudgetAtLeastThePromptIsTheFp16Cache) {
-  const AccuracyResult fp16 = evaluator().run(config("fp16"));
-  AccuracyConfig c = config("snapkv");
+  const AccuracyResult fp16 = evaluator().run(config("fp16", 128));
+  AccuracyConfig c = config("snapkv", 128);
   c.snapkv.budget = 128;  // = the prompt
   const AccuracyResult snapkv = evaluator().run(c);
   EXPECT_EQ(snapkv.perplexity, fp16.perplexity);
@@ -209,8 +209,8 @@ TEST(LlmAccuracy, SnapKvSelectsByPooledWindowAttention) {
 }
 
 TEST(LlmAccuracy, PqCacheWithTopKAtLeastTheCodedTokensIsTheFp16Cache) {
-  const AccuracyResult fp16 = evaluator().run(config("fp16"));
-  AccuracyConfig c = config("pqcache");
+  const AccuracyResult fp16 = evaluator().run(config("fp16", 128));
+  AccuracyConfig c = config("pqcache", 128);
   c.pqcache.top_k = 256;
   const AccuracyResult all = evaluator().run(c);
   EXPECT_EQ(all.perplexity, fp16.perplexity);
@@ -381,6 +381,37 @@ TEST(LlmAccuracy, BadConfigurationsAreRejectedWithOneLine) {
   c.aqpim.sub_dim = 4;
   c.aqpim.channel_presort = false;
   EXPECT_NO_THROW(uncalibrated.run(c));
+}
+
+// Segments pool: the result over two segments is the results over each, combined here by hand.
+TEST(LlmAccuracy, SegmentsPoolTheirScoredTokensAndFootprints) {
+  const std::string text = read_file_bytes(data_path("tinyshakespeare_head40k.txt"));
+  const auto segments = text_segments(tokenizer(), text, 100, 2, 7);
+  const std::vector<int32_t> all = tokenizer().encode(text, false, false);
+  ASSERT_EQ(segments.size(), 2u);
+  for (size_t s = 0; s < 2; ++s) {
+    ASSERT_EQ(segments[s].size(), 100u);
+    EXPECT_EQ(segments[s][0], kBosToken);
+    EXPECT_TRUE(std::equal(segments[s].begin() + 1, segments[s].end(), all.begin() + 7 + ptrdiff_t(s * 99)));
+  }
+  const AccuracyEvaluator both(stories(), segments, calibration_tokens());
+  const AccuracyEvaluator first(stories(), segments[0], calibration_tokens());
+  const AccuracyEvaluator second(stories(), segments[1], calibration_tokens());
+  const AccuracyConfig c = config("aqpim");  // P = max(100 - 64, 50) = 50: 49 scored tokens per segment
+  const AccuracyResult a = first.run(c), b = second.run(c), pooled = both.run(c);
+  EXPECT_EQ(a.prefill_tokens, 50u);
+  EXPECT_EQ(pooled.segments, 2u);
+  EXPECT_EQ(pooled.scored_tokens, 98u);
+  EXPECT_NEAR(std::log(pooled.perplexity), (std::log(a.perplexity) + std::log(b.perplexity)) / 2, 1e-12);
+  EXPECT_NEAR(pooled.top1_agreement, (a.top1_agreement + b.top1_agreement) / 2, 1e-12);
+  EXPECT_NEAR(pooled.mean_kl, (a.mean_kl + b.mean_kl) / 2, 1e-12);
+  EXPECT_EQ(pooled.footprint.total_bytes(), a.footprint.total_bytes() + b.footprint.total_bytes());
+  EXPECT_EQ(pooled.footprint.elements, a.footprint.elements + b.footprint.elements);
+  for (size_t l = 0; l < 5; ++l) {
+    EXPECT_LE(pooled.layer_attention_error[l], std::max(a.layer_attention_error[l], b.layer_attention_error[l]));
+    EXPECT_GE(pooled.layer_attention_error[l], std::min(a.layer_attention_error[l], b.layer_attention_error[l]));
+  }
+  EXPECT_THROW(text_segments(tokenizer(), "too short", 100, 2), std::invalid_argument);
 }
 
 TEST(LlmAccuracy, ConfigurationsMayRunInParallel) {
