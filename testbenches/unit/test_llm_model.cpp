@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/llm/evaluation.h"
 #include "core/llm/file_error.h"
 #include "core/llm/llama2_checkpoint.h"
 #include "core/llm/tokenizer.h"
@@ -103,6 +104,46 @@ TEST(LlmForward, MatchesADoublePrecisionReferenceOnWrittenCheckpoints) {
       EXPECT_LT(worst, 1e-4 * scale) << "position " << pos;
     }
     std::remove(path.c_str());
+  }
+}
+
+// Other shapes than stories260K (head_dim 12, no GQA, unshared classifier): every back end runs end to end
+// and the fp32 configuration reproduces the double-precision reference's likelihood of the text.
+TEST(LlmForward, EveryBackendRunsOnAWrittenCheckpointOfAnotherShape) {
+  const test::RawModel raw = test::random_model(48, 64, 2, 4, 4, 29, 48, false, 5);
+  const std::string path = temp_path("other_shape.bin");
+  test::write_checkpoint(raw, path);
+  const LlamaModel model = load_llama2_checkpoint(path);
+  std::remove(path.c_str());
+  std::vector<int32_t> tokens, calibration;
+  for (int i = 0; i < 48; ++i) tokens.push_back((i * 5 + 1) % 29), calibration.push_back((i * 11 + 2) % 29);
+  const AccuracyEvaluator evaluator(model, tokens, calibration);
+  const auto expected = test::reference_logits(raw, std::vector<int>(tokens.begin(), tokens.end()));
+  double nll = 0;  // targets 25..47 (default prefill max(48 - 64, 24) = 24)
+  for (size_t pos = 24; pos + 1 < tokens.size(); ++pos) {
+    double top = -INFINITY, sum = 0;
+    for (double l : expected[pos]) top = std::max(top, l);
+    for (double l : expected[pos]) sum += std::exp(l - top);
+    nll -= expected[pos][size_t(tokens[pos + 1])] - top - std::log(sum);
+  }
+  for (const std::string& backend : backend_names()) {
+    SCOPED_TRACE(backend);
+    AccuracyConfig config;
+    config.backend = backend;
+    config.aqpim.sink_tokens = config.skvq.sink_tokens = config.pqcache.sink_tokens = 2;
+    config.aqpim.recent_tokens = config.skvq.recent_tokens = config.pqcache.recent_tokens = 4;
+    config.aqpim.clusters = config.pqcache.clusters = 8;
+    config.pqcache.top_k = 4;
+    config.snapkv.budget = 12;
+    config.snapkv.window = 4;
+    const AccuracyResult result = evaluator.run(config);
+    EXPECT_EQ(result.scored_tokens, 23u);
+    EXPECT_TRUE(std::isfinite(result.perplexity));
+    EXPECT_EQ(result.footprint.elements, 47u * 2 * 48 * 2);  // tokens x layers x kv_dim x (K, V)
+    EXPECT_EQ(result.layer_attention_error.size(), 2u);
+    if (backend == "fp32") {
+      EXPECT_NEAR(std::log(result.perplexity), nll / 23, 1e-4);
+    }
   }
 }
 
