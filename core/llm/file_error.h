@@ -17,7 +17,9 @@ class FileFormatError : public std::runtime_error {
   std::string path_;
 };
 
-// The whole file as bytes; FileFormatError if it cannot be opened or read.
+// The whole file as bytes; FileFormatError if it is missing, not a regular file, or cannot be read.
 std::string read_file_bytes(const std::string& path);
+// FileFormatError unless path names an existing regular file (a directory would open and then fail to read).
+void require_regular_file(const std::string& path, const std::string& what);
 
 }  // namespace aqpim::core::llm

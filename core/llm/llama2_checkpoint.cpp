@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <stdexcept>
 
 #include "core/argument_checks.h"
@@ -35,6 +36,9 @@ std::vector<Tensor> tensors_in_file_order(LlamaModel& model) {
 }
 
 uint64_t rope_table_floats(const LlamaConfig& c) { return 2 * uint64_t(c.seq_len) * c.head_dim() / 2; }
+
+// load_llama2_checkpoint without the translation of stream and allocation failures.
+LlamaModel load_checked(const std::string& path);
 
 }  // namespace
 
@@ -86,6 +90,19 @@ uint64_t checkpoint_bytes(const LlamaConfig& config) {
 }
 
 LlamaModel load_llama2_checkpoint(const std::string& path) {
+  require_regular_file(path, "llama2.c checkpoint");
+  try {
+    return load_checked(path);
+  } catch (const std::ios_base::failure& failure) {
+    throw FileFormatError(path, std::string("cannot read the llama2.c checkpoint: ") + failure.what());
+  } catch (const std::bad_alloc&) {
+    throw FileFormatError(path, "not enough memory for the llama2.c checkpoint's weights");
+  }
+}
+
+namespace {
+
+LlamaModel load_checked(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FileFormatError(path, "cannot open the llama2.c checkpoint");
   in.seekg(0, std::ios::end);
@@ -132,5 +149,7 @@ LlamaModel load_llama2_checkpoint(const std::string& path) {
     read_tensor("wcls", model.wcls, uint64_t(model.config.vocab_size) * model.config.dim);
   return model;
 }
+
+}  // namespace
 
 }  // namespace aqpim::core::llm

@@ -179,6 +179,8 @@ TEST(LlmCheckpoint, BadFilesGiveAOneLineErrorNamingTheFile) {
   auto load_bad = [&] { load_llama2_checkpoint(bad); };
 
   expect_file_error([&] { load_llama2_checkpoint(temp_path("missing.bin")); }, temp_path("missing.bin"), "cannot open");
+  expect_file_error([&] { load_llama2_checkpoint(AQPIM_BINARY_DIR); }, AQPIM_BINARY_DIR, "not a regular file");
+  expect_file_error([&] { load_llama2_checkpoint(data_path("tok512.bin")); }, data_path("tok512.bin"), "bad header");
   write_bytes(bad, bytes.substr(0, bytes.size() - 4));
   expect_file_error(load_bad, bad, "truncated");
   write_bytes(bad, bytes.substr(0, bytes.size() - 44));  // the unshared classifier is missing
@@ -230,6 +232,9 @@ TEST(LlmTokenizer, BadFilesGiveAOneLineErrorNamingTheFile) {
   EXPECT_EQ(load_tokenizer(path, 4).piece(3), "ab");
   auto load = [&] { load_tokenizer(path, 4); };
   expect_file_error([&] { load_tokenizer(temp_path("missing_tok.bin"), 4); }, temp_path("missing_tok.bin"), "cannot open");
+  expect_file_error([&] { load_tokenizer(AQPIM_BINARY_DIR, 4); }, AQPIM_BINARY_DIR, "not a regular file");
+  expect_file_error([&] { load_tokenizer(data_path("stories260K.bin"), 512); }, data_path("stories260K.bin"),
+                    "not a llama2.c tokenizer");
   expect_file_error([&] { load_tokenizer(path, 5); }, path, "truncated");  // fewer tokens than the model's vocab
   expect_file_error([&] { load_tokenizer(path, 3); }, path, "oversized");
   const std::string good = tokenizer_bytes(5, tokens);
