@@ -154,6 +154,11 @@ QuantizedKvCache quantize_cache(const float* keys, const float* values, size_t t
     throw_argument_error("options.shape.head_dim", "must equal the attention head_dim = " +
                                                        std::to_string(shape.head_dim),
                          std::to_string(options.shape.head_dim));
+  for (const auto* orders : {&fixes.key_orders, &fixes.value_orders})
+    if (!orders->empty() && orders->size() != shape.kv_heads)
+      throw_argument_error("fixes.key_orders/value_orders", "must hold kv_heads = " + std::to_string(shape.kv_heads) +
+                                                                " orders or none",
+                           std::to_string(orders->size()));
   if (fixes.importance_weighting) {
     require_not_null("last_queries (importance weighting)", last_queries);
     require_range("last_query_count (importance weighting)", last_query_count, 1, tokens);
@@ -178,8 +183,16 @@ QuantizedKvCache quantize_cache(const float* keys, const float* values, size_t t
     std::vector<uint32_t> key_order, value_order;
     if (fixes.channel_presort) {
       const size_t sub_dim = options.shape.sub_dim();
-      key_order = calibrate_channel_order(head_keys, tokens, stride, shape.head_dim, sub_dim, fixes.key_pairing);
-      value_order = calibrate_channel_order(head_values, tokens, stride, shape.head_dim, sub_dim);
+      if (fixes.key_orders.empty()) {
+        key_order = calibrate_channel_order(head_keys, tokens, stride, shape.head_dim, sub_dim, fixes.key_pairing);
+      } else {
+        key_order = fixes.key_orders.at(kv);
+        validate_channel_order(key_order, shape.head_dim, sub_dim, fixes.key_pairing);
+      }
+      if (fixes.value_orders.empty())
+        value_order = calibrate_channel_order(head_values, tokens, stride, shape.head_dim, sub_dim);
+      else
+        value_order = fixes.value_orders.at(kv);
     }
     const float* token_weights = weights.empty() ? nullptr : weights.data();
     cache.keys.push_back(quantize_kv(head_keys, tokens, stride, options, token_weights, key_order));

@@ -45,8 +45,12 @@ void validate_channel_order(const std::vector<uint32_t>& order, size_t head_dim,
 // The fixes that need calibration data, as switches for quantize_cache.
 struct CalibratedFixes {
   bool importance_weighting = false;  // weighted k-means, weights from the last prefill queries
-  bool channel_presort = false;       // calibrated on the tokens being quantised
+  bool channel_presort = false;       // calibrated on the tokens being quantised unless orders are given
   RopePairing key_pairing = RopePairing::kNone;  // how key channels may move (values always move freely)
+  // Channel orders calibrated beforehand, one per KV head (AQPIM calibrates offline on a separate text and
+  // folds them into the weights). With channel_presort, non-empty lists are used instead of calibrating on
+  // the tokens being quantised; key orders must respect key_pairing and the sub-vector size.
+  std::vector<std::vector<uint32_t>> key_orders, value_orders;
 };
 
 // Quantises every KV head's keys and values. keys, values: [token][kv_head][head_dim]. last_queries:

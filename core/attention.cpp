@@ -94,23 +94,35 @@ void reference_head_attention(const float* query, const float* keys, const float
     for (size_t d = 0; d < head_dim; ++d) out[d] += probabilities[n] * values[n * row_stride + d];
 }
 
-void pq_head_attention(const float* query, const QuantizedKv& keys, const QuantizedKv& values, size_t visible,
-                       float scale, ValuePath path, float* out, float* scores, float* probabilities) {
-  require_same_layout(keys, values);
+void pq_head_scores(const float* query, const QuantizedKv& keys, size_t visible, float scale, float* scores) {
+  require_not_null("query", query);
+  require_not_null("scores", scores);
+  if (keys.head_dim == 0) throw_argument_error("keys", "must come from quantize_kv", "an empty QuantizedKv");
   const size_t head_dim = keys.head_dim;
   visible = std::min(visible, keys.tokens());
-  std::vector<float> stored_query(head_dim), own_scores, own_probabilities;
+  std::vector<float> stored_query(head_dim);
   for (size_t c = 0; c < head_dim; ++c)
     stored_query[c] = query[keys.channel_order.empty() ? c : keys.channel_order[c]] * scale;
-  if (!scores) own_scores.resize(visible), scores = own_scores.data();
-  if (!probabilities) own_probabilities.resize(visible), probabilities = own_probabilities.data();
-
   const size_t sinks = std::min(keys.sink_tokens, visible);
   const size_t coded = std::min(keys.coded_tokens, visible - sinks);
   const size_t recent = visible - sinks - coded;
   dot_rows_fp16(keys.sink_rows.data(), sinks, head_dim, stored_query.data(), scores);
   score_coded(stored_query.data(), keys, coded, scores + sinks);
   dot_rows_fp16(keys.recent_rows.data(), recent, head_dim, stored_query.data(), scores + sinks + coded);
+}
+
+void pq_head_attention(const float* query, const QuantizedKv& keys, const QuantizedKv& values, size_t visible,
+                       float scale, ValuePath path, float* out, float* scores, float* probabilities) {
+  require_same_layout(keys, values);
+  const size_t head_dim = keys.head_dim;
+  visible = std::min(visible, keys.tokens());
+  std::vector<float> own_scores, own_probabilities;
+  if (!scores) own_scores.resize(visible), scores = own_scores.data();
+  if (!probabilities) own_probabilities.resize(visible), probabilities = own_probabilities.data();
+  pq_head_scores(query, keys, visible, scale, scores);
+  const size_t sinks = std::min(keys.sink_tokens, visible);
+  const size_t coded = std::min(keys.coded_tokens, visible - sinks);
+  const size_t recent = visible - sinks - coded;
 
   softmax_normalize(scores, visible, softmax_partial(scores, visible), probabilities);
 

@@ -52,6 +52,11 @@ void pq_head_attention(const float* query, const QuantizedKv& keys, const Quanti
                        float scale, ValuePath path, float* out, float* scores = nullptr,
                        float* probabilities = nullptr);
 
+// The scores pq_head_attention computes before its softmax: <query * scale, k> for the first `visible`
+// tokens, sink and recent tokens from their fp16 rows, coded tokens from the LUTs. PQ-based token selection
+// (PQCache) ranks tokens by these. scores: `visible` floats (clamped to keys.tokens()).
+void pq_head_scores(const float* query, const QuantizedKv& keys, size_t visible, float scale, float* scores);
+
 void reference_attention(const float* queries, size_t query_count, const float* keys, const float* values,
                          size_t tokens, const AttentionShape& shape, const QueryPositions& positions, float* out);
 

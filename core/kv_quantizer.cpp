@@ -68,13 +68,15 @@ QuantizedKv quantize_kv(const float* rows, size_t tokens, size_t row_stride, con
   kv.codes.resize(kv.coded_tokens * shape.sub_vectors);
   for (size_t start = 0, window = 0; start < kv.coded_tokens; start += kv.window_tokens, ++window) {
     const size_t count = std::min(kv.window_tokens, kv.coded_tokens - start);
+    // The recent rows follow the coded rows in `stored` (and their weights follow in token_weights).
+    const size_t trained = count + (options.train_on_recent && start + count == kv.coded_tokens ? recent : 0);
     PqTrainOptions training = options.training;
     training.seed = child_seed(options.training.seed, window);
     const float* weights = coded_weights ? coded_weights + start : nullptr;
     // A window whose weights are all zero carries no information for a weighted mean: train it unweighted.
-    if (weights && std::all_of(weights, weights + count, [](float w) { return w == 0.0f; })) weights = nullptr;
+    if (weights && std::all_of(weights, weights + trained, [](float w) { return w == 0.0f; })) weights = nullptr;
     const PqCodebooks* previous = kv.codebooks.empty() ? nullptr : &kv.codebooks.back();
-    kv.codebooks.push_back(train_pq(coded_rows + start * head_dim, count, shape, training, weights, previous));
+    kv.codebooks.push_back(train_pq(coded_rows + start * head_dim, trained, shape, training, weights, previous));
     encode_pq(kv.codebooks.back(), coded_rows + start * head_dim, count, kv.codes.data() + start * shape.sub_vectors);
   }
   return kv;

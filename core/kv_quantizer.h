@@ -24,6 +24,10 @@ struct KvQuantizationOptions {
   // Page-aware windowed clustering: coded tokens per window, each window with its own codebook trained
   // starting from the previous window's; needs clusters <= kRowBufferCentroids. 0 = one codebook.
   size_t window_tokens = 0;
+  // k-means of the last window also sees the recent-window tokens (not coded now, but decode will code them
+  // with that codebook once they leave the window). Off = train on the coded tokens only. The paper does not
+  // say which; with K >= coded + recent tokens this makes decode-time coding of the prefill tokens lossless.
+  bool train_on_recent = false;
 
   // AQPIM's settings (m = 32, K = 512, 8 sink + 32 recent tokens, 4 iterations) for a head_dim.
   static KvQuantizationOptions aqpim(size_t head_dim = 128);

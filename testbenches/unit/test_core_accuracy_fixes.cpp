@@ -136,6 +136,35 @@ TEST(AccuracyFixes, ChannelOrderIsAPermutationKeepingRopePairsAndLeavesDotProduc
                std::invalid_argument);  // a pair cannot fit one channel
 }
 
+TEST(AccuracyFixes, ChannelOrdersCalibratedElsewhereAreUsedAsGiven) {
+  const Workload& w = workload();
+  const size_t dim = 32;
+  // Orders from other data (here: the values' statistics used for the keys), one per KV head.
+  CalibratedFixes fixes;
+  fixes.channel_presort = true;
+  fixes.key_pairing = RopePairing::kInterleaved;
+  for (size_t h = 0; h < 2; ++h) {
+    fixes.key_orders.push_back(calibrate_channel_order(w.data.values.data() + h * dim, 256, 2 * dim, dim, 4,
+                                                       RopePairing::kInterleaved));
+    fixes.value_orders.push_back(calibrate_channel_order(w.data.keys.data() + h * dim, 256, 2 * dim, dim, 4));
+  }
+  const QuantizedKvCache cache =
+      quantize_cache(w.data.keys.data(), w.data.values.data(), 300, w.shape, plain_pq(), fixes);
+  for (size_t h = 0; h < 2; ++h) {
+    EXPECT_EQ(cache.keys[h].channel_order, fixes.key_orders[h]);
+    EXPECT_EQ(cache.values[h].channel_order, fixes.value_orders[h]);
+  }
+  CalibratedFixes wrong = fixes;
+  wrong.key_orders.pop_back();  // one order for two KV heads
+  EXPECT_THROW(quantize_cache(w.data.keys.data(), w.data.values.data(), 300, w.shape, plain_pq(), wrong),
+               std::invalid_argument);
+  wrong = fixes;
+  std::iota(wrong.key_orders[0].begin(), wrong.key_orders[0].end(), 0u);
+  std::swap(wrong.key_orders[0][1], wrong.key_orders[0][2]);  // splits the RoPE pairs (0, 1) and (2, 3)
+  EXPECT_THROW(quantize_cache(w.data.keys.data(), w.data.values.data(), 300, w.shape, plain_pq(), wrong),
+               std::invalid_argument);
+}
+
 TEST(AccuracyFixes, ImportanceWeightsAreTheAttentionMassOfTheLastQueries) {
   const Workload& w = workload();
   const size_t dim = 32, tokens = 300, queries = 5, stride = 2 * dim;

@@ -133,6 +133,52 @@ TEST(Attention, DecodeAppendsEvictTheOldestRecentTokenIntoCodes) {
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(kv.codes[first_evicted * 4 + i], expected_codes[i]);
 }
 
+TEST(Attention, TrainingOnTheRecentWindowMakesItsLaterCodesLossless) {
+  const size_t tokens = 60, dim = 16, sinks = 4, recent = 8;
+  const auto rows = fp16_normal_values((tokens + recent) * dim, 21);
+  for (bool train_on_recent : {false, true}) {
+    auto options = small_options(dim, 64);  // K = 64 >= 48 coded + 8 recent tokens
+    options.sink_tokens = sinks;
+    options.recent_tokens = recent;
+    options.train_on_recent = train_on_recent;
+    QuantizedKv kv = quantize_kv(rows.data(), tokens, 0, options);
+    EXPECT_EQ(kv.coded_tokens, tokens - sinks - recent);
+    // Decode pushes exactly the prefill's recent tokens out of the window, into codes.
+    for (size_t n = tokens; n < tokens + recent; ++n) append_token(kv, &rows[n * dim]);
+    const auto restored = dequantize_kv(kv);
+    size_t exact = 0;
+    for (size_t i = (tokens - recent) * dim; i < tokens * dim; ++i) exact += restored[i] == rows[i];
+    if (train_on_recent)
+      EXPECT_EQ(exact, recent * dim);  // each had its own centroid
+    else
+      EXPECT_LT(exact, recent * dim);  // coded with centroids of other tokens
+    for (size_t i = 0; i < (tokens - recent) * dim; ++i) ASSERT_EQ(restored[i], rows[i]) << i;
+  }
+}
+
+TEST(Attention, PqHeadScoresAreTheScoresOfPqHeadAttention) {
+  const size_t tokens = 40, dim = 16;
+  const auto keys = fp16_normal_values(tokens * dim, 22), values = fp16_normal_values(tokens * dim, 23);
+  const auto query = fp16_normal_values(dim, 24);
+  auto options = small_options(dim, 8);
+  options.sink_tokens = 3;
+  options.recent_tokens = 5;
+  const std::vector<uint32_t> order = calibrate_channel_order(keys.data(), tokens, 0, dim, 4);
+  const QuantizedKv k = quantize_kv(keys.data(), tokens, 0, options, nullptr, order);
+  const QuantizedKv v = quantize_kv(values.data(), tokens, 0, options);
+  std::vector<float> scores(tokens), from_attention(tokens), out(dim);
+  pq_head_scores(query.data(), k, tokens, 0.25f, scores.data());
+  pq_head_attention(query.data(), k, v, tokens, 0.25f, ValuePath::kHistogram, out.data(), from_attention.data());
+  EXPECT_EQ(scores, from_attention);
+  // Against the keys as the cache reconstructs them, in double.
+  const auto restored = dequantize_kv(k);
+  for (size_t n = 0; n < tokens; ++n) {
+    double dot = 0;
+    for (size_t d = 0; d < dim; ++d) dot += 0.25 * query[d] * restored[n * dim + d];
+    EXPECT_NEAR(scores[n], dot, 1e-5 * (1 + std::fabs(dot))) << n;
+  }
+}
+
 TEST(Attention, BadArgumentsAreRejected) {
   const auto rows = fp16_normal_values(20 * 16, 14);
   EXPECT_THROW((AttentionShape{6, 4, 16, 0.0f}.validate()), std::invalid_argument);  // 4 does not divide 6

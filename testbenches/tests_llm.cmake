@@ -1,0 +1,10 @@
+# Tests and benchmarks of the real-model accuracy path (core/llm/; see testbenches/CMakeLists.txt for the
+# helper functions). They read the vendored model and texts from data/realdata through AQPIM_SOURCE_DIR.
+aqpim_add_unit_test(test_llm_model SOURCES unit/test_llm_model.cpp LIBS aqpim_core)
+aqpim_add_unit_test(test_llm_backends SOURCES unit/test_llm_backends.cpp LIBS aqpim_core Threads::Threads)
+
+# Cost of one configuration and of a 48-configuration grid over three texts (figures in docs/algorithm.md).
+if(AQPIM_BUILD_BENCHMARKS)
+  aqpim_add_benchmark(bench_llm_accuracy SOURCES bench/bench_llm_accuracy.cpp LIBS aqpim_core Threads::Threads)
+  target_compile_definitions(bench_llm_accuracy PRIVATE AQPIM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()
