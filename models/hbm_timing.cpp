@@ -8,28 +8,6 @@
 namespace aqpim::models {
 namespace {
 
-std::string field_value(const char* field, uint64_t value) { return std::string(field) + " = " + std::to_string(value); }
-
-void require(bool condition, const std::string& message) {
-  if (!condition) throw std::invalid_argument(message);
-}
-
-void add_steps(HbmBankStats& stats, const HbmBankStats& to, const HbmBankStats& from, uint64_t steps) {
-  stats.activations += steps * (to.activations - from.activations);
-  stats.reads += steps * (to.reads - from.reads);
-  stats.writes += steps * (to.writes - from.writes);
-  stats.row_hits += steps * (to.row_hits - from.row_hits);
-  stats.row_misses += steps * (to.row_misses - from.row_misses);
-  stats.bytes_read += steps * (to.bytes_read - from.bytes_read);
-  stats.bytes_written += steps * (to.bytes_written - from.bytes_written);
-  stats.pim_activations += steps * (to.pim_activations - from.pim_activations);
-  stats.pim_reads += steps * (to.pim_reads - from.pim_reads);
-  stats.pim_writes += steps * (to.pim_writes - from.pim_writes);
-  stats.pim_bytes_read += steps * (to.pim_bytes_read - from.pim_bytes_read);
-  stats.pim_bytes_written += steps * (to.pim_bytes_written - from.pim_bytes_written);
-  stats.busy_ps += steps * (to.busy_ps - from.busy_ps);
-}
-
 // FNV-1a over 64-bit words: the memos' keys and state contents.
 struct WordHash {
   uint64_t hash = 1469598103934665603ull;
@@ -42,51 +20,6 @@ void for_each_bit(uint64_t mask, Body&& body) {
 }
 
 }  // namespace
-
-void HbmTimingConfig::validate() const {
-  geometry.validate();
-  require(tck_ps > 0, "tCK = 0: the clock period must be positive");
-  require(burst_ps > 0, "burst time (burst_length / data rate) must be positive");
-  const HbmTimingCycles& c = cycles;
-  const std::pair<const char*, unsigned> positive[] = {
-      {"nCL", c.nCL},     {"nRCDRD", c.nRCDRD}, {"nRCDWR", c.nRCDWR}, {"nRP", c.nRP},     {"nRAS", c.nRAS},
-      {"nRC", c.nRC},     {"nWR", c.nWR},       {"nCCDS", c.nCCDS},   {"nCCDL", c.nCCDL}, {"nRRDS", c.nRRDS},
-      {"nRRDL", c.nRRDL}, {"nFAW", c.nFAW},     {"nRFC", c.nRFC},     {"nREFI", c.nREFI}, {"nRTP", c.nRTP}};
-  for (const auto& [field, value] : positive) require(value > 0, field_value(field, value) + ": must be at least 1 tCK");
-  require(c.nRC >= c.nRAS + c.nRP, field_value("nRC", c.nRC) + ": must be >= nRAS + nRP = " + std::to_string(c.nRAS + c.nRP));
-  require(c.nCCDL >= c.nCCDS, field_value("nCCDL", c.nCCDL) + ": must be >= nCCDS = " + std::to_string(c.nCCDS));
-  require(c.nRRDL >= c.nRRDS, field_value("nRRDL", c.nRRDL) + ": must be >= nRRDS = " + std::to_string(c.nRRDS));
-  if (refresh)
-    require(c.nREFI > c.nRFC, field_value("nREFI", c.nREFI) + ": must exceed nRFC = " + std::to_string(c.nRFC));
-}
-
-HbmBankStats& HbmBankStats::operator+=(const HbmBankStats& other) {
-  activations += other.activations;
-  reads += other.reads;
-  writes += other.writes;
-  row_hits += other.row_hits;
-  row_misses += other.row_misses;
-  bytes_read += other.bytes_read;
-  bytes_written += other.bytes_written;
-  pim_activations += other.pim_activations;
-  pim_reads += other.pim_reads;
-  pim_writes += other.pim_writes;
-  pim_bytes_read += other.pim_bytes_read;
-  pim_bytes_written += other.pim_bytes_written;
-  busy_ps += other.busy_ps;
-  return *this;
-}
-
-double HbmBankStats::row_hit_rate() const {
-  const uint64_t accesses = row_hits + row_misses;
-  return accesses ? double(row_hits) / double(accesses) : 0.0;
-}
-
-HbmBankStats HbmStats::total() const {
-  HbmBankStats sum;
-  for (const auto& bank : banks) sum += bank;
-  return sum;
-}
 
 HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config)
     : config_((config.validate(), config)), map_(config.mapping, config.geometry), access_shift_(0) {
@@ -357,24 +290,13 @@ size_t set_of(uint64_t parent, const HbmTimingMemo::Request& request, size_t set
   return size_t((hash ^ (hash >> 32)) % sets);
 }
 
-// after - before, counter by counter, added to `into`.
-void add_difference(HbmStats& into, const HbmStats& after, const HbmStats& before) {
-  for (size_t b = 0; b < into.banks.size(); ++b) add_steps(into.banks[b], after.banks[b], before.banks[b], 1);
-  into.host_requests += after.host_requests - before.host_requests;
-  into.pim_requests += after.pim_requests - before.pim_requests;
-  into.bus_busy_ps += after.bus_busy_ps - before.bus_busy_ps;
-}
-
 }  // namespace
 
 uint64_t HbmTimingMemo::State::hash_content() const {
   WordHash hash;
   for (int64_t word : words) hash.mix(uint64_t(word));
   for (const HbmBankStats& bank : totals.banks)
-    for (uint64_t counter : {bank.activations, bank.reads, bank.writes, bank.row_hits, bank.row_misses, bank.bytes_read,
-                             bank.bytes_written, bank.pim_activations, bank.pim_reads, bank.pim_writes,
-                             bank.pim_bytes_read, bank.pim_bytes_written, bank.busy_ps})
-      hash.mix(counter);
+    for (uint64_t HbmBankStats::*counter : hbm::kBankCounters) hash.mix(bank.*counter);
   for (uint64_t counter : {totals.host_requests, totals.pim_requests, totals.bus_busy_ps, stream_acts})
     hash.mix(counter);
   return hash.hash;
@@ -385,8 +307,7 @@ bool HbmTimingMemo::State::same_content(const State& other) const {
       totals.host_requests != other.totals.host_requests || totals.pim_requests != other.totals.pim_requests ||
       totals.bus_busy_ps != other.totals.bus_busy_ps || totals.banks.size() != other.totals.banks.size())
     return false;
-  // HbmBankStats is thirteen uint64_t counters without padding.
-  static_assert(sizeof(HbmBankStats) == 13 * sizeof(uint64_t), "HbmBankStats gained a field: extend hash_content()");
+  // HbmBankStats is uint64_t counters without padding (timing_stats.h asserts it).
   return std::memcmp(totals.banks.data(), other.totals.banks.data(), totals.banks.size() * sizeof(HbmBankStats)) == 0;
 }
 
@@ -454,7 +375,7 @@ void HbmTimingEngine::materialize() const {
   // The engine is in memo_at_ already (see through_memo()); only its fields lag behind.
   auto& self = const_cast<HbmTimingEngine&>(*this);
   self.restore_state(memo_at_->words);
-  add_difference(self.stats_, memo_at_->totals, memo_fields_->totals);
+  hbm::add_difference(self.stats_, memo_at_->totals, memo_fields_->totals);
   self.stream_acts_ += memo_at_->stream_acts - memo_fields_->stream_acts;
   self.memo_fields_ = memo_at_;
 }
@@ -484,7 +405,7 @@ uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Ti
   const HbmStats before = stats_;
   const uint64_t acts_before = stream_acts_;
   const uint64_t completion = time();
-  add_difference(state->totals, stats_, before);
+  hbm::add_difference(state->totals, stats_, before);
   state->stream_acts += stream_acts_ - acts_before;
   state_words(state->words);
   state->content_hash = state->hash_content();
@@ -1000,7 +921,7 @@ uint64_t HbmTimingEngine::replay_interval(const PeriodScope& scope, const Interv
     const int64_t open_row = *field++;
     bank.open_row = open_row == INT64_MIN ? -1 : open_row + to.row_base + rows;
     bank.epoch = interval.to_epochs[index] + epochs;
-    add_steps(stats_.banks[b], to.stats[index], from.stats[index], 1);
+    hbm::add_repeated(stats_.banks[b], to.stats[index], from.stats[index], 1);
     ++index;
   });
   for_each_bit(scope.groups, [&](unsigned g) {
@@ -1091,7 +1012,7 @@ uint64_t HbmTimingEngine::try_jump(const PeriodScope& scope, const PeriodSnapsho
     ++field;
     bank.epoch += epochs;
     if (bank.open_row >= 0) bank.open_row += rows;
-    add_steps(stats_.banks[b], to.stats[index], from.stats[index], steps);
+    hbm::add_repeated(stats_.banks[b], to.stats[index], from.stats[index], steps);
     ++index;
   });
   for_each_bit(scope.groups, [&](unsigned g) {

@@ -25,77 +25,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/hbm/timing_config.h"
+#include "models/hbm/timing_stats.h"
 #include "models/hbm_address_mapping.h"
 
 namespace aqpim::models {
-
-enum class HbmPagePolicy { Open, Closed };
-
-// In tCK. Defaults: HBM3 6400 Mbps speed bin (docs/models-hbm.md cites the source).
-struct HbmTimingCycles {
-  unsigned nCL = 20;
-  unsigned nRCDRD = 31;
-  unsigned nRCDWR = 15;
-  unsigned nRP = 26;
-  unsigned nRAS = 45;
-  unsigned nRC = 72;
-  unsigned nWR = 26;
-  unsigned nCCDS = 2;
-  unsigned nCCDL = 4;
-  unsigned nRRDS = 4;
-  unsigned nRRDL = 5;
-  unsigned nFAW = 24;
-  unsigned nRFC = 320;
-  unsigned nREFI = 6240;
-  // Not among the platform's parameters; assumed values, see docs/models-hbm.md.
-  unsigned nRTP = 4;  // read to precharge
-  unsigned nCWL = 8;  // write command to first write data beat
-};
-
-struct HbmTimingConfig {
-  HbmGeometry geometry;
-  HbmAddressMapping mapping = HbmAddressMapping::RoBaBgCoCh;
-  HbmPagePolicy page_policy = HbmPagePolicy::Open;
-  HbmTimingCycles cycles;
-  uint64_t tck_ps = 625;
-  uint64_t burst_ps = 1250;  // one column access on the data bus: burst_length / data rate
-  bool refresh = true;
-
-  // Throws std::invalid_argument naming the offending field.
-  void validate() const;
-};
-
-struct HbmBankStats {
-  // Host side (through the external data bus); reads and writes count column accesses.
-  uint64_t activations = 0;
-  uint64_t reads = 0;
-  uint64_t writes = 0;
-  uint64_t row_hits = 0;
-  uint64_t row_misses = 0;
-  uint64_t bytes_read = 0;
-  uint64_t bytes_written = 0;
-  // Bank side (PIM streams through BankAccessExtension).
-  uint64_t pim_activations = 0;
-  uint64_t pim_reads = 0;
-  uint64_t pim_writes = 0;
-  uint64_t pim_bytes_read = 0;
-  uint64_t pim_bytes_written = 0;
-  // Union of the intervals from a request's first command on this bank to its last data beat.
-  uint64_t busy_ps = 0;
-
-  HbmBankStats& operator+=(const HbmBankStats& other);
-  // Row hits / (hits + misses) of host column accesses; 0 when there were none.
-  double row_hit_rate() const;
-};
-
-struct HbmStats {
-  std::vector<HbmBankStats> banks;  // flat bank index = bank_group x banks_per_group + bank
-  uint64_t host_requests = 0;
-  uint64_t pim_requests = 0;
-  uint64_t bus_busy_ps = 0;  // data-bus occupancy: host column accesses x burst time
-
-  HbmBankStats total() const;
-};
 
 // Timing results shared by engines of one configuration. The platform's pseudo-channels receive identical
 // command streams at identical times (every PIM unit runs the same firmware loop on its own heads), so
