@@ -25,6 +25,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/hbm/channel.h"
+#include "models/hbm/fcfs_scheduler.h"
+#include "models/hbm/lockstep_jump.h"
 #include "models/hbm/timing_config.h"
 #include "models/hbm/timing_stats.h"
 #include "models/hbm_address_mapping.h"
@@ -53,7 +56,7 @@ class HbmTimingMemo {
   friend class HbmTimingEngine;
   struct State {
     uint64_t id = 0;             // > 0; 0 names the initial state of a new engine
-    std::vector<int64_t> words;  // the engine's fields, as HbmTimingEngine::state_words() lays them out
+    std::vector<int64_t> words;  // the engine's fields, as hbm::ChannelState::save_words() lays them out
     // Counters accumulated from the initial state: an engine adds the difference between two states.
     HbmStats totals;
     uint64_t stream_acts = 0;
@@ -122,55 +125,16 @@ class HbmTimingEngine {
   // only when they are asked for again.
   const HbmStats& stats() const {
     materialize();
-    return stats_;
+    return channel_.stats;
   }
   void reset_stats();
-  const HbmTimingConfig& config() const { return config_; }
-  const HbmAddressMap& address_map() const { return map_; }
+  const HbmTimingConfig& config() const { return channel_.config; }
+  const HbmAddressMap& address_map() const { return scheduler_.address_map(); }
   // Read latency of one column access to an open row (CL + burst): what DMI users are told.
-  uint64_t row_hit_read_ps() const { return uint64_t(cl_ + burst_); }
-  uint64_t row_hit_write_ps() const { return uint64_t(cwl_ + burst_); }
+  uint64_t row_hit_read_ps() const { return uint64_t(channel_.rules.tCL + channel_.rules.tBL); }
+  uint64_t row_hit_write_ps() const { return uint64_t(channel_.rules.tCWL + channel_.rules.tBL); }
 
  private:
-  static constexpr int64_t kNever = INT64_MIN / 4;  // "no such command yet": far enough below any time
-  struct Bank {
-    int64_t open_row = -1;
-    int64_t epoch = 0;  // refresh interval the open row was activated in
-    int64_t act_time = kNever;
-    int64_t earliest_act = 0;
-    int64_t earliest_pre = 0;
-    int64_t busy_until = 0;
-  };
-  struct Group {
-    int64_t last_act = kNever;
-    int64_t last_col = kNever;
-  };
-
-  int64_t epoch_of(int64_t t) const { return config_.refresh ? t / refi_ : 0; }
-  // Defined here so that the per-access paths inline it (out of line it cost the short-request path 13%).
-  int64_t outside_refresh(int64_t t) const {
-    if (!config_.refresh) return t;
-    const int64_t window = epoch_of(t);
-    const int64_t window_start = window * refi_;
-    return (window >= 1 && t - window_start < rfc_) ? window_start + rfc_ : t;
-  }
-  int64_t next_refresh_start(int64_t t) const;
-  // End of the latest refresh window that started at or before t (t past the first window).
-  int64_t refresh_end(int64_t t) const;
-  void forget_row_if_refreshed(Bank& bank, int64_t t) const;
-  // Precharges bank's open row no earlier than t (or lets a refresh close it); returns the PRE time.
-  int64_t precharge(Bank& bank, int64_t t) const;
-  int64_t earliest_activate(const Bank& bank, const Group& group, int64_t t) const;
-  void activate(Bank& bank, Group& group, int64_t row, int64_t act) const;
-  void push_activation(int64_t act);
-  // Column accesses spaced by `spacing` from `first` that fit before the next refresh, at most `wanted`.
-  uint64_t columns_before_refresh(int64_t first, int64_t spacing, uint64_t wanted) const;
-  int64_t column_recovery(bool is_write) const { return is_write ? cwl_ + burst_ + wr_ : rtp_; }
-  static void add_busy(Bank& bank, HbmBankStats& stats, int64_t start, int64_t end);
-
-  // The engine's fields as words, in a fixed order: what a memo state records and restores.
-  void state_words(std::vector<int64_t>& words) const;
-  void restore_state(const std::vector<int64_t>& words);
   // Times a request through the memo when the engine has one: `time` times it when no recorded state
   // answers. Every other public entry point that reads or changes the state calls materialize() first.
   template <class Time>
@@ -182,19 +146,12 @@ class HbmTimingEngine {
   void leave_memo();
   uint64_t access_fast(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
 
-  // `count` consecutive column accesses to one row of one bank: the unit access() splits a request into.
-  // One call with count n equals n calls with count 1 (open page policy), but costs O(1 + refresh windows
-  // crossed). Private: it changes the state outside the shared memo's bookkeeping.
-  uint64_t access_row(uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count, bool is_write);
-  uint64_t access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
-  uint64_t access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
-  // How bank_stream_impl() times a stream: step by step (the oracle), with the periodic fast path, or in
-  // lockstep closed form (docs/models-hbm.md, "Lockstep closed form"), falling back to the periodic path.
-  enum class StreamMode { Reference, Periodic, Lockstep };
-  uint64_t bank_stream_impl(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
+  uint64_t serve_long_request(uint64_t arrival_ps, uint64_t access_address, uint64_t accesses, bool is_write);
+  // A bank stream, row by row through the reference (the oracle), or accelerated: lockstep closed form,
+  // falling back to the periodic jump.
+  enum class StreamMode { Reference, Accelerated };
+  uint64_t time_bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                             bool is_write, StreamMode mode);
-  // True when every bank in bank_mask has the same state, and so has every bank group holding one of them.
-  bool lockstep_uniform(uint64_t bank_mask, uint64_t groups) const;
 
   // Periodic fast path. A snapshot is the state a stream reads and writes (the banks in `banks`, their
   // groups, the channel), taken at a step boundary, with times relative to last_col_.
@@ -270,35 +227,11 @@ class HbmTimingEngine {
   void interval_key(const PeriodScope& scope, const PeriodSnapshot& snapshot, std::vector<int64_t>& key) const;
   uint64_t replay_interval(const PeriodScope& scope, const IntervalTransition& interval, int64_t* shift);
 
-  // A proven lockstep row (bank_stream_impl()), per direction: the state at its end (times as in its
-  // Boundary), its period and counters per row. Valid for the engine's lifetime: the row it proves is a
-  // function of that state alone.
-  struct LockstepProof {
-    bool valid = false;
-    int64_t period = 0;
-    int64_t times[13] = {};
-    HbmBankStats per_row;
-  };
-
-  HbmTimingConfig config_;
-  HbmAddressMap map_;
-  unsigned access_shift_;
-  uint64_t row_units_;  // column accesses per address row (every bank's row r)
-  // Timings in ps.
-  int64_t cl_, rcdrd_, rcdwr_, rp_, ras_, rc_, wr_, ccds_, ccdl_, rrds_, rrdl_, faw_, rfc_, refi_, rtp_, cwl_, burst_;
-  unsigned group_shift_;  // log2(banks_per_group): flat bank >> group_shift_ is its bank group
-  std::vector<Bank> banks_;
-  std::vector<Group> groups_;
-  int64_t last_act_ = kNever;
-  int64_t last_col_ = kNever;
-  int64_t bus_free_ = 0;
-  int64_t recent_acts_[4] = {kNever, kNever, kNever, kNever};  // ring; [oldest_act_] is the oldest
-  unsigned oldest_act_ = 0;
-  uint64_t stream_acts_ = 0;  // all-bank ACTs of bank streams (the periodic path counts ACTs per step)
+  hbm::Channel channel_;
+  hbm::FcfsScheduler scheduler_;
   uint64_t skipped_accesses_ = 0;
-  HbmStats stats_;
   PeriodState period_;
-  LockstepProof lockstep_proofs_[2];  // [is_write]
+  hbm::LockstepJump lockstep_;
   std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
   std::shared_ptr<HbmTimingMemo> memo_;
   // In the memo, memo_at_ names the engine's state and memo_fields_ the one its fields hold; out of it,
