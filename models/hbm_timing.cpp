@@ -47,11 +47,9 @@ constexpr unsigned kPeriodGiveUp = 48;
 }
 
 uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
-  if (!in_memo_) {  // the short-request path: no detour
-    pristine_ = false;
-    return access_fast(arrival_ps, address, length, is_write);
-  }
-  return through_memo({0, int64_t(arrival_ps), int64_t(address), int64_t(length), 0, is_write},
+  pristine_ = false;
+  if (!memo_.in_memo()) return access_fast(arrival_ps, address, length, is_write);  // the short-request path
+  return memo_.time(channel_, {0, int64_t(arrival_ps), int64_t(address), int64_t(length), 0, is_write},
                       [&] { return access_fast(arrival_ps, address, length, is_write); });
 }
 
@@ -113,142 +111,24 @@ uint64_t HbmTimingEngine::serve_long_request(uint64_t arrival_ps, uint64_t acces
 
 uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                       uint64_t bytes_per_bank, bool is_write) {
-  return through_memo({1, int64_t(arrival_ps), int64_t(bank_mask), int64_t(bank_offset), int64_t(bytes_per_bank), is_write},
-                      [&] {
-                        return time_bank_stream(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write,
-                                                StreamMode::Accelerated);
-                      });
-}
-
-// ---- shared memo ---------------------------------------------------------------------------------------
-
-HbmTimingMemo::HbmTimingMemo(size_t slots)
-    : slots_((std::max<size_t>(slots, kWays) + kWays - 1) / kWays * kWays), next_way_(slots_.size() / kWays, 0) {}
-
-namespace {
-
-std::vector<int64_t> config_words(const HbmTimingConfig& c) {
-  const HbmGeometry& g = c.geometry;
-  const HbmTimingCycles& t = c.cycles;
-  return {g.bank_groups, g.banks_per_group, int64_t(g.rows_per_bank), int64_t(g.row_bytes), int64_t(g.access_bytes),
-          int64_t(c.mapping), int64_t(c.page_policy), int64_t(c.tck_ps), int64_t(c.burst_ps), c.refresh,
-          t.nCL, t.nRCDRD, t.nRCDWR, t.nRP, t.nRAS, t.nRC, t.nWR, t.nCCDS, t.nCCDL, t.nRRDS, t.nRRDL, t.nFAW,
-          t.nRFC, t.nREFI, t.nRTP, t.nCWL};
-}
-
-size_t set_of(uint64_t parent, const HbmTimingMemo::Request& request, size_t sets) {
-  uint64_t hash = (parent + 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
-  for (int64_t word : request) hash = (hash ^ uint64_t(word)) * 0xc4ceb9fe1a85ec53ull;
-  return size_t((hash ^ (hash >> 32)) % sets);
-}
-
-}  // namespace
-
-uint64_t HbmTimingMemo::State::hash_content() const {
-  WordHash hash;
-  for (int64_t word : words) hash.mix(uint64_t(word));
-  for (const HbmBankStats& bank : totals.banks)
-    for (uint64_t HbmBankStats::*counter : hbm::kBankCounters) hash.mix(bank.*counter);
-  for (uint64_t counter : {totals.host_requests, totals.pim_requests, totals.bus_busy_ps, stream_acts})
-    hash.mix(counter);
-  return hash.hash;
-}
-
-bool HbmTimingMemo::State::same_content(const State& other) const {
-  if (words != other.words || stream_acts != other.stream_acts ||
-      totals.host_requests != other.totals.host_requests || totals.pim_requests != other.totals.pim_requests ||
-      totals.bus_busy_ps != other.totals.bus_busy_ps || totals.banks.size() != other.totals.banks.size())
-    return false;
-  // HbmBankStats is uint64_t counters without padding (timing_stats.h asserts it).
-  return std::memcmp(totals.banks.data(), other.totals.banks.data(), totals.banks.size() * sizeof(HbmBankStats)) == 0;
+  pristine_ = false;
+  return memo_.time(channel_, {1, int64_t(arrival_ps), int64_t(bank_mask), int64_t(bank_offset), int64_t(bytes_per_bank), is_write},
+                    [&] {
+                      return time_bank_stream(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write,
+                                              StreamMode::Accelerated);
+                    });
 }
 
 void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
   materialize();
-  if (memo) {
-    const std::vector<int64_t> mine = config_words(channel_.config);
-    if (memo->config_words_.empty()) {
-      memo->config_words_ = mine;
-      auto initial = std::make_shared<HbmTimingMemo::State>();
-      channel_.state.save_words(initial->words);
-      initial->totals.banks.resize(channel_.stats.banks.size());
-      memo->initial_ = std::move(initial);
-    } else if (memo->config_words_ != mine) {
-      throw std::invalid_argument("HbmTimingMemo is shared by channels with different timing configurations");
-    }
-  }
-  memo_ = std::move(memo);
-  // Only a new engine is in the memo's initial state (its counters are all zero, as the state's are).
-  in_memo_ = memo_ && pristine_;
-  memo_at_ = memo_fields_ = in_memo_ ? memo_->initial_ : nullptr;
+  memo_.join(channel_, std::move(memo), pristine_);
 }
 
-void HbmTimingEngine::leave_memo() {
-  materialize();
-  in_memo_ = false;
-  memo_at_.reset();
-  memo_fields_.reset();
-}
+void HbmTimingEngine::leave_memo() { memo_.leave(channel_); }
 
 void HbmTimingEngine::materialize() const {
-  if (memo_fields_ == memo_at_) return;
-  // The engine is in memo_at_ already (see through_memo()); only its fields lag behind.
   auto& self = const_cast<HbmTimingEngine&>(*this);
-  self.channel_.state.load_words(memo_at_->words);
-  hbm::add_difference(self.channel_.stats, memo_at_->totals, memo_fields_->totals);
-  self.channel_.state.stream_acts += memo_at_->stream_acts - memo_fields_->stream_acts;
-  self.memo_fields_ = memo_at_;
-}
-
-template <class Time>
-uint64_t HbmTimingEngine::through_memo(const HbmTimingMemo::Request& request, Time&& time) {
-  pristine_ = false;
-  if (!in_memo_) return time();
-  HbmTimingMemo& memo = *memo_;
-  const uint64_t parent = memo_at_->id;
-  const size_t set = set_of(parent, request, memo.next_way_.size());
-  HbmTimingMemo::Transition* ways = &memo.slots_[set * HbmTimingMemo::kWays];
-  for (size_t way = 0; way < HbmTimingMemo::kWays; ++way) {
-    const HbmTimingMemo::Transition& known = ways[way];
-    if (known.state && known.parent == parent && known.request == request) {
-      ++memo.hits_;
-      memo_at_ = known.state;
-      return known.completion;
-    }
-  }
-  ++memo.misses_;
-  materialize();
-  auto state = std::make_shared<HbmTimingMemo::State>();
-  // Totals from the initial state: the parent's, plus what this request adds.
-  state->totals = memo_at_->totals;
-  state->stream_acts = memo_at_->stream_acts;
-  const HbmStats before = channel_.stats;
-  const uint64_t acts_before = channel_.state.stream_acts;
-  const uint64_t completion = time();
-  hbm::add_difference(state->totals, channel_.stats, before);
-  state->stream_acts += channel_.state.stream_acts - acts_before;
-  channel_.state.save_words(state->words);
-  state->content_hash = state->hash_content();
-
-  std::shared_ptr<const HbmTimingMemo::State> reached;
-  const auto known = memo.by_content_.find(state->content_hash);
-  if (known != memo.by_content_.end()) {
-    reached = known->second.lock();
-    if (reached && !reached->same_content(*state)) reached.reset();
-  }
-  if (!reached) {
-    state->id = memo.next_id_++;
-    if (memo.by_content_.size() >= 4 * memo.slots_.size()) memo.by_content_.clear();  // only recent states rejoin
-    memo.by_content_[state->content_hash] = state;
-    reached = std::move(state);
-  }
-  // The set's oldest transition makes room.
-  uint8_t& next = memo.next_way_[set];
-  ways[next] = {parent, request, completion, reached};
-  next = uint8_t((next + 1) % HbmTimingMemo::kWays);
-  memo_at_ = reached;
-  memo_fields_ = std::move(reached);
-  return completion;
+  self.memo_.catch_up(self.channel_);
 }
 
 uint64_t HbmTimingEngine::bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,

@@ -28,64 +28,12 @@
 #include "models/hbm/channel.h"
 #include "models/hbm/fcfs_scheduler.h"
 #include "models/hbm/lockstep_jump.h"
+#include "models/hbm/shared_memo.h"
 #include "models/hbm/timing_config.h"
 #include "models/hbm/timing_stats.h"
 #include "models/hbm_address_mapping.h"
 
 namespace aqpim::models {
-
-// Timing results shared by engines of one configuration. The platform's pseudo-channels receive identical
-// command streams at identical times (every PIM unit runs the same firmware loop on its own heads), so
-// their engines walk through identical states. The memo records that walk as a tree of states, each named
-// by its parent state and the request that led to it; an engine that knows which recorded state it is in
-// and receives a request recorded from there just moves to the child state, in O(1), and materializes the
-// state's bank, group and channel fields and counters only when it must time a request itself or is
-// asked for them. Exact by construction: equal parent state, configuration and request give equal
-// results. Not thread-safe; one memo per simulation thread.
-class HbmTimingMemo {
- public:
-  // Recent transitions are found through `slots` entries, in sets of kWays by hash; engines keep their
-  // own states alive. The default holds a few thousand transitions, a few MiB.
-  explicit HbmTimingMemo(size_t slots = 4096);
-  uint64_t hits() const { return hits_; }
-  uint64_t misses() const { return misses_; }
-
-  using Request = std::array<int64_t, 6>;  // kind, arrival and the request's operands
-
- private:
-  friend class HbmTimingEngine;
-  struct State {
-    uint64_t id = 0;             // > 0; 0 names the initial state of a new engine
-    std::vector<int64_t> words;  // the engine's fields, as hbm::ChannelState::save_words() lays them out
-    // Counters accumulated from the initial state: an engine adds the difference between two states.
-    HbmStats totals;
-    uint64_t stream_acts = 0;
-    uint64_t content_hash = 0;
-
-    uint64_t hash_content() const;
-    bool same_content(const State& other) const;
-  };
-  // A recorded request: from the state named `parent`, `request` completes at `completion` in `state`.
-  struct Transition {
-    uint64_t parent = 0;
-    Request request{};
-    uint64_t completion = 0;
-    std::shared_ptr<const State> state;
-  };
-  // Four ways: the engines of a stack follow each other a few hundred transitions apart at most (one
-  // unit's share of a firmware phase), and a direct-mapped table displaced some of those every phase.
-  static constexpr size_t kWays = 4;
-  std::vector<Transition> slots_;
-  std::vector<uint8_t> next_way_;  // per set: the way the next recorded transition takes
-  // States by content: an engine that timed a request itself and arrived in a state already recorded
-  // (its transition had been displaced from its slot) rejoins the engines in that state.
-  std::unordered_map<uint64_t, std::weak_ptr<const State>> by_content_;
-  std::vector<int64_t> config_words_;  // the configuration of the first engine that joined
-  // The state every new engine of that configuration is in (id 0, no counters yet), from the first one.
-  std::shared_ptr<const State> initial_;
-  uint64_t next_id_ = 1;
-  uint64_t hits_ = 0, misses_ = 0;
-};
 
 class HbmTimingEngine {
  public:
@@ -135,12 +83,9 @@ class HbmTimingEngine {
   uint64_t row_hit_write_ps() const { return uint64_t(channel_.rules.tCWL + channel_.rules.tBL); }
 
  private:
-  // Times a request through the memo when the engine has one: `time` times it when no recorded state
-  // answers. Every other public entry point that reads or changes the state calls materialize() first.
-  template <class Time>
-  uint64_t through_memo(const HbmTimingMemo::Request& request, Time&& time);
   // Makes the fields and counters those of the memo state the engine is in. Logically const: the
-  // engine is in that state already, its fields just lag behind.
+  // engine is in that state already, its fields just lag behind. Every public entry point that reads or
+  // changes the state calls this first, unless it goes through memo_.time().
   void materialize() const;
   // The engine's state is no longer one the memo recorded (a reference call timed a request outside it).
   void leave_memo();
@@ -233,13 +178,8 @@ class HbmTimingEngine {
   PeriodState period_;
   hbm::LockstepJump lockstep_;
   std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
-  std::shared_ptr<HbmTimingMemo> memo_;
-  // In the memo, memo_at_ names the engine's state and memo_fields_ the one its fields hold; out of it,
-  // both are null.
-  bool in_memo_ = false;
-  std::shared_ptr<const HbmTimingMemo::State> memo_at_;
-  std::shared_ptr<const HbmTimingMemo::State> memo_fields_;
-  bool pristine_ = true;                                    // no request timed yet
+  hbm::SharedMemoCursor memo_;
+  bool pristine_ = true;  // no request timed yet
   uint64_t interval_memo_hits_ = 0;
 };
 
