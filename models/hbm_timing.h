@@ -27,7 +27,9 @@
 
 #include "models/hbm/channel.h"
 #include "models/hbm/fcfs_scheduler.h"
+#include "models/hbm/interval_memo.h"
 #include "models/hbm/lockstep_jump.h"
+#include "models/hbm/periodic_jump.h"
 #include "models/hbm/shared_memo.h"
 #include "models/hbm/timing_config.h"
 #include "models/hbm/timing_stats.h"
@@ -67,7 +69,7 @@ class HbmTimingEngine {
   // requests this engine timed itself (not in those it took from a shared memo).
   uint64_t skipped_accesses() const { return skipped_accesses_; }
   // Diagnostic: refresh intervals of host requests this engine replayed from its interval memo.
-  uint64_t interval_memo_hits() const { return interval_memo_hits_; }
+  uint64_t interval_memo_hits() const { return interval_memo_.replays(); }
 
   // Valid until the engine's next request: with a shared memo, replayed requests update the counters
   // only when they are asked for again.
@@ -98,89 +100,14 @@ class HbmTimingEngine {
   uint64_t time_bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                             bool is_write, StreamMode mode);
 
-  // Periodic fast path. A snapshot is the state a stream reads and writes (the banks in `banks`, their
-  // groups, the channel), taken at a step boundary, with times relative to last_col_.
-  struct PeriodScope {
-    uint64_t banks = 0;
-    uint64_t groups = 0;
-    bool host = false;     // host streams also use bus_free_, and every run starts at t_eff
-    bool is_write = false;  // the direction: the interval memo's key needs it (CL or CWL, tRCD, counters)
-    int64_t t_eff = 0;     // outside_refresh(arrival) of a host stream
-    // Shifting a stream by a multiple of block_units maps it onto itself, rows moved on; shifting by a
-    // multiple of inner_units (0: never) does too, as long as it stays inside one block.
-    uint64_t block_units = 1;
-    uint64_t inner_units = 0;
-  };
-  struct PeriodSnapshot {
-    bool valid = false;
-    uint64_t position = 0;  // in column accesses
-    int64_t row_base = 0;   // open rows are recorded relative to it
-    int64_t ref = 0, lo = 0, hi = 0, last_act = 0;
-    uint64_t pushes = 0, bus_busy_ps = 0;
-    int64_t ring[4] = {0, 0, 0, 0};  // oldest first
-    std::vector<int64_t> fields;  // layout and FieldKind of each: PeriodState::kinds
-    std::vector<HbmBankStats> stats;  // of the banks in scope, ascending
-  };
-  struct PeriodState {
-    PeriodSnapshot prev, cur, block_prev;
-    std::vector<uint8_t> kinds;
-    std::vector<PeriodSnapshot> anchors;  // first boundary of recent refresh intervals, a ring
-    unsigned anchor_count = 0, anchor_next = 0;
-    int64_t anchor_epoch = 0;
-    unsigned misses = 0;  // boundaries since the last jump
-    // Interval memo: the epoch of the last boundary seen, and the interval being recorded (if any).
-    int64_t memo_epoch = 0;
-    bool recording = false;
-    std::vector<int64_t> recording_key, key;
-    PeriodSnapshot recording_from;
-  };
-  // How a field may differ between two snapshots a step apart: every field must move by the period,
-  // except that a bank's ACT time may stay put once it can no longer bind a column (a row-hit step), and
-  // fields only ACTs read may stay put when the step issued no ACT at all.
-  enum FieldKind : uint8_t { kMoves, kRowOffset, kActTime, kActOnly };
-  static constexpr unsigned kAnchors = 16;
-  void start_period(const PeriodScope& scope);
-  void take_snapshot(const PeriodScope& scope, PeriodSnapshot& snapshot, uint64_t position, int64_t row_base,
-                     int64_t t) const;
-  // At a step boundary: records it and, when an earlier boundary proves the steps periodic, advances the
-  // state over as many whole steps as are provably identical. Returns the column accesses jumped over
-  // (0: none) and the time shift in *shift.
-  uint64_t period_boundary(const PeriodScope& scope, uint64_t position, int64_t row_base, int64_t t,
-                           uint64_t units_left, int64_t* shift);
-  uint64_t try_jump(const PeriodScope& scope, const PeriodSnapshot& from, const PeriodSnapshot& to,
-                    uint64_t units_left, int64_t* shift);
-
-  // Interval memo (docs/models-hbm.md, "Interval memo"). A host stream's state at the first step boundary
-  // of a refresh interval, relative to that interval (every time field, the ACT ring, the banks' refresh
-  // epochs, the position in the address row), and its direction decide everything up to the first boundary
-  // of the next interval: the same relative state met again, in this request or a later one, replays that interval
-  // shifted by whole refresh intervals. Long host writes rarely repeat inside one request (their phase
-  // against refresh drifts), but the same phases recur across requests.
-  struct IntervalTransition {
-    PeriodSnapshot from, to;
-    std::vector<int64_t> to_epochs;  // refresh epoch of each bank in scope at `to`
-  };
-  struct KeyHash {
-    size_t operator()(const std::vector<int64_t>& key) const;
-  };
-  // At the first boundary of a refresh interval: records the interval that just ended and, when the
-  // current state was met before, replays the interval it starts. Returns the accesses replayed (0: none).
-  uint64_t interval_boundary(const PeriodScope& scope, uint64_t units_left, int64_t* shift);
-  // Whether a snapshot can key the memo: every time past the first refresh window, the request's arrival
-  // unable to bind (as try_jump() requires) and four real ACTs in the ring.
-  bool interval_keyable(const PeriodScope& scope, const PeriodSnapshot& snapshot) const;
-  void interval_key(const PeriodScope& scope, const PeriodSnapshot& snapshot, std::vector<int64_t>& key) const;
-  uint64_t replay_interval(const PeriodScope& scope, const IntervalTransition& interval, int64_t* shift);
-
   hbm::Channel channel_;
   hbm::FcfsScheduler scheduler_;
   uint64_t skipped_accesses_ = 0;
-  PeriodState period_;
+  hbm::PeriodicJump periodic_;
+  hbm::IntervalMemo interval_memo_;
   hbm::LockstepJump lockstep_;
-  std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
   hbm::SharedMemoCursor memo_;
   bool pristine_ = true;  // no request timed yet
-  uint64_t interval_memo_hits_ = 0;
 };
 
 }  // namespace aqpim::models
