@@ -1,19 +1,9 @@
 #include "models/hbm_timing.h"
 
-#include "models/hbm/word_hash.h"
-
 #include <algorithm>
-#include <cstring>
-#include <stdexcept>
-#include <string>
+#include <utility>
 
 namespace aqpim::models {
-namespace {
-
-using hbm::for_each_bit;
-using hbm::WordHash;
-
-}  // namespace
 
 HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config) : channel_(config), scheduler_(config) {}
 
@@ -24,14 +14,33 @@ void HbmTimingEngine::reset_stats() {
   channel_.stats.banks.resize(banks);
 }
 
+void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
+  materialize();
+  memo_.join(channel_, std::move(memo), pristine_);
+}
+
+void HbmTimingEngine::leave_memo() { memo_.leave(channel_); }
+
+void HbmTimingEngine::materialize() const {
+  auto& self = const_cast<HbmTimingEngine&>(*this);
+  self.memo_.catch_up(self.channel_);
+}
+
+bool HbmTimingEngine::same_state(const HbmTimingEngine& other) const {
+  materialize();
+  other.materialize();
+  return channel_.state == other.channel_.state;
+}
+
+// ---- host requests: the scheduler's runs, long ones through the interval memo and the periodic jump ----
+
 // Inlined into access(), the path of every host request (and into the memo's timing callback).
 [[gnu::always_inline]] inline uint64_t HbmTimingEngine::access_fast(uint64_t arrival_ps, uint64_t address,
                                                                     uint64_t length, bool is_write) {
   ++channel_.stats.host_requests;
   const uint64_t first = scheduler_.first_access_address(address);
   const uint64_t accesses = scheduler_.accesses(address, length);
-  const HbmGeometry& geometry = channel_.config.geometry;
-  if (accesses >= hbm::PeriodicJump::kMinSteps * geometry.columns_per_row() * geometry.banks())
+  if (accesses >= hbm::PeriodicJump::kMinSteps * scheduler_.accesses_per_address_row())
     return serve_long_request(arrival_ps, first, accesses, is_write);
   return scheduler_.serve(channel_, arrival_ps, first, accesses, is_write);
 }
@@ -97,26 +106,16 @@ uint64_t HbmTimingEngine::serve_long_request(uint64_t arrival_ps, uint64_t acces
   return completion;
 }
 
+// ---- bank streams: the reference row by row, or the lockstep closed form, or the periodic jump ----
+
 uint64_t HbmTimingEngine::bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                       uint64_t bytes_per_bank, bool is_write) {
   pristine_ = false;
-  return memo_.time(channel_, {1, int64_t(arrival_ps), int64_t(bank_mask), int64_t(bank_offset), int64_t(bytes_per_bank), is_write},
-                    [&] {
-                      return time_bank_stream(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write,
-                                              StreamMode::Accelerated);
-                    });
-}
-
-void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
-  materialize();
-  memo_.join(channel_, std::move(memo), pristine_);
-}
-
-void HbmTimingEngine::leave_memo() { memo_.leave(channel_); }
-
-void HbmTimingEngine::materialize() const {
-  auto& self = const_cast<HbmTimingEngine&>(*this);
-  self.memo_.catch_up(self.channel_);
+  const HbmTimingMemo::Request request = {1, int64_t(arrival_ps), int64_t(bank_mask), int64_t(bank_offset),
+                                           int64_t(bytes_per_bank), is_write};
+  return memo_.time(channel_, request, [&] {
+    return time_bank_stream(arrival_ps, bank_mask, bank_offset, bytes_per_bank, is_write, StreamMode::Accelerated);
+  });
 }
 
 uint64_t HbmTimingEngine::bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
@@ -134,8 +133,8 @@ uint64_t HbmTimingEngine::time_bank_stream(uint64_t arrival_ps, uint64_t bank_ma
   if (bank_mask == 0 || bytes_per_bank == 0) return arrival_ps;
   const uint64_t columns_per_row = channel_.config.geometry.columns_per_row();
   const unsigned shift_to_units = scheduler_.access_shift();
-  hbm::StreamCursor cursor(arrival_ps, bank_offset >> shift_to_units, (bank_offset + bytes_per_bank - 1) >> shift_to_units,
-                           columns_per_row, is_write);
+  hbm::StreamCursor cursor(arrival_ps, bank_offset >> shift_to_units,
+                           (bank_offset + bytes_per_bank - 1) >> shift_to_units, columns_per_row, is_write);
   hbm::StreamBanks banks(channel_.state, bank_mask);
   // Steps are whole rows; the banks in the mask and their groups are all the stream touches.
   const hbm::PeriodScope scope = hbm::PeriodScope::bank_stream(bank_mask, banks.groups, columns_per_row);
@@ -164,8 +163,7 @@ uint64_t HbmTimingEngine::time_bank_stream(uint64_t arrival_ps, uint64_t bank_ma
         cursor.unit += jumped;
         cursor.t += shift;
         // Data ends only grow along a stream: the last row's is the latest.
-        cursor.completion = std::max(cursor.completion, channel_.state.last_col +
-                                                            channel_.rules.data_latency(is_write) + channel_.rules.tBL);
+        cursor.completion = std::max(cursor.completion, channel_.rules.data_end(channel_.state.last_col, is_write));
         continue;
       }
       periodic = !periodic_.gave_up();
@@ -174,12 +172,6 @@ uint64_t HbmTimingEngine::time_bank_stream(uint64_t arrival_ps, uint64_t bank_ma
   }
   if (banks.in_lockstep) hbm::LockstepJump::leave(channel_, banks);
   return uint64_t(cursor.completion);
-}
-
-bool HbmTimingEngine::same_state(const HbmTimingEngine& other) const {
-  materialize();
-  other.materialize();
-  return channel_.state == other.channel_.state;
 }
 
 }  // namespace aqpim::models

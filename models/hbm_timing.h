@@ -1,29 +1,20 @@
 // Timing engine of one HBM3 pseudo-channel, without SystemC: bank state (open row), the per-bank,
 // per-bank-group and per-channel constraints, all-bank refresh and data-bus occupancy, in integer
 // picoseconds. O(1) per column access; a run of accesses to one open row is timed in closed form.
-// Long bank streams and host accesses spanning many whole address rows are periodic between refresh
-// windows (and usually from one refresh window to the next): once two boundaries show the same state
-// relative to each other, the engine jumps over the repeats in closed form (docs/models-hbm.md,
-// "Periodic fast path"). All-bank PIM streams, short and numerous, skip that detection: their banks run in
-// lockstep, so one representative bank stands for all and proven rows are added in closed form ("Lockstep
-// closed form"). access_reference() / bank_stream_reference() walk everything step by step and are the
-// oracle the tests compare the fast paths with, exactly.
 //
-// Scheduling policy (docs/models-hbm.md has the formulas):
-// - Requests are served in call order (first come, first served, no reordering). A request never
-//   issues a command before an earlier-served request's command of the same kind (ACT after ACT by
-//   >= tRRD_S, column after column by >= tCCD_S), so out-of-order arrival times from temporally
-//   decoupled initiators are handled deterministically: the late caller queues behind the early one.
-// - Refresh: all-bank, windows [k x tREFI, k x tREFI + tRFC) for k >= 1. No command is issued inside a
-//   window; rows open when a window starts are closed by it (its PREab is counted inside tRFC).
-// - Host accesses use the external data bus; bank-side (PIM) streams do not (bank_stream()).
+// This class only wires the parts in models/hbm/ together (docs/models-hbm.md, "How the engine is
+// organised"): the rules (timing_rules.h, all_bank_refresh.h) over one channel state (channel_state.h);
+// the step-by-step reference that issues every command through them (reference.h) in the order the
+// scheduling policy asks for (fcfs_scheduler.h: first come, first served, in call order); and the
+// accelerators, each exact and tested bit for bit against the reference: the periodic jump
+// (periodic_jump.h) and the interval memo (interval_memo.h) for long requests, the lockstep closed form
+// (lockstep_jump.h) for all-bank PIM streams, and the memo shared by identical channels
+// (shared_memo.h). access_reference() / bank_stream_reference() take the reference alone: the oracle.
+// Host accesses use the external data bus; bank-side (PIM) streams do not (bank_stream()).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
-#include <vector>
 
 #include "models/hbm/channel.h"
 #include "models/hbm/fcfs_scheduler.h"
@@ -56,8 +47,9 @@ class HbmTimingEngine {
   uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                        bool is_write);
 
-  // Test oracles: the same results as access() / bank_stream(), computed without the periodic fast path
-  // (row by row, bank by bank). Same effect on the state and the statistics.
+  // Test oracles: the same results as access() / bank_stream(), computed by the step-by-step reference
+  // alone (row by row, bank by bank), without any accelerator or shared memo. Same effect on the state
+  // and the statistics.
   uint64_t access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
   uint64_t bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                  uint64_t bytes_per_bank, bool is_write);
@@ -65,8 +57,8 @@ class HbmTimingEngine {
   // Test aid: true when both engines would time every future request identically (bank, group and channel
   // state, compared field by field; statistics are not included).
   bool same_state(const HbmTimingEngine& other) const;
-  // Diagnostic: column accesses (per bank, for bank streams) the periodic fast path jumped over, in the
-  // requests this engine timed itself (not in those it took from a shared memo).
+  // Diagnostic: column accesses (per bank, for bank streams) the periodic jump, the interval memo and the
+  // lockstep closed form skipped, in the requests this engine timed itself (not in those it took from a shared memo).
   uint64_t skipped_accesses() const { return skipped_accesses_; }
   // Diagnostic: refresh intervals of host requests this engine replayed from its interval memo.
   uint64_t interval_memo_hits() const { return interval_memo_.replays(); }
@@ -92,7 +84,8 @@ class HbmTimingEngine {
   // The engine's state is no longer one the memo recorded (a reference call timed a request outside it).
   void leave_memo();
   uint64_t access_fast(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
-
+  // A host request over at least PeriodicJump::kMinSteps address rows: the scheduler's runs, step by step,
+  // unless the interval memo or the periodic jump can skip steps.
   uint64_t serve_long_request(uint64_t arrival_ps, uint64_t access_address, uint64_t accesses, bool is_write);
   // A bank stream, row by row through the reference (the oracle), or accelerated: lockstep closed form,
   // falling back to the periodic jump.

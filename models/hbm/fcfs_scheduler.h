@@ -27,13 +27,17 @@ namespace aqpim::models::hbm {
 class FcfsScheduler {
  public:
   explicit FcfsScheduler(const HbmTimingConfig& config)
-      : map_(config.mapping, config.geometry), closed_page_(config.page_policy == HbmPagePolicy::Closed) {
+      : map_(config.mapping, config.geometry),
+        accesses_per_address_row_(config.geometry.columns_per_row() * config.geometry.banks()),
+        closed_page_(config.page_policy == HbmPagePolicy::Closed) {
     while ((uint64_t(1) << access_shift_) < config.geometry.access_bytes) ++access_shift_;
   }
 
   const HbmAddressMap& address_map() const { return map_; }
   // log2 of the bytes of one column access: addresses >> access_shift() count column accesses.
   unsigned access_shift() const { return access_shift_; }
+  // Column accesses in one address row (row r of every bank): the row is the top address field.
+  uint64_t accesses_per_address_row() const { return accesses_per_address_row_; }
   // The column accesses [address, address + length) touches: the first one's address, and how many.
   uint64_t first_access_address(uint64_t address) const { return (address >> access_shift_) << access_shift_; }
   uint64_t accesses(uint64_t address, uint64_t length) const {
@@ -60,6 +64,7 @@ class FcfsScheduler {
  private:
   HbmAddressMap map_;
   unsigned access_shift_ = 0;
+  uint64_t accesses_per_address_row_;
   bool closed_page_;
 };
 

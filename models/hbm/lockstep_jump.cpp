@@ -28,8 +28,9 @@ int64_t largest_time(const int64_t* times) { return *std::max_element(times, tim
 
 // Commands in [lo, hi] are untouched by the refresh rules, and the banks' refresh interval is theirs.
 bool refresh_free(const AllBankRefresh& refresh, int64_t lo, int64_t hi, int64_t bank_epoch) {
-  return !refresh.enabled || (lo >= 0 && refresh.outside_window(lo) == lo && refresh.epoch_of(hi) == refresh.epoch_of(lo) &&
-                              bank_epoch == refresh.epoch_of(lo));
+  if (!refresh.enabled) return true;
+  const int64_t epoch = refresh.epoch_of(lo);
+  return lo >= 0 && refresh.outside_window(lo) == lo && refresh.epoch_of(hi) == epoch && bank_epoch == epoch;
 }
 
 }  // namespace
@@ -93,9 +94,10 @@ void LockstepJump::capture(const Channel& channel, const StreamBanks& banks, con
 bool LockstepJump::proves_row(const Channel& channel, const Boundary& from, const Boundary& to,
                               uint64_t columns_per_row, Proof& row) {
   const int64_t period = to.times[kChannelLastCol] - from.times[kChannelLastCol];
-  if (!from.valid || to.unit - from.unit != columns_per_row || period <= 0 || from.open_row >= 0 || to.open_row >= 0 ||
-      to.epoch != from.epoch || to.acts - from.acts != 1 || to.stats.pim_activations - from.stats.pim_activations != 1 ||
-      !shifted(channel.rules, from.times, to.times, period) ||
+  const bool one_closed_row = from.valid && to.unit - from.unit == columns_per_row && from.open_row < 0 &&
+                              to.open_row < 0 && to.epoch == from.epoch && to.acts - from.acts == 1 &&
+                              to.stats.pim_activations - from.stats.pim_activations == 1;
+  if (!one_closed_row || period <= 0 || !shifted(channel.rules, from.times, to.times, period) ||
       !refresh_free(channel.rules.refresh, from.times[0], largest_time(to.times), to.epoch))
     return false;
   row.valid = true;
@@ -146,7 +148,7 @@ void LockstepJump::add_rows(Channel& channel, StreamBanks& banks, StreamCursor& 
   add_repeated(banks.stats, row.per_row, HbmBankStats(), rows);
   state.stream_acts += rows;
   cursor.unit += rows * cursor.columns_per_row;
-  cursor.completion = std::max(cursor.completion, state.last_col + channel.rules.data_latency(cursor.is_write) + channel.rules.tBL);
+  cursor.completion = std::max(cursor.completion, channel.rules.data_end(state.last_col, cursor.is_write));
 }
 
 }  // namespace aqpim::models::hbm

@@ -46,7 +46,8 @@ uint64_t PeriodicJump::jump_if_periodic(Channel& channel, uint64_t units_left, i
   }
   // With inner steps, whole blocks (address rows) can repeat too, crossings included.
   const bool block_boundary = scope_.inner_units != 0 && cur_.position % scope_.block_units == 0;
-  if (jumped == 0 && block_boundary && block_prev_.valid) jumped = try_jump(channel, block_prev_, cur_, units_left, shift);
+  if (jumped == 0 && block_boundary && block_prev_.valid)
+    jumped = try_jump(channel, block_prev_, cur_, units_left, shift);
   if (jumped == 0 && prev_.valid) jumped = try_jump(channel, prev_, cur_, units_left, shift);
   if (block_boundary) {
     if (jumped == 0)

@@ -58,7 +58,7 @@ uint64_t time_host_run(Channel& channel, uint64_t arrival_ps, unsigned flat_bank
     const int64_t last_column = column + int64_t(issued - 1) * spacing;
     rules.columns_issued(bank, group, last_column, is_write);
     state.last_col = last_column;
-    state.bus_free = last_column + rules.data_latency(is_write) + rules.tBL;
+    state.bus_free = rules.data_end(last_column, is_write);
     completion = std::max(completion, state.bus_free);
     count_host_columns(bank_stats, issued, hit, channel.config.geometry.access_bytes, is_write);
     channel.stats.bus_busy_ps += issued * uint64_t(rules.tBL);
@@ -112,15 +112,19 @@ void time_stream_row(Channel& channel, StreamBanks& banks, StreamCursor& cursor)
   });
   column = refresh.outside_window(column);
   bool refreshed = false;
-  banks.for_each(channel, [&](BankState& bank, BankGroupState&, HbmBankStats&) { refreshed |= refresh.epoch_of(column) != bank.epoch; });
+  banks.for_each(channel, [&](BankState& bank, BankGroupState&, HbmBankStats&) {
+    refreshed |= refresh.epoch_of(column) != bank.epoch;
+  });
   if (refreshed) {  // a refresh closed the rows first: reopen after it
-    banks.for_each(channel, [&](BankState& bank, BankGroupState&, HbmBankStats&) { refresh.close_row_if_refreshed(bank, column); });
+    banks.for_each(channel, [&](BankState& bank, BankGroupState&, HbmBankStats&) {
+      refresh.close_row_if_refreshed(bank, column);
+    });
     cursor.t = std::max(t, refresh.window_end(column));
     return;
   }
   const uint64_t issued = refresh.columns_before_next_window(column, rules.tCCD_L, wanted);
   const int64_t last_column = column + int64_t(issued - 1) * rules.tCCD_L;
-  const int64_t data_end = last_column + rules.data_latency(is_write) + rules.tBL;
+  const int64_t data_end = rules.data_end(last_column, is_write);
   const uint64_t bytes = issued * channel.config.geometry.access_bytes;
   const bool row_done = issued == wanted;
   banks.for_each(channel, [&](BankState& bank, BankGroupState& group, HbmBankStats& bank_stats) {

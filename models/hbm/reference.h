@@ -60,7 +60,9 @@ struct StreamBanks {
       body(bank, group, stats);
       return;
     }
-    for_each_bit(mask, [&](unsigned b) { body(channel.state.banks[b], channel.state.group_of(b), channel.stats.banks[b]); });
+    for_each_bit(mask, [&](unsigned b) {
+      body(channel.state.banks[b], channel.state.group_of(b), channel.stats.banks[b]);
+    });
   }
 };
 

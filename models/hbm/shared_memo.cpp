@@ -14,8 +14,10 @@ HbmTimingMemo::HbmTimingMemo(size_t slots)
 uint64_t HbmTimingMemo::State::hash_content() const {
   hbm::WordHash hash;
   for (int64_t word : words) hash.mix(uint64_t(word));
-  for (const HbmBankStats& bank : totals.banks)
+  for (const HbmBankStats& bank : totals.banks) {
+#pragma GCC unroll 16
     for (uint64_t HbmBankStats::*counter : hbm::kBankCounters) hash.mix(bank.*counter);
+  }
   for (uint64_t counter : {totals.host_requests, totals.pim_requests, totals.bus_busy_ps, stream_acts})
     hash.mix(counter);
   return hash.hash;

@@ -42,6 +42,8 @@ struct HbmTimingRules {
 
   int64_t tRCD(bool is_write) const { return is_write ? tRCD_WR : tRCD_RD; }
   int64_t data_latency(bool is_write) const { return is_write ? tCWL : tCL; }
+  // End of the last data beat of a column access issued at `column`.
+  int64_t data_end(int64_t column, bool is_write) const { return column + data_latency(is_write) + tBL; }
   // Last column access to precharge of its bank: tRTP after a read, write recovery after a write.
   int64_t column_to_precharge(bool is_write) const { return is_write ? tCWL + tBL + tWR : tRTP; }
 

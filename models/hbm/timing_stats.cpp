@@ -4,11 +4,6 @@
 
 namespace aqpim::models {
 
-HbmBankStats& HbmBankStats::operator+=(const HbmBankStats& other) {
-  for (uint64_t HbmBankStats::*counter : hbm::kBankCounters) this->*counter += other.*counter;
-  return *this;
-}
-
 double HbmBankStats::row_hit_rate() const {
   const uint64_t accesses = row_hits + row_misses;
   return accesses ? double(row_hits) / double(accesses) : 0.0;
@@ -21,10 +16,6 @@ HbmBankStats HbmStats::total() const {
 }
 
 namespace hbm {
-
-void add_repeated(HbmBankStats& into, const HbmBankStats& to, const HbmBankStats& from, uint64_t times) {
-  for (uint64_t HbmBankStats::*counter : kBankCounters) into.*counter += times * (to.*counter - from.*counter);
-}
 
 void add_difference(HbmStats& into, const HbmStats& after, const HbmStats& before) {
   for (size_t b = 0; b < into.banks.size(); ++b) add_repeated(into.banks[b], after.banks[b], before.banks[b], 1);
