@@ -4,7 +4,6 @@
 // shared_memo.h) are tested against it bit for bit, and only ever skip steps these functions would take.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 
 #include "models/hbm/channel.h"
