@@ -1,157 +1,32 @@
 // Timing engine of one HBM3 pseudo-channel, without SystemC: bank state (open row), the per-bank,
 // per-bank-group and per-channel constraints, all-bank refresh and data-bus occupancy, in integer
 // picoseconds. O(1) per column access; a run of accesses to one open row is timed in closed form.
-// Long bank streams and host accesses spanning many whole address rows are periodic between refresh
-// windows (and usually from one refresh window to the next): once two boundaries show the same state
-// relative to each other, the engine jumps over the repeats in closed form (docs/models-hbm.md,
-// "Periodic fast path"). All-bank PIM streams, short and numerous, skip that detection: their banks run in
-// lockstep, so one representative bank stands for all and proven rows are added in closed form ("Lockstep
-// closed form"). access_reference() / bank_stream_reference() walk everything step by step and are the
-// oracle the tests compare the fast paths with, exactly.
 //
-// Scheduling policy (docs/models-hbm.md has the formulas):
-// - Requests are served in call order (first come, first served, no reordering). A request never
-//   issues a command before an earlier-served request's command of the same kind (ACT after ACT by
-//   >= tRRD_S, column after column by >= tCCD_S), so out-of-order arrival times from temporally
-//   decoupled initiators are handled deterministically: the late caller queues behind the early one.
-// - Refresh: all-bank, windows [k x tREFI, k x tREFI + tRFC) for k >= 1. No command is issued inside a
-//   window; rows open when a window starts are closed by it (its PREab is counted inside tRFC).
-// - Host accesses use the external data bus; bank-side (PIM) streams do not (bank_stream()).
+// This class only wires the parts in models/hbm/ together (docs/models-hbm.md, "How the engine is
+// organised"): the rules (timing_rules.h, all_bank_refresh.h) over one channel state (channel_state.h);
+// the step-by-step reference that issues every command through them (reference.h) in the order the
+// scheduling policy asks for (fcfs_scheduler.h: first come, first served, in call order); and the
+// accelerators, each exact and tested bit for bit against the reference: the periodic jump
+// (periodic_jump.h) and the interval memo (interval_memo.h) for long requests, the lockstep closed form
+// (lockstep_jump.h) for all-bank PIM streams, and the memo shared by identical channels
+// (shared_memo.h). access_reference() / bank_stream_reference() take the reference alone: the oracle.
+// Host accesses use the external data bus; bank-side (PIM) streams do not (bank_stream()).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
-#include <vector>
 
-#include "core/enum_names.h"
+#include "models/hbm/channel.h"
+#include "models/hbm/fcfs_scheduler.h"
+#include "models/hbm/interval_memo.h"
+#include "models/hbm/lockstep_jump.h"
+#include "models/hbm/periodic_jump.h"
+#include "models/hbm/shared_memo.h"
+#include "models/hbm/timing_config.h"
+#include "models/hbm/timing_stats.h"
 #include "hwif/hbm_address_mapping.h"
 
 namespace aqpim::models {
-
-enum class HbmPagePolicy { Open, Closed };
-inline constexpr core::EnumName<HbmPagePolicy> kHbmPagePolicyNames[] = {{HbmPagePolicy::Open, "open"},
-                                                                    {HbmPagePolicy::Closed, "closed"}};
-
-// In tCK. Defaults: HBM3 6400 Mbps speed bin (docs/models-hbm.md cites the source).
-struct HbmTimingCycles {
-  unsigned nCL = 20;
-  unsigned nRCDRD = 31;
-  unsigned nRCDWR = 15;
-  unsigned nRP = 26;
-  unsigned nRAS = 45;
-  unsigned nRC = 72;
-  unsigned nWR = 26;
-  unsigned nCCDS = 2;
-  unsigned nCCDL = 4;
-  unsigned nRRDS = 4;
-  unsigned nRRDL = 5;
-  unsigned nFAW = 24;
-  unsigned nRFC = 320;
-  unsigned nREFI = 6240;
-  // Not among the platform's parameters; assumed values, see docs/models-hbm.md.
-  unsigned nRTP = 4;  // read to precharge
-  unsigned nCWL = 8;  // write command to first write data beat
-};
-
-struct HbmTimingConfig {
-  hwif::HbmGeometry geometry;
-  hwif::HbmAddressMapping mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
-  HbmPagePolicy page_policy = HbmPagePolicy::Open;
-  HbmTimingCycles cycles;
-  uint64_t tck_ps = 625;
-  uint64_t burst_ps = 1250;  // one column access on the data bus: burst_length / data rate
-  bool refresh = true;
-
-  // Throws std::invalid_argument naming the offending field.
-  void validate() const;
-};
-
-struct HbmBankStats {
-  // Host side (through the external data bus); reads and writes count column accesses.
-  uint64_t activations = 0;
-  uint64_t reads = 0;
-  uint64_t writes = 0;
-  uint64_t row_hits = 0;
-  uint64_t row_misses = 0;
-  uint64_t bytes_read = 0;
-  uint64_t bytes_written = 0;
-  // Bank side (PIM streams through BankAccessExtension).
-  uint64_t pim_activations = 0;
-  uint64_t pim_reads = 0;
-  uint64_t pim_writes = 0;
-  uint64_t pim_bytes_read = 0;
-  uint64_t pim_bytes_written = 0;
-  // Union of the intervals from a request's first command on this bank to its last data beat.
-  uint64_t busy_ps = 0;
-
-  HbmBankStats& operator+=(const HbmBankStats& other);
-  // Row hits / (hits + misses) of host column accesses; 0 when there were none.
-  double row_hit_rate() const;
-};
-
-struct HbmStats {
-  std::vector<HbmBankStats> banks;  // flat bank index = bank_group x banks_per_group + bank
-  uint64_t host_requests = 0;
-  uint64_t pim_requests = 0;
-  uint64_t bus_busy_ps = 0;  // data-bus occupancy: host column accesses x burst time
-
-  HbmBankStats total() const;
-};
-
-// Timing results shared by engines of one configuration. The platform's pseudo-channels receive identical
-// command streams at identical times (every PIM unit runs the same firmware loop on its own heads), so
-// their engines walk through identical states. The memo records that walk as a tree of states, each named
-// by its parent state and the request that led to it; an engine that knows which recorded state it is in
-// and receives a request recorded from there just moves to the child state, in O(1), and materializes the
-// state's bank, group and channel fields and counters only when it must time a request itself or is
-// asked for them. Exact by construction: equal parent state, configuration and request give equal
-// results. Not thread-safe; one memo per simulation thread.
-class HbmTimingMemo {
- public:
-  // Recent transitions are found through `slots` entries, in sets of kWays by hash; engines keep their
-  // own states alive. The default holds a few thousand transitions, a few MiB.
-  explicit HbmTimingMemo(size_t slots = 4096);
-  uint64_t hits() const { return hits_; }
-  uint64_t misses() const { return misses_; }
-
-  using Request = std::array<int64_t, 6>;  // kind, arrival and the request's operands
-
- private:
-  friend class HbmTimingEngine;
-  struct State {
-    uint64_t id = 0;             // > 0; 0 names the initial state of a new engine
-    std::vector<int64_t> words;  // the engine's fields, as HbmTimingEngine::state_words() lays them out
-    // Counters accumulated from the initial state: an engine adds the difference between two states.
-    HbmStats totals;
-    uint64_t stream_acts = 0;
-    uint64_t content_hash = 0;
-
-    uint64_t hash_content() const;
-    bool same_content(const State& other) const;
-  };
-  // A recorded request: from the state named `parent`, `request` completes at `completion` in `state`.
-  struct Transition {
-    uint64_t parent = 0;
-    Request request{};
-    uint64_t completion = 0;
-    std::shared_ptr<const State> state;
-  };
-  // Four ways: the engines of a stack follow each other a few hundred transitions apart at most (one
-  // unit's share of a firmware phase), and a direct-mapped table displaced some of those every phase.
-  static constexpr size_t kWays = 4;
-  std::vector<Transition> slots_;
-  std::vector<uint8_t> next_way_;  // per set: the way the next recorded transition takes
-  // States by content: an engine that timed a request itself and arrived in a state already recorded
-  // (its transition had been displaced from its slot) rejoins the engines in that state.
-  std::unordered_map<uint64_t, std::weak_ptr<const State>> by_content_;
-  std::vector<int64_t> config_words_;  // the configuration of the first engine that joined
-  // The state every new engine of that configuration is in (id 0, no counters yet), from the first one.
-  std::shared_ptr<const State> initial_;
-  uint64_t next_id_ = 1;
-  uint64_t hits_ = 0, misses_ = 0;
-};
 
 class HbmTimingEngine {
  public:
@@ -172,8 +47,9 @@ class HbmTimingEngine {
   uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                        bool is_write);
 
-  // Test oracles: the same results as access() / bank_stream(), computed without the periodic fast path
-  // (row by row, bank by bank). Same effect on the state and the statistics.
+  // Test oracles: the same results as access() / bank_stream(), computed by the step-by-step reference
+  // alone (row by row, bank by bank), without any accelerator or shared memo. Same effect on the state
+  // and the statistics.
   uint64_t access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
   uint64_t bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                  uint64_t bytes_per_bank, bool is_write);
@@ -181,202 +57,50 @@ class HbmTimingEngine {
   // Test aid: true when both engines would time every future request identically (bank, group and channel
   // state, compared field by field; statistics are not included).
   bool same_state(const HbmTimingEngine& other) const;
-  // Diagnostic: column accesses (per bank, for bank streams) the periodic fast path jumped over, in the
-  // requests this engine timed itself (not in those it took from a shared memo).
+  // Diagnostic: column accesses (per bank, for bank streams) the periodic jump, the interval memo and the
+  // lockstep closed form skipped, in the requests this engine timed itself (not in those it took from a shared memo).
   uint64_t skipped_accesses() const { return skipped_accesses_; }
   // Diagnostic: refresh intervals of host requests this engine replayed from its interval memo.
-  uint64_t interval_memo_hits() const { return interval_memo_hits_; }
+  uint64_t interval_memo_hits() const { return interval_memo_.replays(); }
 
   // Valid until the engine's next request: with a shared memo, replayed requests update the counters
   // only when they are asked for again.
   const HbmStats& stats() const {
     materialize();
-    return stats_;
+    return channel_.stats;
   }
   void reset_stats();
-  const HbmTimingConfig& config() const { return config_; }
-  const hwif::HbmAddressMap& address_map() const { return map_; }
+  const HbmTimingConfig& config() const { return channel_.config; }
+  const hwif::HbmAddressMap& address_map() const { return scheduler_.address_map(); }
   // Read latency of one column access to an open row (CL + burst): what DMI users are told.
-  uint64_t row_hit_read_ps() const { return uint64_t(cl_ + burst_); }
-  uint64_t row_hit_write_ps() const { return uint64_t(cwl_ + burst_); }
+  uint64_t row_hit_read_ps() const { return uint64_t(channel_.rules.tCL + channel_.rules.tBL); }
+  uint64_t row_hit_write_ps() const { return uint64_t(channel_.rules.tCWL + channel_.rules.tBL); }
 
  private:
-  static constexpr int64_t kNever = INT64_MIN / 4;  // "no such command yet": far enough below any time
-  struct Bank {
-    int64_t open_row = -1;
-    int64_t epoch = 0;  // refresh interval the open row was activated in
-    int64_t act_time = kNever;
-    int64_t earliest_act = 0;
-    int64_t earliest_pre = 0;
-    int64_t busy_until = 0;
-  };
-  struct Group {
-    int64_t last_act = kNever;
-    int64_t last_col = kNever;
-  };
-
-  int64_t epoch_of(int64_t t) const { return config_.refresh ? t / refi_ : 0; }
-  // Defined here so that the per-access paths inline it (out of line it cost the short-request path 13%).
-  int64_t outside_refresh(int64_t t) const {
-    if (!config_.refresh) return t;
-    const int64_t window = epoch_of(t);
-    const int64_t window_start = window * refi_;
-    return (window >= 1 && t - window_start < rfc_) ? window_start + rfc_ : t;
-  }
-  int64_t next_refresh_start(int64_t t) const;
-  // End of the latest refresh window that started at or before t (t past the first window).
-  int64_t refresh_end(int64_t t) const;
-  void forget_row_if_refreshed(Bank& bank, int64_t t) const;
-  // Precharges bank's open row no earlier than t (or lets a refresh close it); returns the PRE time.
-  int64_t precharge(Bank& bank, int64_t t) const;
-  int64_t earliest_activate(const Bank& bank, const Group& group, int64_t t) const;
-  void activate(Bank& bank, Group& group, int64_t row, int64_t act) const;
-  void push_activation(int64_t act);
-  // Column accesses spaced by `spacing` from `first` that fit before the next refresh, at most `wanted`.
-  uint64_t columns_before_refresh(int64_t first, int64_t spacing, uint64_t wanted) const;
-  int64_t column_recovery(bool is_write) const { return is_write ? cwl_ + burst_ + wr_ : rtp_; }
-  static void add_busy(Bank& bank, HbmBankStats& stats, int64_t start, int64_t end);
-
-  // The engine's fields as words, in a fixed order: what a memo state records and restores.
-  void state_words(std::vector<int64_t>& words) const;
-  void restore_state(const std::vector<int64_t>& words);
-  // Times a request through the memo when the engine has one: `time` times it when no recorded state
-  // answers. Every other public entry point that reads or changes the state calls materialize() first.
-  template <class Time>
-  uint64_t through_memo(const HbmTimingMemo::Request& request, Time&& time);
   // Makes the fields and counters those of the memo state the engine is in. Logically const: the
-  // engine is in that state already, its fields just lag behind.
+  // engine is in that state already, its fields just lag behind. Every public entry point that reads or
+  // changes the state calls this first, unless it goes through memo_.time().
   void materialize() const;
   // The engine's state is no longer one the memo recorded (a reference call timed a request outside it).
   void leave_memo();
   uint64_t access_fast(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
-
-  // `count` consecutive column accesses to one row of one bank: the unit access() splits a request into.
-  // One call with count n equals n calls with count 1 (open page policy), but costs O(1 + refresh windows
-  // crossed). Private: it changes the state outside the shared memo's bookkeeping.
-  uint64_t access_row(uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count, bool is_write);
-  uint64_t access_runs(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
-  uint64_t access_periodic(uint64_t arrival_ps, uint64_t unit_address, uint64_t units, bool is_write);
-  // How bank_stream_impl() times a stream: step by step (the oracle), with the periodic fast path, or in
-  // lockstep closed form (docs/models-hbm.md, "Lockstep closed form"), falling back to the periodic path.
-  enum class StreamMode { Reference, Periodic, Lockstep };
-  uint64_t bank_stream_impl(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
+  // A host request over at least PeriodicJump::kMinSteps address rows: the scheduler's runs, step by step,
+  // unless the interval memo or the periodic jump can skip steps.
+  uint64_t serve_long_request(uint64_t arrival_ps, uint64_t access_address, uint64_t accesses, bool is_write);
+  // A bank stream, row by row through the reference (the oracle), or accelerated: lockstep closed form,
+  // falling back to the periodic jump.
+  enum class StreamMode { Reference, Accelerated };
+  uint64_t time_bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                             bool is_write, StreamMode mode);
-  // True when every bank in bank_mask has the same state, and so has every bank group holding one of them.
-  bool lockstep_uniform(uint64_t bank_mask, uint64_t groups) const;
 
-  // Periodic fast path. A snapshot is the state a stream reads and writes (the banks in `banks`, their
-  // groups, the channel), taken at a step boundary, with times relative to last_col_.
-  struct PeriodScope {
-    uint64_t banks = 0;
-    uint64_t groups = 0;
-    bool host = false;     // host streams also use bus_free_, and every run starts at t_eff
-    bool is_write = false;  // the direction: the interval memo's key needs it (CL or CWL, tRCD, counters)
-    int64_t t_eff = 0;     // outside_refresh(arrival) of a host stream
-    // Shifting a stream by a multiple of block_units maps it onto itself, rows moved on; shifting by a
-    // multiple of inner_units (0: never) does too, as long as it stays inside one block.
-    uint64_t block_units = 1;
-    uint64_t inner_units = 0;
-  };
-  struct PeriodSnapshot {
-    bool valid = false;
-    uint64_t position = 0;  // in column accesses
-    int64_t row_base = 0;   // open rows are recorded relative to it
-    int64_t ref = 0, lo = 0, hi = 0, last_act = 0;
-    uint64_t pushes = 0, bus_busy_ps = 0;
-    int64_t ring[4] = {0, 0, 0, 0};  // oldest first
-    std::vector<int64_t> fields;  // layout and FieldKind of each: PeriodState::kinds
-    std::vector<HbmBankStats> stats;  // of the banks in scope, ascending
-  };
-  struct PeriodState {
-    PeriodSnapshot prev, cur, block_prev;
-    std::vector<uint8_t> kinds;
-    std::vector<PeriodSnapshot> anchors;  // first boundary of recent refresh intervals, a ring
-    unsigned anchor_count = 0, anchor_next = 0;
-    int64_t anchor_epoch = 0;
-    unsigned misses = 0;  // boundaries since the last jump
-    // Interval memo: the epoch of the last boundary seen, and the interval being recorded (if any).
-    int64_t memo_epoch = 0;
-    bool recording = false;
-    std::vector<int64_t> recording_key, key;
-    PeriodSnapshot recording_from;
-  };
-  // How a field may differ between two snapshots a step apart: every field must move by the period,
-  // except that a bank's ACT time may stay put once it can no longer bind a column (a row-hit step), and
-  // fields only ACTs read may stay put when the step issued no ACT at all.
-  enum FieldKind : uint8_t { kMoves, kRowOffset, kActTime, kActOnly };
-  static constexpr unsigned kAnchors = 16;
-  void start_period(const PeriodScope& scope);
-  void take_snapshot(const PeriodScope& scope, PeriodSnapshot& snapshot, uint64_t position, int64_t row_base,
-                     int64_t t) const;
-  // At a step boundary: records it and, when an earlier boundary proves the steps periodic, advances the
-  // state over as many whole steps as are provably identical. Returns the column accesses jumped over
-  // (0: none) and the time shift in *shift.
-  uint64_t period_boundary(const PeriodScope& scope, uint64_t position, int64_t row_base, int64_t t,
-                           uint64_t units_left, int64_t* shift);
-  uint64_t try_jump(const PeriodScope& scope, const PeriodSnapshot& from, const PeriodSnapshot& to,
-                    uint64_t units_left, int64_t* shift);
-
-  // Interval memo (docs/models-hbm.md, "Interval memo"). A host stream's state at the first step boundary
-  // of a refresh interval, relative to that interval (every time field, the ACT ring, the banks' refresh
-  // epochs, the position in the address row), and its direction decide everything up to the first boundary
-  // of the next interval: the same relative state met again, in this request or a later one, replays that interval
-  // shifted by whole refresh intervals. Long host writes rarely repeat inside one request (their phase
-  // against refresh drifts), but the same phases recur across requests.
-  struct IntervalTransition {
-    PeriodSnapshot from, to;
-    std::vector<int64_t> to_epochs;  // refresh epoch of each bank in scope at `to`
-  };
-  struct KeyHash {
-    size_t operator()(const std::vector<int64_t>& key) const;
-  };
-  // At the first boundary of a refresh interval: records the interval that just ended and, when the
-  // current state was met before, replays the interval it starts. Returns the accesses replayed (0: none).
-  uint64_t interval_boundary(const PeriodScope& scope, uint64_t units_left, int64_t* shift);
-  // Whether a snapshot can key the memo: every time past the first refresh window, the request's arrival
-  // unable to bind (as try_jump() requires) and four real ACTs in the ring.
-  bool interval_keyable(const PeriodScope& scope, const PeriodSnapshot& snapshot) const;
-  void interval_key(const PeriodScope& scope, const PeriodSnapshot& snapshot, std::vector<int64_t>& key) const;
-  uint64_t replay_interval(const PeriodScope& scope, const IntervalTransition& interval, int64_t* shift);
-
-  // A proven lockstep row (bank_stream_impl()), per direction: the state at its end (times as in its
-  // Boundary), its period and counters per row. Valid for the engine's lifetime: the row it proves is a
-  // function of that state alone.
-  struct LockstepProof {
-    bool valid = false;
-    int64_t period = 0;
-    int64_t times[13] = {};
-    HbmBankStats per_row;
-  };
-
-  HbmTimingConfig config_;
-  hwif::HbmAddressMap map_;
-  unsigned access_shift_;
-  uint64_t row_units_;  // column accesses per address row (every bank's row r)
-  // Timings in ps.
-  int64_t cl_, rcdrd_, rcdwr_, rp_, ras_, rc_, wr_, ccds_, ccdl_, rrds_, rrdl_, faw_, rfc_, refi_, rtp_, cwl_, burst_;
-  unsigned group_shift_;  // log2(banks_per_group): flat bank >> group_shift_ is its bank group
-  std::vector<Bank> banks_;
-  std::vector<Group> groups_;
-  int64_t last_act_ = kNever;
-  int64_t last_col_ = kNever;
-  int64_t bus_free_ = 0;
-  int64_t recent_acts_[4] = {kNever, kNever, kNever, kNever};  // ring; [oldest_act_] is the oldest
-  unsigned oldest_act_ = 0;
-  uint64_t stream_acts_ = 0;  // all-bank ACTs of bank streams (the periodic path counts ACTs per step)
+  hbm::Channel channel_;
+  hbm::FcfsScheduler scheduler_;
   uint64_t skipped_accesses_ = 0;
-  HbmStats stats_;
-  PeriodState period_;
-  LockstepProof lockstep_proofs_[2];  // [is_write]
-  std::unordered_map<std::vector<int64_t>, IntervalTransition, KeyHash> interval_memo_;
-  std::shared_ptr<HbmTimingMemo> memo_;
-  // In the memo, memo_at_ names the engine's state and memo_fields_ the one its fields hold; out of it,
-  // both are null.
-  bool in_memo_ = false;
-  std::shared_ptr<const HbmTimingMemo::State> memo_at_;
-  std::shared_ptr<const HbmTimingMemo::State> memo_fields_;
-  bool pristine_ = true;                                    // no request timed yet
-  uint64_t interval_memo_hits_ = 0;
+  hbm::PeriodicJump periodic_;
+  hbm::IntervalMemo interval_memo_;
+  hbm::LockstepJump lockstep_;
+  hbm::SharedMemoCursor memo_;
+  bool pristine_ = true;  // no request timed yet
 };
 
 }  // namespace aqpim::models

@@ -1,0 +1,50 @@
+// What an HBM3 pseudo-channel's timing engine is configured with: geometry and address mapping, page
+// policy, the speed bin in tCK, the clock and burst time, refresh on or off. Plain values, no SystemC.
+#pragma once
+
+#include <cstdint>
+
+#include "core/enum_names.h"
+#include "hwif/hbm_address_mapping.h"
+
+namespace aqpim::models {
+
+enum class HbmPagePolicy { Open, Closed };
+inline constexpr core::EnumName<HbmPagePolicy> kHbmPagePolicyNames[] = {{HbmPagePolicy::Open, "open"},
+                                                                    {HbmPagePolicy::Closed, "closed"}};
+
+// In tCK. Defaults: HBM3 6400 Mbps speed bin (docs/models-hbm.md cites the source).
+struct HbmTimingCycles {
+  unsigned nCL = 20;
+  unsigned nRCDRD = 31;
+  unsigned nRCDWR = 15;
+  unsigned nRP = 26;
+  unsigned nRAS = 45;
+  unsigned nRC = 72;
+  unsigned nWR = 26;
+  unsigned nCCDS = 2;
+  unsigned nCCDL = 4;
+  unsigned nRRDS = 4;
+  unsigned nRRDL = 5;
+  unsigned nFAW = 24;
+  unsigned nRFC = 320;
+  unsigned nREFI = 6240;
+  // Not among the platform's parameters; assumed values, see docs/models-hbm.md.
+  unsigned nRTP = 4;  // read to precharge
+  unsigned nCWL = 8;  // write command to first write data beat
+};
+
+struct HbmTimingConfig {
+  hwif::HbmGeometry geometry;
+  hwif::HbmAddressMapping mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
+  HbmPagePolicy page_policy = HbmPagePolicy::Open;
+  HbmTimingCycles cycles;
+  uint64_t tck_ps = 625;
+  uint64_t burst_ps = 1250;  // one column access on the data bus: burst_length / data rate
+  bool refresh = true;
+
+  // Throws std::invalid_argument naming the offending field.
+  void validate() const;
+};
+
+}  // namespace aqpim::models

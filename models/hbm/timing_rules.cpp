@@ -1,0 +1,26 @@
+#include "models/hbm/timing_rules.h"
+
+namespace aqpim::models::hbm {
+namespace {
+int64_t ps(const HbmTimingConfig& config, unsigned cycles) { return int64_t(cycles) * int64_t(config.tck_ps); }
+}  // namespace
+
+HbmTimingRules::HbmTimingRules(const HbmTimingConfig& config)
+    : tRCD_RD(ps(config, config.cycles.nRCDRD)),
+      tRCD_WR(ps(config, config.cycles.nRCDWR)),
+      tRAS(ps(config, config.cycles.nRAS)),
+      tRC(ps(config, config.cycles.nRC)),
+      tRP(ps(config, config.cycles.nRP)),
+      tRTP(ps(config, config.cycles.nRTP)),
+      tWR(ps(config, config.cycles.nWR)),
+      tRRD_S(ps(config, config.cycles.nRRDS)),
+      tRRD_L(ps(config, config.cycles.nRRDL)),
+      tFAW(ps(config, config.cycles.nFAW)),
+      tCCD_S(ps(config, config.cycles.nCCDS)),
+      tCCD_L(ps(config, config.cycles.nCCDL)),
+      tCL(ps(config, config.cycles.nCL)),
+      tCWL(ps(config, config.cycles.nCWL)),
+      tBL(int64_t(config.burst_ps)),
+      refresh(config.refresh, ps(config, config.cycles.nRFC), ps(config, config.cycles.nREFI)) {}
+
+}  // namespace aqpim::models::hbm
