@@ -9,6 +9,7 @@
 #include "core/accuracy_fixes.h"
 #include "core/fp16.h"
 #include "core/kernels.h"
+#include "core/pq_codec.h"
 #include "firmware/pim_driver.h"
 #include "hwif/pim_commands.h"
 
@@ -252,19 +253,18 @@ void AqpimFirmware::stage_leaving_row(PimDriver& pim, const HeadInstance& head, 
 void AqpimFirmware::encode_leaving_row(PimDriver& pim, const HeadInstance& head, bool keys, uint32_t row) {
   // PIM encodes the staged tokens into code row `row`.
   const uint64_t staging = keys ? layout_.staging_k(head.place.slot_in_layer) : layout_.staging_v(head.place.slot_in_layer);
-  const uint64_t token_bytes = uint64_t(config_.model.head_dim) * kFp16Bytes;
-
   const SlotRegions slot = layout_.slot(head.place.slot);
   pim::Command load = command_shape(1);
   load.opcode = uint32_t(pim::Opcode::load_codebook);
   load.bank_offset = keys ? slot.codebook_k : slot.codebook_v;
   pim::Command encode = load;
   encode.opcode = uint32_t(pim::Opcode::encode);
-  encode.first_token = row;
   encode.count = 1;
-  // Token streams start at offset + first_token * bytes_per_token: aim that at the staging row.
-  encode.bank_offset = staging - uint64_t(row) * token_bytes;
-  encode.codes_offset = keys ? slot.keys : slot.values;
+  // One token per bank: the staged vectors from the staging area, the codes into row `row` of the codes.
+  // (first_token would move both streams; staging may sit below row x token bytes.)
+  encode.bank_offset = staging;
+  const uint64_t code_bytes_per_token = uint64_t(config_.quant.sub_vectors) * core::code_bits(config_.quant.centroids) / 8;
+  encode.codes_offset = (keys ? slot.keys : slot.values) + uint64_t(row) * code_bytes_per_token;
   pim.submit(head.place.unit, {load, encode});
 }
 

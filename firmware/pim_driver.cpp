@@ -26,8 +26,22 @@ void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands)
       written += stretch;
     }
     tail += batch;
-    hal_.write(base + pim::reg::queue_tail, &tail, sizeof tail);
+    ring_doorbell(unit, tail);
     done += batch;
+  }
+}
+
+void PimDriver::ring_doorbell(uint32_t unit, uint64_t tail) {
+  const uint64_t base = view_.units.at(unit).registers_base;
+  try {
+    hal_.write(base + pim::reg::queue_tail, &tail, sizeof tail);
+  } catch (const hwif::HalError& error) {
+    // The unit refused a descriptor of the batch: say which and why (its STATUS), not just that a write failed.
+    pim::Status status;
+    hal_.read(base + pim::reg::status, &status, sizeof status);
+    throw hwif::HalError("PIM unit " + std::to_string(unit) + " rejected a command with opcode " +
+                         std::to_string(status.error_opcode) + ": " + pim::to_string(pim::Error(status.error)) +
+                         " (" + error.what() + ")");
   }
 }
 

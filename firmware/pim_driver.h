@@ -39,6 +39,9 @@ class PimDriver {
   hwif::Hal& hal_;
   const hwif::PlatformView& view_;
   hwif::HbmAddressMap map_;
+  // Writes QUEUE_TAIL; when the unit refuses a descriptor, throws HalError naming its STATUS error.
+  void ring_doorbell(uint32_t unit, uint64_t tail);
+
   static constexpr uint64_t kTailUnknown = ~uint64_t(0);
   std::vector<uint64_t> queue_tails_;  // per unit: the unit's descriptor count (free-running), once read
 };

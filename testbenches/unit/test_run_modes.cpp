@@ -44,3 +44,24 @@ TEST(RunModes, BankGroupPlacementAlsoMatchesAcrossModes) {
 }
 
 }  // namespace
+
+namespace {
+
+// Decode moves a full row of tokens out of the fp16 window into PIM every 16 steps (one encode per head for
+// K and for V). At long contexts the code row lies far above the staging area; the firmware once aimed the
+// encode's token offset below zero there and the unit refused it (bad_shape) after a few decode steps.
+TEST(RunModes, DecodeEncodesEveryFullRowEvenFarAboveTheStagingArea) {
+  constexpr int64_t context = 32768, steps = 40, layers = 2, kv_heads = 2, batch = 16, fp16_tokens = 8 + 32, lanes = 16;
+  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-long.json";
+  const std::string command = std::string(AQPIM_BINARY_DIR) +
+                              "/bin/aqpim run --set model.preset=tiny --set workload.context_tokens=32768 "
+                              "--set workload.decode_steps=40 --json " + json_path + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(json_path);
+  const auto report = nlohmann::json::parse(in);
+  const int64_t rows_added = (context + steps - fp16_tokens) / lanes - (context - fp16_tokens) / lanes;
+  const int64_t instances = layers * kv_heads * batch;
+  EXPECT_EQ(report["pim_commands"]["encode"]["count"].get<int64_t>(), instances * 2 * (1 + rows_added));
+}
+
+}  // namespace
