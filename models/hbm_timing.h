@@ -18,6 +18,7 @@
 
 #include "models/hbm/channel.h"
 #include "models/hbm/fcfs_scheduler.h"
+#include "models/hbm/indirect_pass.h"
 #include "models/hbm/interval_memo.h"
 #include "models/hbm/lockstep_jump.h"
 #include "models/hbm/periodic_jump.h"
@@ -46,6 +47,11 @@ class HbmTimingEngine {
   // O(banks + refresh windows crossed) once the banks are in lockstep (docs/models-hbm.md).
   uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                        bool is_write);
+
+  // Bank-side intra-row indirection pass (hbm/indirect_pass.h): chunk after chunk, the index streams into
+  // the register file, then `lookups` row hits per token in each table row. Ranges must be valid. Returns
+  // the end of the last access's data. O(chunks x (index rows + table rows)).
+  uint64_t bank_indirect(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass);
 
   // Test oracles: the same results as access() / bank_stream(), computed by the step-by-step reference
   // alone (row by row, bank by bank), without any accelerator or shared memo. Same effect on the state
@@ -92,6 +98,8 @@ class HbmTimingEngine {
   enum class StreamMode { Reference, Accelerated };
   uint64_t time_bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                             bool is_write, StreamMode mode);
+
+  uint64_t time_indirect_pass(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass);
 
   hbm::Channel channel_;
   hbm::FcfsScheduler scheduler_;
