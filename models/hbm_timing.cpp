@@ -189,7 +189,7 @@ uint64_t HbmTimingEngine::bank_indirect(uint64_t arrival_ps, uint64_t bank_mask,
                                            int64_t(pass.tokens_per_chunk),
                                            int64_t(pass.table_offset),
                                            int64_t(pass.table_rows),
-                                           0};
+                                           int64_t(pass.rows_per_table)};
   return memo_.time(channel_, request, [&] { return time_indirect_pass(arrival_ps, bank_mask, pass); });
 }
 
@@ -214,7 +214,8 @@ uint64_t HbmTimingEngine::time_indirect_pass(uint64_t arrival_ps, uint64_t bank_
       completion = std::max(completion, cursor.completion);
     }
     for (uint64_t row = 0; row < pass.table_rows; ++row)
-      hbm::time_row_lookups(channel_, banks, first_table_row + int64_t(row), pass.chunk_tokens(chunk), t, completion);
+      hbm::time_row_lookups(channel_, banks, first_table_row + int64_t(row), pass.lookups_per_row(chunk), t,
+                            completion);
   }
   if (banks.in_lockstep) hbm::LockstepJump::leave(channel_, banks);
   return uint64_t(completion);

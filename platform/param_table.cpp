@@ -131,6 +131,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        kibibytes(p.pim.unit.io_buffer_bytes, 1, 65536)},
       {"pim.buffer_macs", "MACs/tCK", "Multiply-accumulate lanes of the buffer-die unit of each pseudo-channel.",
        integer(p.pim.unit.buffer_macs, 1, 4096)},
+      {"pim.grf_entries", "lanes", "16-bit lanes of a processing unit's register file: the code indices (and fp32 weights, two lanes each) one intra-row indirection chunk holds (HBM-PIM: 16 x 256-bit registers = 256).",
+       integer(p.pim.unit.grf_entries, 1, 1 << 20)},
 
       {"gpu.peak_tflops", "TFLOP/s", "Dense fp16 peak of the host GPU (H100 SXM: 989).",
        real(p.gpu.peak_tflops, 0.1, 100000.0)},

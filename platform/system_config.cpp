@@ -17,6 +17,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   stack.unit.bank_groups = stack.channel.bank_groups;
   stack.unit.banks_per_group = stack.channel.banks_per_group;
   stack.unit.clock_period = stack.channel.tCK;
+  stack.unit.row_bytes = stack.channel.row_bytes;
   stack.unit.functional = functional;
 
   auto& host = config.host;

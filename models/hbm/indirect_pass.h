@@ -23,6 +23,10 @@ struct IndirectPass {
   uint64_t tokens_per_chunk = 0;  // what the register file holds of them
   uint64_t table_offset = 0;      // bank offset of the first table row (row aligned)
   uint64_t table_rows = 0;        // rows looked up after each chunk, one after another
+  // A table spanning several rows (a value codebook of K x d fp16 entries) is read row by row, each row
+  // serving the tokens whose index falls into it: timing never depends on data, so each row is charged an
+  // even share, ceil(chunk tokens / rows_per_table) lookups. 1: every row serves every token.
+  uint64_t rows_per_table = 1;
 
   uint64_t chunks() const { return tokens_per_chunk ? (tokens + tokens_per_chunk - 1) / tokens_per_chunk : 0; }
   // Bytes [first, end) of index stream s that chunk c reads: whole bytes around its tokens' bits.
@@ -36,6 +40,9 @@ struct IndirectPass {
   uint64_t chunk_tokens(uint64_t c) const {
     return c + 1 == chunks() ? tokens - c * tokens_per_chunk : tokens_per_chunk;
   }
+  uint64_t lookups_per_row(uint64_t c) const { return (chunk_tokens(c) + rows_per_table - 1) / rows_per_table; }
+  // Bytes of index stream s the whole pass reads (what a functional payload carries of it).
+  uint64_t index_bytes(unsigned s) const { return index[s].bits_per_token ? (tokens * index[s].bits_per_token + 7) / 8 : 0; }
 };
 
 }  // namespace aqpim::models::hbm

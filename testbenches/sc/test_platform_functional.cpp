@@ -79,7 +79,7 @@ class PlatformFunctional : public ::testing::Test {
   static HeadGolden golden_head(const PlatformParams& params, const firmware::WorkloadData& data,
                                 const firmware::AqpimFirmware& firmware, uint32_t sequence, uint32_t layer,
                                 uint32_t kv_head, bool keys) {
-    const auto& order = keys ? firmware.key_order(sequence, layer, kv_head) : firmware.value_order(sequence, layer, kv_head);
+    const auto& order = keys ? firmware.head_data()->key_order(sequence, layer, kv_head) : firmware.head_data()->value_order(sequence, layer, kv_head);
     HeadGolden golden;
     golden.rows = stored_rows(data, sequence, layer, kv_head, keys, order);
     const uint32_t dim = uint32_t(params.model.head_dim), sink = uint32_t(params.pq.sink_tokens);
@@ -189,8 +189,8 @@ double worst_error_against_core(Simulation& simulation, const PlatformParams& pa
             kv.channel_order = order;
             return kv;
           };
-          const auto keys = quantised(key, firmware.key_order(sequence, layer, kv_head));
-          const auto values = quantised(value, firmware.value_order(sequence, layer, kv_head));
+          const auto keys = quantised(key, firmware.head_data()->key_order(sequence, layer, kv_head));
+          const auto values = quantised(value, firmware.head_data()->value_order(sequence, layer, kv_head));
           for (uint32_t g = 0; g < group; ++g) {
             const uint32_t head = kv_head * group + g;
             const float* query = data.decode_queries(sequence, layer) + (size_t(step) * heads + head) * dim;
