@@ -64,7 +64,7 @@ enum Flag : uint32_t {
   // PE p's j-th sub-vector is sub-vector p + j x PEs of the head (sub-vector mapping): queries and outputs
   // in the IO buffer are whole head vectors, of which each PE takes or gives its own sub-vectors.
   flag_interleaved_sub_vectors = 1u << 2,
-  // The codebook is not in the codebook SRAM but in each PE's bank at bank_offset (sub-vector j's K x d
+  // The codebook is not in the codebook SRAM but in each PE's bank at codebook_offset (sub-vector j's K x d
   // fp16 entries from j x stride, the stride K x d x 2 bytes rounded up to whole rows): kmeans_assign,
   // encode and value_output read it from there, finish_centroids writes it there.
   flag_codebook_in_bank = 1u << 3,
@@ -89,7 +89,7 @@ struct Command {
   uint64_t codes_offset = 0;               // uint16 codes region
   uint64_t scalars_offset = 0;             // fp32 per-token input region (scores, probabilities, weights)
   uint64_t result_offset = 0;              // fp32 per-token output region (scores, probabilities)
-  uint32_t codebook_offset = 0;            // codebook SRAM, fp16 entries
+  uint32_t codebook_offset = 0;  // codebook SRAM, fp16 entries; flag_codebook_in_bank: bytes in each bank
   uint32_t lut_offset = 0;                 // LUT SRAM, fp32 entries
   uint32_t accumulator_offset = 0;         // bank PE accumulators, fp32 entries
   uint32_t buffer_accumulator_offset = 0;  // buffer PE accumulators, fp32 entries

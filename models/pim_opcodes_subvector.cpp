@@ -180,14 +180,14 @@ bool plan_value_table(P& p) {
   hbm::IndirectPass pass;
   const uint64_t outputs = P::mul(p.heads(), p.row());
   if (!p.need({{"count", c.count}, {"sub_vectors", c.sub_vectors}, {"dim", c.dim}}) || !p.need_clusters() ||
-      !p.needs_per_bank_pes() || !p.row_aligned(c.bank_offset, "bank_offset") || !p.code_index(pass.index[0]) ||
-      !p.output_accumulators_fit(outputs) ||
+      !p.needs_per_bank_pes() || !p.row_aligned(c.codebook_offset, "codebook_offset") ||
+      !p.code_index(pass.index[0]) || !p.output_accumulators_fit(outputs) ||
       !p.register_file_tokens(P::add(p.m(), P::mul(2, p.heads())), pass.tokens_per_chunk))  // codes, fp32 weights
     return false;
   const uint64_t bytes_per_token = P::mul(p.heads(), P::fp32_bytes);
   pass.index[1] = {P::add(c.scalars_offset, P::mul(c.first_token, bytes_per_token)), P::mul(bytes_per_token, 8)};
   pass.tokens = p.tokens();
-  pass.table_offset = c.bank_offset;
+  pass.table_offset = c.codebook_offset;
   pass.rows_per_table = p.codebook_bank_stride() / p.geometry().row_bytes;
   pass.table_rows = P::mul(p.m(), pass.rows_per_table);
   p.plan().streams.push_back({StreamRole::lookups, false, false, 0, 0, false, true, pass});
@@ -227,7 +227,7 @@ bool plan_finish_centroids(P& p) {
   if (p.codebook_in_bank()) {
     p.read_bank_codebook();  // clusters nobody chose keep their centroid
     p.plan().streams.push_back(
-        {StreamRole::codebook_image, true, false, c.bank_offset, P::mul(p.m(), p.codebook_bank_stride())});
+        {StreamRole::codebook_image, true, false, c.codebook_offset, P::mul(p.m(), p.codebook_bank_stride())});
   } else {
     if (!p.codebook_fits()) return false;
     p.plan().sram_bytes = P::mul(p.codebook_size(), P::fp16_bytes);

@@ -146,7 +146,8 @@ uint64_t Planner::codebook_bank_stride() const {
 }
 
 void Planner::read_bank_codebook() {
-  plan_.streams.push_back({StreamRole::codebook_image, false, false, c_.bank_offset, mul(m(), codebook_bank_stride())});
+  plan_.streams.push_back(
+      {StreamRole::codebook_image, false, false, c_.codebook_offset, mul(m(), codebook_bank_stride())});
 }
 
 bool Planner::table_fits_row() {

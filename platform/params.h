@@ -16,6 +16,7 @@
 
 #include "core/attention.h"
 #include "core/enum_names.h"
+#include "firmware/subvector_layout.h"
 #include "models/hbm3_pseudo_channel.h"
 #include "models/pim_unit.h"
 
@@ -28,6 +29,19 @@ inline constexpr core::EnumName<Design> kDesignNames[] = {
 enum class SimMode { timing, functional };
 inline constexpr core::EnumName<SimMode> kSimModeNames[] = {{SimMode::timing, "timing"},
                                                             {SimMode::functional, "functional"}};
+// How AQPIM places a head's KV cache on PIM: the paper's (a head per pseudo-channel, each sub-vector in its
+// own bank with its own codebook), or tokens dealt over the banks with a full codebook per PE.
+enum class PimMapping { subvector, token };
+inline constexpr core::EnumName<PimMapping> kPimMappingNames[] = {{PimMapping::subvector, "subvector"},
+                                                                  {PimMapping::token, "token"}};
+// pq.value_path: `automatic` takes what the mapping's hardware does (docs/firmware.md).
+enum class ValuePathSetting { automatic, histogram, reconstruct };
+inline constexpr core::EnumName<ValuePathSetting> kValuePathSettingNames[] = {
+    {ValuePathSetting::automatic, "auto"},
+    {ValuePathSetting::histogram, "histogram"},
+    {ValuePathSetting::reconstruct, "reconstruct"}};
+inline constexpr core::EnumName<firmware::CodebookStore> kCodebookStoreNames[] = {
+    {firmware::CodebookStore::dram, "dram"}, {firmware::CodebookStore::sram, "sram"}};
 inline std::string to_string(Design design) { return std::string(core::enum_name(kDesignNames, design)); }
 inline std::string to_string(SimMode mode) { return std::string(core::enum_name(kSimModeNames, mode)); }
 
@@ -60,7 +74,13 @@ struct PqParams {
   bool channel_presort = true;
   bool windowed_clustering = false;
   int64_t window_centroids = 512;
-  core::ValuePath value_path = core::ValuePath::kHistogram;
+  ValuePathSetting value_path = ValuePathSetting::automatic;
+
+  // Page-aware windows: K centroids in all, at most window_centroids per window (one row of products).
+  int64_t windows() const {
+    return windowed_clustering && centroids > window_centroids ? (centroids + window_centroids - 1) / window_centroids : 1;
+  }
+  int64_t centroids_per_window() const { return (centroids + windows() - 1) / windows(); }
 };
 
 // A model's own configuration field that is a user parameter lives once, in the model's config struct:
@@ -84,6 +104,10 @@ struct HbmParams {
 };
 
 struct PimParams {
+  PimMapping mapping = PimMapping::token;
+  firmware::CodebookStore codebook_store = firmware::CodebookStore::dram;
+  bool gqa_one_pass = true;       // one pass over a KV head's codes serves its whole query group
+  bool buffer_assignment = true;  // k-means MIN on the buffer-die unit (the paper's Table I)
   // Placement, MAC lanes and SRAM sizes. Defaults hold one head's full working set at the paper's shape
   // (m = 32, K = 512, sub_dim 4): codebook 32 x 512 x 4 fp16 = 128 KiB, LUT 32 x 512 fp32 = 64 KiB, k-means
   // sums 32 x 512 x 5 fp32 = 81920 accumulators.
@@ -209,6 +233,14 @@ class ParamLoader {
 
 // Cross-field rules (divisibility, capacities, orderings); single-field ranges are checked on assignment.
 void validate(const PlatformParams& params);
+
+// What one bank-level processing unit must hold for AQPIM on the configured mapping, and how each figure is
+// made up (for the messages when an SRAM is too small).
+struct PimSramNeeds {
+  int64_t codebook_bytes = 0, lut_bytes = 0, accumulator_entries = 0, buffer_accumulator_entries = 0;
+  std::string codebook_what, lut_what, accumulator_what, buffer_accumulator_what;
+};
+PimSramNeeds pim_sram_needs(const PlatformParams& params);
 
 nlohmann::json to_json(const PlatformParams& params);  // a complete, valid parameter file
 std::string to_markdown_reference(const PlatformParams& defaults);

@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "core/pq_codec.h"
 #include "firmware/aqpim_firmware.h"
+#include "harness/platform_golden.h"
 #include "platform/simulation.h"
 
 namespace aqpim::platform {
@@ -33,22 +34,7 @@ PlatformParams small_functional_params(std::initializer_list<std::string> extra 
   return loader.resolve();
 }
 
-// Bytes [offset, offset + bytes) of one bank's own space, read through the host's untimed backdoor.
-std::vector<unsigned char> read_bank(AqpimSystem& system, uint32_t unit, unsigned bank, uint64_t offset,
-                                     uint64_t bytes) {
-  const auto& view = system.view();
-  const hwif::HbmAddressMap map(view.mapping, view.hbm);
-  const uint64_t access = view.hbm.access_bytes, row_bytes = view.hbm.row_bytes;
-  std::vector<unsigned char> data(bytes);
-  for (uint64_t done = 0; done < bytes; done += access) {
-    const uint64_t in_bank = offset + done;
-    const hwif::HbmLocation location{bank / view.hbm.banks_per_group, bank % view.hbm.banks_per_group,
-                                       in_bank / row_bytes, (in_bank % row_bytes) / access};
-    system.host().backdoor_read(view.units[unit].memory_base + map.encode(location), data.data() + done,
-                                std::min(access, bytes - done));
-  }
-  return data;
-}
+using test::read_bank;
 
 struct HeadGolden {
   core::PqCodebooks codebook;
@@ -58,22 +44,6 @@ struct HeadGolden {
 
 class PlatformFunctional : public ::testing::Test {
  public:
-  // Rows of all tokens of one head instance, in the firmware's stored channel order.
-  static std::vector<float> stored_rows(const firmware::WorkloadData& data, uint32_t sequence, uint32_t layer,
-                                        uint32_t kv_head, bool keys, const std::vector<uint32_t>& order) {
-    const auto& shape = data.shape();
-    const uint32_t dim = shape.head_dim, tokens = shape.context_tokens + shape.decode_steps;
-    const float* source = (keys ? data.keys(sequence, layer) : data.values(sequence, layer)) + size_t(kv_head) * dim;
-    std::vector<float> rows(size_t(tokens) * dim);
-    if (order.empty()) {
-      for (uint32_t n = 0; n < tokens; ++n)
-        std::memcpy(&rows[size_t(n) * dim], source + size_t(n) * shape.kv_heads * dim, dim * 4);
-    } else {
-      core::apply_channel_order(order, source, tokens, size_t(shape.kv_heads) * dim, rows.data());
-    }
-    return rows;
-  }
-
   // The core's k-means with the PIM's arithmetic: tokens dealt to 16 bank lanes, fp16 centroids every
   // iteration, no repair; seeded with the firmware's initial codebook and the GPU's importance weights.
   static HeadGolden golden_head(const PlatformParams& params, const firmware::WorkloadData& data,
@@ -81,7 +51,7 @@ class PlatformFunctional : public ::testing::Test {
                                 uint32_t kv_head, bool keys) {
     const auto& order = keys ? firmware.head_data()->key_order(sequence, layer, kv_head) : firmware.head_data()->value_order(sequence, layer, kv_head);
     HeadGolden golden;
-    golden.rows = stored_rows(data, sequence, layer, kv_head, keys, order);
+    golden.rows = test::stored_rows(data, sequence, layer, kv_head, keys, order);
     const uint32_t dim = uint32_t(params.model.head_dim), sink = uint32_t(params.pq.sink_tokens);
     const uint32_t coded = firmware.coded_tokens_after_prefill();
     const float* coded_rows = golden.rows.data() + size_t(sink) * dim;
@@ -90,18 +60,8 @@ class PlatformFunctional : public ::testing::Test {
                                      uint32_t(params.pq.recent_tokens)};
     core::PqCodebooks initial{shape, firmware::AqpimFirmware::initial_codebook(coded_rows, coded, quant, dim)};
 
-    const auto& shape_of_data = data.shape();
-    const uint32_t group = shape_of_data.heads / shape_of_data.kv_heads, t = uint32_t(params.pq.importance_queries);
-    std::vector<float> last_queries(size_t(t) * group * dim);
-    for (uint32_t q = 0; q < t; ++q)
-      for (uint32_t g = 0; g < group; ++g)
-        std::memcpy(&last_queries[(size_t(q) * group + g) * dim],
-                    data.prefill_queries(sequence, layer) +
-                        ((size_t(shape_of_data.prefill_queries - t + q) * shape_of_data.heads) + kv_head * group + g) * dim,
-                    dim * 4);
     const auto all_weights =
-        core::importance_weights(last_queries.data(), t, group, data.keys(sequence, layer) + size_t(kv_head) * dim,
-                                 shape_of_data.context_tokens, size_t(shape_of_data.kv_heads) * dim, dim);
+        test::importance_weights(data, sequence, layer, kv_head, uint32_t(params.pq.importance_queries));
 
     core::PqTrainOptions options;
     options.iterations = size_t(params.pq.kmeans_iterations);

@@ -144,7 +144,7 @@ class BadParameterInput : public ::testing::TestWithParam<int> {};
 
 std::vector<BadInput> bad_inputs() {
   auto file = [](const char* text) { return [text] { resolve_json(text); }; };
-  auto sets = [](std::string set) { return [set] { resolve_sets({set}); }; };
+  auto sets = [](auto... set) { return [=] { resolve_sets({std::string(set)...}); }; };
   const std::string path = temp_path("params.json");
   return {
       {"unknown_key_with_suggestion", file(R"({"hbm": {"stackz": 4}})"),
@@ -203,9 +203,16 @@ std::vector<BadInput> bad_inputs() {
        "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = 65536 bytes) does not fit 'pim.lut_sram_kib' (32) KiB"},
       {"too_few_accumulators", sets("pim.accumulator_entries=16384"),
        "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = 81920) exceed 'pim.accumulator_entries' (16384)"},
-      {"windowed_clustering_on_the_platform", sets("pq.windowed_clustering=true"),
-       "pq.windowed_clustering = true is modelled by the algorithm core only; the platform firmware keeps one codebook "
-       "per head: set it to false"},
+      {"windowed_clustering_on_the_token_mapping", sets("pq.windowed_clustering=true", "pim.mapping=token"),
+       "pq.windowed_clustering = true needs pim.mapping=subvector (the token mapping keeps one codebook per head)"},
+      {"subvector_mapping_on_bank_groups", sets("pim.mapping=subvector", "pim.placement=bank_group"),
+       "pim.mapping=subvector puts each sub-vector in a bank of its own: it needs pim.placement=bank"},
+      {"dram_table_wider_than_a_row", sets("pim.mapping=subvector", "pq.centroids=1024", "pq.window_centroids=1024"),
+       "an inner-product table of pq.centroids per window x 2 bytes = 2048 bytes does not fit 'hbm.row_bytes' (1024) "
+       "with pim.codebook_store=dram: turn pq.windowed_clustering on with a smaller pq.window_centroids, or use "
+       "pim.codebook_store=sram"},
+      {"reconstruct_from_sram", sets("pim.mapping=subvector", "pim.codebook_store=sram", "pq.value_path=reconstruct"),
+       "pq.value_path=reconstruct looks values up in DRAM rows: it needs pim.codebook_store=dram"},
   };
 }
 
