@@ -19,11 +19,19 @@ constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
 }  // namespace
 
 void AqpimSubvectorFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
+  attend_sequences(hal, layer, step, 0, workload_.batch);
+}
+
+void AqpimSubvectorFirmware::attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first,
+                                              uint32_t count) {
   const uint32_t length = workload_.context_tokens + step + 1;  // tokens this step's query sees, itself included
   const uint32_t coded_before = coded_tokens(step), coded = coded_tokens(step + 1);
-  const auto heads = layer_heads(layer);
+  std::vector<Head> heads;
+  for (const Head& head : layer_heads(layer))
+    if (head.sequence >= first && head.sequence < first + count) heads.push_back(head);
   if (coded > coded_before) append_leaving_tokens(hal, heads, coded_before, coded - coded_before);
-  if (offload_) {
+  // A layer's offloaded tokens of every sequence cross PCIe in one transfer, with the first group.
+  if (offload_ && first == 0) {
     // Tokens past PIM's capacity live in CPU memory; those older than the fp16 window come back each step.
     hwif::PhaseScope phase(hal, hwif::Phase::kTransfer);
     offload_->store_token(hal, layer, length - 1);
@@ -34,7 +42,7 @@ void AqpimSubvectorFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32
   {
     // The fp16 sink, overflow and recent tokens' attention runs on the GPU beside PIM's share.
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuAttention);
-    hal.gpu_launch(attention_work(workload_.model, workload_.batch, 1, length - coded, false));
+    hal.gpu_launch(attention_work(workload_.model, count, 1, length - coded, false));
   }
   for (size_t begin = 0; begin < heads.size();) {
     size_t end = begin;

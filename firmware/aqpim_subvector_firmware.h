@@ -66,6 +66,7 @@ class AqpimSubvectorFirmware : public AttentionFirmware {
   void begin(hwif::Hal& hal) override;
   void store_layer(hwif::Hal& hal, uint32_t layer) override;
   void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
+  void attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count) override;
 
   // ---- shared by prefill and decode ----
   std::vector<Head> layer_heads(uint32_t layer) const;

@@ -98,3 +98,56 @@ TEST(HbmIndirectPass, ChannelsSharingAMemoTimeItLikeAPrivateOne) {
 
 }  // namespace
 }  // namespace aqpim::models
+
+#include <random>
+
+#include "hbm_timing_test_support.h"
+
+namespace aqpim::models {
+namespace {
+
+using timing_test::between;
+using timing_test::random_config;
+using timing_test::same_stats;
+
+// A random pass that fits the configuration's banks: one or two index streams, any register-file load,
+// one or several table rows, tables spanning several rows or one.
+hbm::IndirectPass random_pass(std::mt19937_64& random, const HbmTimingConfig& config) {
+  const uint64_t row = config.geometry.row_bytes, bank = config.geometry.bank_bytes();
+  hbm::IndirectPass pass;
+  pass.tokens = between(random, 1, 3000);
+  pass.tokens_per_chunk = between(random, 1, 300);
+  pass.index[0] = {between(random, 0, bank / 4), timing_test::pick<uint64_t>(random, {8, 16, 18, 36})};
+  if (random() % 2) pass.index[1] = {bank / 4 + between(random, 0, bank / 8), timing_test::pick<uint64_t>(random, {32, 128})};
+  pass.rows_per_table = between(random, 1, 4);
+  pass.table_rows = pass.rows_per_table * between(random, 1, 6);
+  pass.table_offset = (bank / 2 / row + between(random, 0, 64)) * row;
+  return pass;
+}
+
+// The chunk memo replays chunks it saw: every pass and the requests after it end as if timed chunk by chunk
+// (completion, counters and state), over random timings, refresh, masks, shapes and gaps.
+TEST(HbmIndirectPass, ChunkMemoEqualsTimingEveryChunk) {
+  uint64_t replays = 0;
+  for (int seed = 0; seed < 60; ++seed) {
+    std::mt19937_64 random(uint64_t(seed) * 7919 + 11);
+    const HbmTimingConfig config = random_config(random);
+    HbmTimingEngine fast(config), reference(config);
+    const uint64_t all_banks = config.geometry.banks() == 64 ? ~uint64_t(0) : (uint64_t(1) << config.geometry.banks()) - 1;
+    uint64_t now = between(random, 0, 20000000);
+    for (int step = 0; step < 8; ++step) {
+      const hbm::IndirectPass pass = random_pass(random, config);
+      const uint64_t mask = random() % 4 ? all_banks : (all_banks & random()) | 1;
+      const uint64_t expected = reference.bank_indirect_reference(now, mask, pass);
+      ASSERT_EQ(fast.bank_indirect(now, mask, pass), expected) << "seed " << seed << " step " << step;
+      ASSERT_TRUE(fast.same_state(reference)) << "seed " << seed << " step " << step;
+      ASSERT_TRUE(same_stats(fast.stats(), reference.stats())) << "seed " << seed << " step " << step;
+      now = expected + between(random, 0, 50000);
+    }
+    replays += fast.indirect_chunk_replays();
+  }
+  EXPECT_GT(replays, 1000u) << "the memo must actually replay chunks for this test to mean anything";
+}
+
+}  // namespace
+}  // namespace aqpim::models
