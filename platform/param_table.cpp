@@ -8,34 +8,17 @@
 namespace aqpim::platform {
 namespace {
 
-template <class Integer>
-IntRange integer(Integer& field, int64_t min, int64_t max) {
-  return {[&field] { return int64_t(field); }, [&field](int64_t value) { field = Integer(value); }, min, max};
-}
 // A size given in KiB, held in bytes by the model.
 template <class Integer>
 IntRange kibibytes(Integer& field, int64_t min, int64_t max) {
   return {[&field] { return int64_t(field / 1024); }, [&field](int64_t value) { field = Integer(value) * 1024; }, min,
           max};
 }
-RealRange real(double& field, double min, double max) {
-  return {[&field] { return field; }, [&field](double value) { field = value; }, min, max};
-}
 // A duration given in ns, held as an sc_time (whole picoseconds at the default resolution).
 RealRange nanoseconds(sc_core::sc_time& field, double min, double max) {
   return {[&field] { return field / sc_core::sc_time(1, sc_core::SC_PS) / 1000.0; },
           [&field](double value) { field = sc_core::sc_time(value, sc_core::SC_NS); }, min, max};
 }
-template <class Enum, size_t N>
-Choice choice(Enum& field, const core::EnumName<Enum> (&names)[N]) {
-  return {[&field, &names] { return std::string(core::enum_name(names, field)); },
-          [&field, &names](const std::string& name) { field = *core::parse_enum(names, name); },
-          core::enum_names(names)};
-}
-Choice choice(std::string& field, std::vector<std::string> choices) {
-  return {[&field] { return field; }, [&field](const std::string& name) { field = name; }, std::move(choices)};
-}
-
 }  // namespace
 
 std::vector<ParamSpec> parameter_table(PlatformParams& p) {
