@@ -217,8 +217,41 @@ AccuracyResult AccuracyEvaluator::run(const AccuracyConfig& config) const {
   for (size_t l = 0; l < shape.layers; ++l)
     result.layer_attention_error.push_back(reference_norm[l] > 0 ? std::sqrt(error[l] / reference_norm[l])
                                                                  : (error[l] > 0 ? INFINITY : 0.0));
+  result.layer_reference_norm = reference_norm;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+AccuracyResult pool_results(const std::vector<AccuracyResult>& parts) {
+  if (parts.empty()) throw_argument_error("parts", "must hold at least one result", "none");
+  AccuracyResult pooled;
+  pooled.backend = parts.front().backend;
+  const size_t layers = parts.front().layer_attention_error.size();
+  std::vector<double> error(layers, 0.0), reference(layers, 0.0);
+  double nll = 0, reference_nll = 0, agree = 0, kl = 0;
+  for (const AccuracyResult& part : parts) {
+    if (part.backend != pooled.backend || part.layer_attention_error.size() != layers ||
+        part.layer_reference_norm.size() != layers)
+      throw_argument_error("parts", "must share one back end and layer count", part.backend);
+    const double scored = double(part.scored_tokens);
+    pooled.segments += part.segments, pooled.tokens += part.tokens;
+    pooled.prefill_tokens += part.prefill_tokens, pooled.scored_tokens += part.scored_tokens;
+    nll += std::log(part.perplexity) * scored, reference_nll += std::log(part.reference_perplexity) * scored;
+    agree += part.top1_agreement * scored, kl += part.mean_kl * scored;
+    for (size_t l = 0; l < layers; ++l) {
+      const double norm = part.layer_reference_norm[l], relative = part.layer_attention_error[l];
+      error[l] += relative * relative * norm, reference[l] += norm;
+    }
+    pooled.footprint += part.footprint;
+    pooled.seconds += part.seconds;
+  }
+  const double scored = double(pooled.scored_tokens);
+  pooled.perplexity = std::exp(nll / scored), pooled.reference_perplexity = std::exp(reference_nll / scored);
+  pooled.top1_agreement = agree / scored, pooled.mean_kl = kl / scored;
+  for (size_t l = 0; l < layers; ++l)
+    pooled.layer_attention_error.push_back(reference[l] > 0 ? std::sqrt(error[l] / reference[l]) : 0.0);
+  pooled.layer_reference_norm = reference;
+  return pooled;
 }
 
 AccuracyResult evaluate(const LlamaModel& model, const std::vector<int32_t>& tokens,
