@@ -270,20 +270,33 @@ std::vector<int32_t> text_tokens(const Tokenizer& tokenizer, const std::string& 
 
 std::vector<std::vector<int32_t>> text_segments(const Tokenizer& tokenizer, const std::string& text,
                                                 size_t segment_tokens, size_t segments, size_t skip_tokens) {
+  return token_segments(tokenizer.encode(text, /*bos=*/false, /*eos=*/false), segment_tokens, segments, skip_tokens);
+}
+
+std::vector<std::vector<int32_t>> token_segments(const std::vector<int32_t>& stream, size_t segment_tokens,
+                                                 size_t segments, size_t skip_tokens) {
   require_range("segment_tokens", segment_tokens, 2, size_t(1) << 24);
-  const std::vector<int32_t> all = tokenizer.encode(text, /*bos=*/false, /*eos=*/false);
   const size_t needed = skip_tokens + segments * (segment_tokens - 1);
-  if (all.size() < needed)
+  if (stream.size() < needed)
     throw_argument_error("text", "must encode to at least " + std::to_string(needed) + " tokens for " +
                                      std::to_string(segments) + " segments",
-                         std::to_string(all.size()));
+                         std::to_string(stream.size()));
   std::vector<std::vector<int32_t>> out;
   for (size_t s = 0; s < segments; ++s) {
-    const auto first = all.begin() + ptrdiff_t(skip_tokens + s * (segment_tokens - 1));
+    const auto first = stream.begin() + ptrdiff_t(skip_tokens + s * (segment_tokens - 1));
     out.push_back({kBosToken});
     out.back().insert(out.back().end(), first, first + ptrdiff_t(segment_tokens - 1));
   }
   return out;
+}
+
+std::vector<int32_t> generated_stories(const LlamaModel& model, size_t count, uint64_t first_seed) {
+  std::vector<int32_t> stream;
+  for (uint64_t seed = first_seed; stream.size() < count; ++seed) {
+    const std::vector<int32_t> story = generate(model, {kBosToken}, model.config.seq_len - 1, 1.0f, seed);
+    stream.insert(stream.end(), story.begin() + 1, story.end());
+  }
+  return stream;
 }
 
 }  // namespace aqpim::core::llm

@@ -138,5 +138,12 @@ std::vector<int32_t> text_tokens(const Tokenizer& tokenizer, const std::string& 
 // too short.
 std::vector<std::vector<int32_t>> text_segments(const Tokenizer& tokenizer, const std::string& text,
                                                 size_t segment_tokens, size_t segments, size_t skip_tokens = 0);
+// The same cut of a token stream (without BOS) that is already encoded.
+std::vector<std::vector<int32_t>> token_segments(const std::vector<int32_t>& stream, size_t segment_tokens,
+                                                 size_t segments, size_t skip_tokens = 0);
+// At least `count` tokens (without BOS) of stories the model samples itself, one after another: each story
+// starts from BOS and runs to seq_len or until the model draws BOS, at temperature 1, seeds first_seed,
+// first_seed + 1, ... In-domain text for a model trained on such stories.
+std::vector<int32_t> generated_stories(const LlamaModel& model, size_t count, uint64_t first_seed);
 
 }  // namespace aqpim::core::llm

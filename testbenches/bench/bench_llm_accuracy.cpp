@@ -43,20 +43,9 @@ constexpr size_t kSegments = 4;
 // Four 512-token segments per text: Shakespeare; WikiText-2 after the calibration part; stories the model
 // samples itself (in-domain), one after another.
 std::vector<std::vector<std::vector<int32_t>>> texts() {
-  std::vector<int32_t> stories;
-  for (uint64_t seed = 7; stories.size() < kSegments * 511; ++seed) {
-    const std::vector<int32_t> story = generate(model(), {kBosToken}, 511, 1.0f, seed);
-    stories.insert(stories.end(), story.begin() + 1, story.end());
-  }
-  std::vector<std::vector<int32_t>> story_segments;
-  for (size_t s = 0; s < kSegments; ++s) {
-    story_segments.push_back({kBosToken});
-    story_segments.back().insert(story_segments.back().end(), stories.begin() + ptrdiff_t(s * 511),
-                                 stories.begin() + ptrdiff_t((s + 1) * 511));
-  }
   return {text_segments(tokenizer(), read_file_bytes(data_path("tinyshakespeare_head40k.txt")), 512, kSegments),
           text_segments(tokenizer(), read_file_bytes(data_path("wikitext2_test_head40k.txt")), 512, kSegments, 1024),
-          story_segments};
+          token_segments(generated_stories(model(), kSegments * 511, 7), 512, kSegments)};
 }
 
 const AccuracyEvaluator& shakespeare() {
