@@ -8,3 +8,6 @@ if(AQPIM_BUILD_BENCHMARKS)
   aqpim_add_benchmark(bench_llm_accuracy SOURCES bench/bench_llm_accuracy.cpp LIBS aqpim_core Threads::Threads)
   target_compile_definitions(bench_llm_accuracy PRIVATE AQPIM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
+
+# aqpim accuracy: its keys, a run against the core, bad input, and the grid (threads, table, figures).
+aqpim_add_sc_test(test_accuracy_cli SOURCES unit/test_accuracy_cli.cpp unit/test_accuracy_grid.cpp LIBS aqpim_apps)
