@@ -5,23 +5,12 @@
 #include <stdexcept>
 
 #include "core/llm/file_error.h"
+#include "platform/file_parameter.h"
 
 namespace aqpim::apps {
 namespace {
 
 using platform::ParamError;
-
-// Runs a loading step, turning the core's one-line file and argument errors into one naming the key.
-template <class Step>
-auto keyed(const char* key, Step&& step) {
-  try {
-    return step();
-  } catch (const core::llm::FileFormatError& error) {
-    throw ParamError(std::string("parameter '") + key + "': " + error.what());
-  } catch (const std::invalid_argument& error) {
-    throw ParamError(std::string("parameter '") + key + "': " + error.what());
-  }
-}
 
 std::string file_name(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
@@ -34,11 +23,12 @@ std::string kibibytes(uint64_t bytes) {
 }  // namespace
 
 AccuracyInputs load_accuracy_inputs(const AccuracySettings& settings) {
-  core::llm::LlamaModel model = keyed("data.model", [&] { return core::llm::load_llama2_checkpoint(settings.model); });
+  core::llm::LlamaModel model =
+      platform::read_for_parameter("data.model", [&] { return core::llm::load_llama2_checkpoint(settings.model); });
   validate_accuracy_settings(settings, model.config);
-  core::llm::Tokenizer tokenizer = keyed(
+  core::llm::Tokenizer tokenizer = platform::read_for_parameter(
       "data.tokenizer", [&] { return core::llm::load_tokenizer(settings.tokenizer, model.config.vocab_size); });
-  std::vector<int32_t> calibration = keyed("data.calibration", [&] {
+  std::vector<int32_t> calibration = platform::read_for_parameter("data.calibration", [&] {
     return core::llm::text_tokens(tokenizer, core::llm::read_file_bytes(settings.calibration),
                                   settings.calibration_tokens);
   });
@@ -51,7 +41,7 @@ std::vector<std::vector<int32_t>> evaluated_segments(const AccuracySettings& s, 
     return core::llm::token_segments(core::llm::generated_stories(inputs.model, needed, uint64_t(s.generate_seed)),
                                      s.segment_tokens, s.segments, s.skip_tokens);
   }
-  return keyed("data.text", [&] {
+  return platform::read_for_parameter("data.text", [&] {
     return core::llm::text_segments(inputs.tokenizer, core::llm::read_file_bytes(s.text), s.segment_tokens, s.segments,
                                     s.skip_tokens);
   });

@@ -67,7 +67,7 @@ void AqpimFirmware::prepare_channel_orders() {
         const float* keys = data_->keys(sequence, layer) + size_t(kv_head) * dim;
         const float* values = data_->values(sequence, layer) + size_t(kv_head) * dim;
         key_orders_[index] = core::calibrate_channel_order(keys, config_.context_tokens, stride, dim,
-                                                           layout_.sub_dim(), core::RopePairing::kHalfSplit);
+                                                           layout_.sub_dim(), data_->shape().rope_pairing);
         value_orders_[index] = core::calibrate_channel_order(values, config_.context_tokens, stride, dim,
                                                              layout_.sub_dim(), core::RopePairing::kNone);
       }

@@ -46,6 +46,15 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        integer(p.workload.decode_steps, 0, 1 << 20)},
       {"workload.seed", "", "Seed of the synthetic KV data and of k-means initialisation (functional mode).",
        integer(p.workload.seed, 0, std::numeric_limits<int32_t>::max())},
+      {"workload.source", "",
+       "Where functional mode's K, V and queries come from: the synthetic generator, or a llama2.c model's fp32 forward "
+       "pass over workload.text_file (model.* must equal the checkpoint's shape; model.preset=stories260k does).",
+       choice(p.workload.source, kWorkloadSourceNames)},
+      {"workload.model_file", "", "llama2.c checkpoint of workload.source=llama2c.", file_path(p.workload.model_file)},
+      {"workload.tokenizer_file", "", "Its tokenizer (tokenizer.bin format).", file_path(p.workload.tokenizer_file)},
+      {"workload.text_file", "",
+       "Text teacher-forced through the model: sequence b reads its b-th run of context + decode tokens after BOS.",
+       file_path(p.workload.text_file)},
 
       {"pq.sub_vectors", "", "m: sub-vectors each KV head vector is split into (sub-vector width = head_dim / m).",
        integer(p.pq.sub_vectors, 1, 1024)},

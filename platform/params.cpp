@@ -325,6 +325,8 @@ const std::vector<ModelPreset>& model_presets() {
       {"llama-3.2-3b", "Llama-3.2-3B, GQA 3:1", {"llama-3.2-3b", 28, 3072, 24, 8, 128, 8192, 128256}},
       {"llama-2-7b", "Llama-2-7B, multi-head attention", {"llama-2-7b", 32, 4096, 32, 32, 128, 11008, 32000}},
       {"tiny", "Small test model for functional runs", {"tiny", 2, 512, 4, 2, 128, 1024, 1000}},
+      {"stories260k", "llama2.c stories260K (data/realdata), for workload.source=llama2c",
+       {"stories260k", 5, 64, 8, 4, 8, 172, 512}},
   };
   return presets;
 }

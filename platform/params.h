@@ -42,11 +42,22 @@ struct ModelParams {
   int64_t vocab = 32000;
 };
 
+// Where a functional run's K, V and queries come from (workload.source).
+enum class WorkloadSource { synthetic, llama2c };
+inline constexpr core::EnumName<WorkloadSource> kWorkloadSourceNames[] = {{WorkloadSource::synthetic, "synthetic"},
+                                                                          {WorkloadSource::llama2c, "llama2c"}};
+
 struct WorkloadParams {
   int64_t context_tokens = 32768;
   int64_t batch = 16;
   int64_t decode_steps = 128;
   int64_t seed = 1;
+  WorkloadSource source = WorkloadSource::synthetic;
+  // llama2c: the model whose shape model.* must equal, and the text teacher-forced through it (sequence b
+  // reads the b-th run of context + decode tokens). Relative paths are read from the current directory.
+  std::string model_file = "data/realdata/stories260K.bin";
+  std::string tokenizer_file = "data/realdata/tok512.bin";
+  std::string text_file = "data/realdata/tinyshakespeare_head40k.txt";
 };
 
 struct PqParams {

@@ -213,7 +213,7 @@ std::vector<BadInput> bad_inputs() {
        "parameter 'pim.placement' in --set: expected one of bank, bank_group, got 'rank'"},
       {"unknown_preset", sets("model.preset=gpt-5"),
        "parameter 'model.preset' in --set: expected one of mistral-7b, llama-3-8b, llama-3.2-3b, llama-2-7b, tiny, "
-       "custom, got 'gpt-5'"},
+       "stories260k, custom, got 'gpt-5'"},
       {"group_given_as_scalar", file(R"({"hbm": 5})"),
        "parameter group 'hbm' in '" + path + "': expected an object of parameters, not a single value"},
       {"top_level_array", file("[1, 2]"),
