@@ -66,7 +66,7 @@ void compute_assign(const ComputeStep& s, const PeOperands& operands, Processing
   const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim;
   const size_t tokens = operands.tokens(), row = operands.row();
   const std::vector<float> rows = widen(operands.vectors());
-  const std::vector<float> centroids = s.codebook(operands.pe());
+  const std::vector<float>& centroids = s.codebook(operands.pe());
   std::vector<float> points(tokens * d);
   std::vector<uint32_t> sub_codes(tokens);
   std::vector<uint16_t> codes(tokens * m);
@@ -168,7 +168,7 @@ bool plan_build_lut(P& p) {
 void compute_build_lut(const ComputeStep& s, const PeOperands& operands, ProcessingElement& pe) {
   const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim;
   const std::vector<float> query = operands.query();
-  const std::vector<float> centroids = s.codebook(operands.pe());
+  const std::vector<float>& centroids = s.codebook(operands.pe());
   for (size_t i = 0; i < m; ++i)
     core::build_lut(query.data() + i * d, centroids.data() + i * k * d, k, d,
                     pe.lut.data() + s.command.lut_offset + i * k);
