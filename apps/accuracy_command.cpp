@@ -34,8 +34,8 @@ int list_keys(bool markdown) {
   }
   AccuracySettings defaults;
   for (const auto& spec : accuracy_table(defaults))
-    std::cout << std::left << std::setw(27) << spec.key << " = " << std::setw(12) << platform::current_value(spec) << " "
-              << spec.doc << (spec.unit.empty() ? "" : " [" + spec.unit + "]") << " Accepts "
+    std::cout << std::left << std::setw(27) << spec.key << " = " << std::setw(12) << platform::current_value(spec)
+              << " " << spec.doc << (spec.unit.empty() ? "" : " [" + spec.unit + "]") << " Accepts "
               << platform::accepted_values(spec) << ".\n";
   return kExitOk;
 }
@@ -64,8 +64,7 @@ int run_one(const po::variables_map& vm) {
   std::cout << format_result(settings, inputs.model.config, result);
   if (json_out.is_open()) {
     AccuracySettings copy = settings;
-    json_out << nlohmann::json{{"settings", platform::to_json(accuracy_table(copy))},
-                               {"result", result_json(result)}}
+    json_out << nlohmann::json{{"settings", platform::to_json(accuracy_table(copy))}, {"result", result_json(result)}}
                     .dump(2)
              << "\n";
   }
@@ -119,8 +118,8 @@ int run_grid(const po::variables_map& vm) {
   write_sweep_table(grid_table(grid), directory, "accuracy");
   const std::string tables = grid_markdown(grid);
   std::ofstream(std::filesystem::path(directory) / "accuracy.md") << tables;
-  std::cout << tables << "\nTable: " << directory << "/accuracy.csv, " << directory << "/accuracy.json; Markdown: "
-            << directory << "/accuracy.md\n";
+  std::cout << tables << "\nTable: " << directory << "/accuracy.csv, " << directory
+            << "/accuracy.json; Markdown: " << directory << "/accuracy.md\n";
   if (plots) {
     for (const auto& image : plot_grid(directory)) std::cout << "plot: wrote " << image << "\n";
   }
@@ -153,7 +152,8 @@ Subcommand accuracy_subcommand() {
             "--grid: directory for accuracy.csv, accuracy.json, accuracy.md and the PNGs")(
             "plots", "--grid: also draw the PNGs (gnuplot)")(
             "jobs,j",
-            po::value<int64_t>()->value_name("N")->default_value(int64_t(std::max(1u, std::thread::hardware_concurrency()))),
+            po::value<int64_t>()->value_name("N")->default_value(
+                int64_t(std::max(1u, std::thread::hardware_concurrency()))),
             "--grid: evaluation threads");
       },
       run_accuracy};

@@ -25,7 +25,8 @@ Sets with(Sets sets, const Sets& more) {
 
 void add_aqpim_studies(std::vector<GridEntry>& grid) {
   for (int sub_dim : {1, 2, 4, 8})
-    grid.push_back({"subvector", "sub-vector " + std::to_string(sub_dim) + " channels",
+    grid.push_back({"subvector",
+                    "sub-vectors of " + std::to_string(sub_dim) + (sub_dim == 1 ? " channel" : " channels"),
                     with(kAqpim, {"aqpim.sub_dim=" + std::to_string(sub_dim)}), true});
   for (int clusters : {4, 8, 16, 32, 64, 128, 256})
     grid.push_back({"clusters", "K = " + std::to_string(clusters),
@@ -37,9 +38,10 @@ void add_aqpim_studies(std::vector<GridEntry>& grid) {
   // More AQPIM points for the trade-off figure: narrow and wide sub-vectors at few and many centroids.
   for (int sub_dim : {2, 8})
     for (int clusters : {16, 256})
-      grid.push_back({"tradeoff", "sub-vector " + std::to_string(sub_dim) + ", K = " + std::to_string(clusters),
-                      with(kAqpim, {"aqpim.sub_dim=" + std::to_string(sub_dim), "aqpim.clusters=" + std::to_string(clusters)}),
-                      true});
+      grid.push_back(
+          {"tradeoff", "sub-vector " + std::to_string(sub_dim) + ", K = " + std::to_string(clusters),
+           with(kAqpim, {"aqpim.sub_dim=" + std::to_string(sub_dim), "aqpim.clusters=" + std::to_string(clusters)}),
+           true});
   // Table IV: each fix added to the one before, as the paper's ablation, then variants measured beside it.
   const Sets plain = with(kAqpim, {"aqpim.sink_tokens=0", "aqpim.recent_tokens=0", "aqpim.importance_weighting=false",
                                    "aqpim.channel_presort=false"});
@@ -49,26 +51,33 @@ void add_aqpim_studies(std::vector<GridEntry>& grid) {
   grid.push_back({"ablation", "+ sink and recent", sink_recent});
   grid.push_back({"ablation", "+ importance weights", weights});
   grid.push_back({"ablation", "+ pre-sorting (default)", kAqpim});
-  grid.push_back({"ablation", "+ windows of 128", with(kAqpim, {"aqpim.window_tokens=128"})});
+  grid.push_back({"ablation", "+ windows of 128", with(kAqpim, {"aqpim.window_tokens=128"})});  // tokens per codebook
   grid.push_back({"variants", "every fix but importance weights", with(kAqpim, {"aqpim.importance_weighting=false"})});
-  grid.push_back({"variants", "every fix, k-means also on the recent window", with(kAqpim, {"aqpim.train_on_recent=true"})});
+  grid.push_back(
+      {"variants", "every fix, k-means also on the recent window", with(kAqpim, {"aqpim.train_on_recent=true"})});
   grid.push_back({"variants", "every fix, values by reconstruction", with(kAqpim, {"aqpim.value_path=reconstruct"})});
 }
 
 void add_baselines(std::vector<GridEntry>& grid) {
   for (int budget : {48, 64, 96, 128, 192, 256})
-    grid.push_back({"snapkv", "budget " + std::to_string(budget), {"eval.backend=snapkv", "snapkv.budget=" + std::to_string(budget)},
+    grid.push_back({"snapkv",
+                    "budget " + std::to_string(budget),
+                    {"eval.backend=snapkv", "snapkv.budget=" + std::to_string(budget)},
                     true});
   for (const auto& [bits, group] : std::vector<std::pair<int, int>>{{2, 8}, {3, 8}, {4, 8}, {8, 8}, {2, 32}, {4, 32}})
-    grid.push_back({"skvq", std::to_string(bits) + " bits, groups of " + std::to_string(group),
-                    {"eval.backend=skvq", "skvq.key_bits=" + std::to_string(bits), "skvq.value_bits=" + std::to_string(bits),
-                     "skvq.group_size=" + std::to_string(group)},
+    grid.push_back({"skvq",
+                    std::to_string(bits) + " bits, groups of " + std::to_string(group),
+                    {"eval.backend=skvq", "skvq.key_bits=" + std::to_string(bits),
+                     "skvq.value_bits=" + std::to_string(bits), "skvq.group_size=" + std::to_string(group)},
                     true});
   for (int top_k : {16, 32, 64})
-    grid.push_back({"pqcache", "top-" + std::to_string(top_k) + ", K = 64",
-                    {"eval.backend=pqcache", "pqcache.top_k=" + std::to_string(top_k)}, true});
+    grid.push_back({"pqcache",
+                    "top-" + std::to_string(top_k) + ", K = 64",
+                    {"eval.backend=pqcache", "pqcache.top_k=" + std::to_string(top_k)},
+                    true});
   for (const auto& [sub_dim, clusters] : std::vector<std::pair<int, int>>{{4, 16}, {4, 256}, {2, 64}, {8, 64}})
-    grid.push_back({"pqcache", "top-32, sub-vector " + std::to_string(sub_dim) + ", K = " + std::to_string(clusters),
+    grid.push_back({"pqcache",
+                    "top-32, sub-vector " + std::to_string(sub_dim) + ", K = " + std::to_string(clusters),
                     {"eval.backend=pqcache", "pqcache.top_k=32", "pqcache.sub_dim=" + std::to_string(sub_dim),
                      "pqcache.clusters=" + std::to_string(clusters)},
                     true});
@@ -114,10 +123,10 @@ std::string joined(const std::vector<std::string>& items) {
 
 // Every (entry, text) resolved and checked before any work; identical configurations share one evaluation.
 struct GridPlan {
-  std::vector<AccuracySettings> text_settings;                  // per text
-  std::vector<AccuracySettings> entry_settings;                 // per entry, on the first text
-  std::vector<std::pair<size_t, AccuracySettings>> unique;      // (text, settings) evaluated
-  std::vector<std::vector<size_t>> evaluation;                  // [entry][text] -> index into unique
+  std::vector<AccuracySettings> text_settings;              // per text
+  std::vector<AccuracySettings> entry_settings;             // per entry, on the first text
+  std::vector<std::pair<size_t, AccuracySettings>> unique;  // (text, settings) evaluated
+  std::vector<std::vector<size_t>> evaluation;              // [entry][text] -> index into unique
 };
 
 GridPlan plan_grid(const platform::ParamLoader& base, const std::vector<GridEntry>& entries,
@@ -155,11 +164,12 @@ const std::vector<GridStudy>& grid_studies() {
   static const std::vector<GridStudy> studies = {
       {"reference", "Exact caches"},
       {"subvector", "AQPIM: sub-vector size at K = 64, every fix (Table II)"},
-      {"clusters", "AQPIM: centroids per codebook K at sub-vectors of 4 channels (m = head_dim / 4), every fix (Table III)"},
+      {"clusters",
+       "AQPIM: centroids per codebook K at sub-vectors of 4 channels (m = head_dim / 4), every fix (Table III)"},
       {"clusters_unweighted", "AQPIM: K at sub-vectors of 4 channels, every fix but importance weights"},
       {"tradeoff", "AQPIM: more sub-vector sizes and K for the memory trade-off"},
-      {"ablation", "AQPIM: the fixes added one after another at sub-vectors of 4 channels, K = 64; windows: one codebook "
-                   "per 128 coded tokens (Table IV)"},
+      {"ablation",
+       "AQPIM: fixes added one by one, sub-vectors of 4 channels, K = 64, windows of 128 tokens (Table IV)"},
       {"variants", "AQPIM: variants of the default (sub-vectors of 4 channels, K = 64)"},
       {"snapkv", "SnapKV: prompt tokens kept per KV head (window 32, average pooling)"},
       {"skvq", "SKVQ: bits per element and group size (sink 8, window 32, calibrated reordering)"},
@@ -169,7 +179,8 @@ const std::vector<GridStudy>& grid_studies() {
 }
 
 std::vector<GridEntry> paper_grid() {
-  std::vector<GridEntry> grid = {{"reference", "fp32", {"eval.backend=fp32"}}, {"reference", "fp16", {"eval.backend=fp16"}}};
+  std::vector<GridEntry> grid = {{"reference", "fp32", {"eval.backend=fp32"}},
+                                 {"reference", "fp16", {"eval.backend=fp16"}}};
   add_aqpim_studies(grid);
   add_baselines(grid);
   return grid;

@@ -8,10 +8,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/accuracy_settings.h"
 #include "core/llm/evaluation.h"

@@ -100,6 +100,66 @@ bool any_row_where(const json& document, const std::vector<std::pair<std::string
   return false;
 }
 
+// The model's name as the grid's table gives it ("stories260K.bin: dim 64, ..." -> "stories260K").
+std::string model_name(const json& document) {
+  const std::string model = document.value("model", "the model");
+  std::string name = model.substr(0, model.find(':'));
+  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".bin") == 0) name.resize(name.size() - 4);
+  return name;
+}
+
+// The top-1 figures of the AQPIM studies, one line per text: Tables II, III and IV as plots.
+std::vector<std::pair<std::string, PlotRequest>> study_figures(const json& document) {
+  const std::string model = model_name(document);
+  auto request = [&](const std::string& study, const std::string& x, const std::string& x_label) {
+    PlotRequest r;
+    r.where = {{"study", study}};
+    r.x = x;
+    r.x_label = x_label;
+    r.y = {"top1_agreement"};
+    r.y_label = "top-1 agreement with fp32 (share of decode steps)";
+    r.series = "text";
+    r.legend_title = "evaluated text";
+    r.legend_position = "bottom right";
+    for (const auto& candidate : grid_studies())
+      if (candidate.name == study) r.title = model + ", " + candidate.title;
+    return r;
+  };
+  PlotRequest ablation = request("ablation", "position", "accuracy fixes, added one after another from left to right");
+  for (const auto& row : document.at("rows"))
+    if (row["study"] == "ablation" && row["text"] == kAllTexts)
+      ablation.x_ticks.emplace_back(row["position"].get<double>(), row["label"].get<std::string>());
+  return {{"accuracy_subvector",
+           request("subvector", "aqpim.sub_dim", "sub-vector size (channels per sub-vector; m = head_dim / size)")},
+          {"accuracy_clusters", request("clusters", "aqpim.clusters", "centroids per sub-space codebook K (log scale)")},
+          {"accuracy_ablation", ablation}};
+}
+
+// Fig. 10: every back end's trade-off points, every text pooled; top-1 and (log scale) KL.
+std::vector<std::pair<std::string, PlotRequest>> figure_requests(const json& document) {
+  auto figures = study_figures(document);
+  const std::string model = model_name(document);
+  PlotRequest tradeoff;
+  tradeoff.where = {{"text", kAllTexts}, {"tradeoff", "true"}};
+  tradeoff.x = "memory_reduction";
+  tradeoff.x_label = "KV memory reduction against fp16 (fraction of the fp16 cache saved on the accelerator)";
+  tradeoff.series = "eval.backend";
+  tradeoff.legend_title = "back end";
+  tradeoff.points_only = true;
+  tradeoff.legend_position = "bottom left";
+  tradeoff.y = {"top1_agreement"};
+  tradeoff.y_label = "top-1 agreement with fp32 (share of decode steps), every text pooled";
+  tradeoff.title = "Accuracy against memory reduction on " + model + " (Fig. 10 of the paper)";
+  figures.emplace_back("accuracy_vs_memory", tradeoff);
+  tradeoff.y = {"mean_kl"};
+  tradeoff.y_label = "mean KL(fp32 || back end) of the next token [nats], log scale";
+  tradeoff.log_y = true;
+  tradeoff.legend_position = "bottom right";
+  tradeoff.title = "Next-token KL divergence against memory reduction on " + model;
+  figures.emplace_back("kl_vs_memory", tradeoff);
+  return figures;
+}
+
 }  // namespace
 
 json grid_table(const GridResult& grid) {
@@ -113,12 +173,9 @@ json grid_table(const GridResult& grid) {
     const GridEntry& entry = grid.entries[e];
     const int position = ++positions[entry.study];
     for (size_t t = 0; t <= grid.texts.size(); ++t) {
-      json row = {{"config", rows.size()},
-                  {"study", entry.study},
-                  {"label", entry.label},
-                  {"text", t < grid.texts.size() ? grid.texts[t].name : kAllTexts},
-                  {"tradeoff", entry.tradeoff},
-                  {"position", position}};
+      json row = {{"config", rows.size()},      {"study", entry.study},
+                  {"label", entry.label},       {"text", t < grid.texts.size() ? grid.texts[t].name : kAllTexts},
+                  {"tradeoff", entry.tradeoff}, {"position", position}};
       for (const auto& key : keys) row[key] = key_value(grid.settings[e], key);
       row["settings"] = joined(entry.sets, " ");
       row["status"] = "ok";
@@ -135,9 +192,10 @@ json grid_table(const GridResult& grid) {
 std::string grid_markdown(const GridResult& grid) {
   std::string text = "Accuracy of KV-cache back ends on " + grid.model_description + "; texts:";
   for (const auto& t : grid.texts) text += " " + t.name + " (" + joined(t.sets, " ") + ")";
-  text += ". top-1: share of decode steps whose most likely next token is fp32's; KL: mean KL(fp32 || back end) "
-          "of the next-token distributions; perplexity: relative change against fp32 on the same tokens; attention "
-          "error: relative L2 against exact attention over the same K and V; all: every text pooled.\n\n";
+  text +=
+      ". top-1: share of decode steps whose most likely next token is fp32's; KL: mean KL(fp32 || back end) "
+      "of the next-token distributions; perplexity: relative change against fp32 on the same tokens; attention "
+      "error: relative L2 against exact attention over the same K and V; all: every text pooled.\n\n";
   for (const auto& study : grid_studies()) text += study_table(grid, study);
   return text;
 }
@@ -150,16 +208,9 @@ std::vector<std::string> plot_grid(const std::string& directory, const std::stri
     std::ifstream in(table);
     document = json::parse(in);
   }
-  const std::string model = document.value("model", "the model");
-  const std::string model_name = model.substr(0, model.find(':'));
-  auto study_title = [&](const std::string& name) {
-    for (const auto& study : grid_studies())
-      if (study.name == name) return model_name + ", " + study.title;
-    return model_name;
-  };
   std::vector<std::string> images;
-  auto draw = [&](const std::string& name, PlotRequest request) {
-    if (!any_row_where(document, request.where)) return;  // a grid without that study has no such figure
+  for (auto& [name, request] : figure_requests(document)) {
+    if (!any_row_where(document, request.where)) continue;  // a grid without that study has no such figure
     request.input = table;
     request.output = (fs::path(directory) / (name + ".png")).string();
     if (!script_directory.empty()) {
@@ -168,57 +219,7 @@ std::vector<std::string> plot_grid(const std::string& directory, const std::stri
     }
     plot_sweep(request);
     images.push_back(request.output);
-  };
-  const std::string top1 = "top-1 agreement with fp32 (share of decode steps)";
-  PlotRequest by_text;
-  by_text.y = {"top1_agreement"};
-  by_text.y_label = top1;
-  by_text.series = "text";
-  by_text.legend_title = "evaluated text";
-  by_text.legend_position = "bottom right";
-
-  PlotRequest subvector = by_text;
-  subvector.where = {{"study", "subvector"}};
-  subvector.x = "aqpim.sub_dim";
-  subvector.x_label = "sub-vector size (channels per sub-vector; m = head_dim / size)";
-  subvector.title = study_title("subvector");
-  draw("accuracy_subvector", subvector);
-
-  PlotRequest clusters = by_text;
-  clusters.where = {{"study", "clusters"}};
-  clusters.x = "aqpim.clusters";
-  clusters.x_label = "centroids per sub-space codebook K (log scale)";
-  clusters.title = study_title("clusters");
-  draw("accuracy_clusters", clusters);
-
-  PlotRequest ablation = by_text;
-  ablation.where = {{"study", "ablation"}};
-  ablation.x = "position";
-  ablation.x_label = "accuracy fixes, added one after another from left to right";
-  ablation.title = study_title("ablation");
-  for (const auto& row : document["rows"])
-    if (row["study"] == "ablation" && row["text"] == kAllTexts)
-      ablation.x_ticks.emplace_back(row["position"].get<double>(), row["label"].get<std::string>());
-  draw("accuracy_ablation", ablation);
-
-  PlotRequest tradeoff;
-  tradeoff.where = {{"text", kAllTexts}, {"tradeoff", "true"}};
-  tradeoff.x = "memory_reduction";
-  tradeoff.x_label = "KV memory reduction against fp16 (fraction of the fp16 cache saved on the accelerator)";
-  tradeoff.series = "eval.backend";
-  tradeoff.legend_title = "back end";
-  tradeoff.points_only = true;
-  tradeoff.legend_position = "bottom left";
-  tradeoff.y = {"top1_agreement"};
-  tradeoff.y_label = top1 + ", every text pooled";
-  tradeoff.title = "Accuracy against memory reduction on " + model_name + " (Fig. 10 of the paper)";
-  draw("accuracy_vs_memory", tradeoff);
-  tradeoff.y = {"mean_kl"};
-  tradeoff.y_label = "mean KL(fp32 || back end) of the next token [nats], log scale";
-  tradeoff.log_y = true;
-  tradeoff.legend_position = "bottom right";
-  tradeoff.title = "Next-token KL divergence against memory reduction on " + model_name;
-  draw("kl_vs_memory", tradeoff);
+  }
   return images;
 }
 

@@ -79,16 +79,19 @@ std::string format_result(const AccuracySettings& settings, const core::llm::Lla
                 file_name(settings.model).c_str(), model.dim, model.layers, model.heads, model.kv_heads,
                 model.head_dim(), model.seq_len);
   out << line;
-  const std::string text = settings.text_source == TextSource::generated ? "generated stories" : file_name(settings.text);
-  std::snprintf(line, sizeof line, "text      %s: %zu segments x %zu tokens, prefill %zu per segment, %zu scored tokens\n",
-                text.c_str(), r.segments, settings.segment_tokens, r.prefill_tokens / std::max<size_t>(1, r.segments),
+  const std::string text =
+      settings.text_source == TextSource::generated ? "generated stories" : file_name(settings.text);
+  std::snprintf(line, sizeof line,
+                "text      %s: %zu segments x %zu tokens, prefill %zu per segment, %zu scored tokens\n", text.c_str(),
+                r.segments, settings.segment_tokens, r.prefill_tokens / std::max<size_t>(1, r.segments),
                 r.scored_tokens);
   out << line;
   std::string changed;
   for (const auto& assignment : changed_settings(settings))
     if (assignment.rfind("data.", 0) != 0) changed += " " + assignment;
   out << "back end  " << r.backend << (changed.empty() ? " (defaults)" : " (" + changed.substr(1) + ")") << "\n\n";
-  std::snprintf(line, sizeof line, "  perplexity          %.4g (fp32 %.4g)\n  top-1 vs fp32       %.3f\n"
+  std::snprintf(line, sizeof line,
+                "  perplexity          %.4g (fp32 %.4g)\n  top-1 vs fp32       %.3f\n"
                 "  mean KL             %.4g nats\n  attention error     ",
                 r.perplexity, r.reference_perplexity, r.top1_agreement, r.mean_kl);
   out << line;

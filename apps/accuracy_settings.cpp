@@ -19,13 +19,15 @@ constexpr int64_t kMaxSeed = std::numeric_limits<int32_t>::max();
 
 std::vector<platform::ParamSpec> data_rows(AccuracySettings& s) {
   return {
-      {"data.model", "", "llama2.c checkpoint (legacy version-0 format) whose KV cache is evaluated.", file_path(s.model)},
+      {"data.model", "", "llama2.c checkpoint (legacy version-0 format) whose KV cache is evaluated.",
+       file_path(s.model)},
       {"data.tokenizer", "", "llama2.c tokenizer.bin with exactly the model's vocabulary.", file_path(s.tokenizer)},
       {"data.text_source", "",
        "The evaluated text: data.text, or stories the model samples itself (temperature 1, in-domain).",
        choice(s.text_source, kTextSourceNames)},
       {"data.text", "", "Evaluated text (UTF-8) when data.text_source = file.", file_path(s.text)},
-      {"data.generate_seed", "", "Seed of the first generated story (one story per seed) when data.text_source = generated.",
+      {"data.generate_seed", "",
+       "Seed of the first generated story (one story per seed) when data.text_source = generated.",
        integer(s.generate_seed, 0, kMaxSeed)},
       {"data.calibration", "",
        "Calibration text for AQPIM's channel pre-sorting and SKVQ's reordering (never the evaluated text).",
@@ -64,7 +66,8 @@ std::vector<platform::ParamSpec> aqpim_rows(core::llm::AqpimOptions& o) {
        Flag{&o.importance_weighting}},
       {"aqpim.importance_queries", "queries", "t: last prefill queries whose attention weights k-means.",
        integer(o.importance_queries, 1, 4096)},
-      {"aqpim.channel_presort", "", "Channel orders calibrated on data.calibration (similar channels share a sub-vector).",
+      {"aqpim.channel_presort", "",
+       "Channel orders calibrated on data.calibration (similar channels share a sub-vector).",
        Flag{&o.channel_presort}},
       {"aqpim.window_tokens", "tokens", "Windowed clustering: coded tokens per codebook (0 = one codebook).",
        integer(o.window_tokens, 0, kMaxTokens)},
@@ -106,15 +109,17 @@ std::vector<platform::ParamSpec> baseline_rows(AccuracySettings& s) {
   };
 }
 
-std::string named(const char* key, size_t value) { return std::string("'") + key + "' (" + std::to_string(value) + ")"; }
+std::string named(const char* key, size_t value) {
+  return std::string("'") + key + "' (" + std::to_string(value) + ")";
+}
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw ParamError(message);
 }
 
 void validate_sub_dim(const char* key, size_t sub_dim, size_t head_dim) {
-  require(head_dim % sub_dim == 0, named(key, sub_dim) + " must divide the model's head_dim (" +
-                                       std::to_string(head_dim) + ")");
+  require(head_dim % sub_dim == 0,
+          named(key, sub_dim) + " must divide the model's head_dim (" + std::to_string(head_dim) + ")");
 }
 
 void validate_backend(const AccuracySettings& s, const core::llm::LlamaConfig& model, size_t prefill) {
@@ -128,8 +133,9 @@ void validate_backend(const AccuracySettings& s, const core::llm::LlamaConfig& m
     require(!o.importance_weighting || o.importance_queries <= prefill,
             named("aqpim.importance_queries", o.importance_queries) + " exceeds the prefill (" +
                 std::to_string(prefill) + " tokens)");
-    require(o.window_tokens == 0 || o.clusters <= 512,
-            named("aqpim.clusters", o.clusters) + " exceeds the 512 centroids of one row window (aqpim.window_tokens > 0)");
+    require(
+        o.window_tokens == 0 || o.clusters <= 512,
+        named("aqpim.clusters", o.clusters) + " exceeds the 512 centroids of one row window (aqpim.window_tokens > 0)");
   } else if (c.backend == "snapkv") {
     require(c.snapkv.window < c.snapkv.budget,
             named("snapkv.window", c.snapkv.window) + " must be below " + named("snapkv.budget", c.snapkv.budget));
@@ -171,7 +177,8 @@ AccuracySettings resolve_accuracy_settings(const platform::ParamLoader& sources)
 
 void validate_accuracy_settings(const AccuracySettings& s, const core::llm::LlamaConfig& model) {
   require(s.segment_tokens <= model.seq_len, named("data.segment_tokens", s.segment_tokens) +
-                                                 " exceeds the model's seq_len (" + std::to_string(model.seq_len) + ")");
+                                                 " exceeds the model's seq_len (" + std::to_string(model.seq_len) +
+                                                 ")");
   require(s.calibration_tokens <= model.seq_len, named("data.calibration_tokens", s.calibration_tokens) +
                                                      " exceeds the model's seq_len (" + std::to_string(model.seq_len) +
                                                      ")");

@@ -179,6 +179,37 @@ bool powers_of_two(const std::set<double>& values) {
   return true;
 }
 
+// The x axis of a line plot: its range, with some room left and right so the first and last points (and
+// their tick labels) are not on the border, logarithmic for powers of two; ticks at the named values, else at
+// the swept values when there are few (a sweep's x values are the interesting ones, not round numbers).
+std::string x_axis_script(const PlotRequest& request, const std::set<double>& xs) {
+  std::string script;
+  const double low = *xs.begin(), high = *xs.rbegin();
+  char range[96];
+  if (request.log_x || powers_of_two(xs)) {
+    if (low <= 0) throw PlotError("--logx: column '" + request.x + "' has values <= 0");
+    script += "set logscale x 2\n";
+    std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low / std::pow(high / low, 0.04),
+                  high * std::pow(high / low, 0.04));
+  } else {
+    const double pad = high > low ? 0.04 * (high - low) : std::max(1.0, std::fabs(low) * 0.1);
+    std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low - pad, high + pad);
+  }
+  script += range;
+  auto number = [](double x) {
+    std::ostringstream value;
+    value.precision(12);
+    value << x;
+    return value.str();
+  };
+  std::vector<std::pair<double, std::string>> ticks = request.x_ticks;
+  if (ticks.empty() && xs.size() <= 12)
+    for (double x : xs) ticks.emplace_back(x, number(x));
+  std::string tics;
+  for (const auto& [x, label] : ticks) tics += (tics.empty() ? "" : ", ") + gp_quoted(label) + " " + number(x);
+  return script + (tics.empty() ? "" : "set xtics (" + tics + ")\n");
+}
+
 std::string line_script(const PlotRequest& request, const Table& table, const fs::path& directory) {
   require_column(table, "--x", request.x, true);
   if (request.y.empty()) throw PlotError("--y: give at least one column to plot");
@@ -219,41 +250,10 @@ std::string line_script(const PlotRequest& request, const Table& table, const fs
       request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1);
   script += "set xlabel " + gp_quoted(request.x_label.empty() ? request.x : request.x_label) + "\nset ylabel " +
             gp_quoted(request.y_label.empty() ? default_y_label : request.y_label) + "\nset format y " +
-            gp_quoted(y_axis.format) + "\nset key " + request.legend_position + " box opaque width 1\n" +
+            gp_quoted(y_axis.format) + "\nset key " + request.legend_position + " box opaque width 3\n" +
             (request.legend_title.empty() ? "" : "set key title " + gp_quoted(request.legend_title) + "\n") +
             (request.log_y ? "set logscale y 10\nset yrange [*:*]\n" : "set yrange [0:*]\n");
-  // Some room left and right, so the first and last points (and their tick labels) are not on the border.
-  const double low = *xs.begin(), high = *xs.rbegin();
-  char range[96];
-  if (request.log_x || powers_of_two(xs)) {
-    if (low <= 0) throw PlotError("--logx: column '" + request.x + "' has values <= 0");
-    script += "set logscale x 2\n";
-    std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low / std::pow(high / low, 0.04),
-                  high * std::pow(high / low, 0.04));
-  } else {
-    const double pad = high > low ? 0.04 * (high - low) : std::max(1.0, std::fabs(low) * 0.1);
-    std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low - pad, high + pad);
-  }
-  script += range;
-  if (!request.x_ticks.empty()) {
-    std::string tics;
-    for (const auto& [x, label] : request.x_ticks) {
-      char value[32];
-      std::snprintf(value, sizeof value, "%.17g", x);
-      tics += (tics.empty() ? "" : ", ") + gp_quoted(label) + " " + value;
-    }
-    script += "set xtics (" + tics + ")\n";
-  } else if (xs.size() <= 12) {
-    // Ticks at the swept values: a sweep's x values are the interesting ones, not round numbers.
-    std::string tics;
-    for (double x : xs) {
-      std::ostringstream value;
-      value.precision(12);
-      value << x;
-      tics += (tics.empty() ? "" : ", ") + gp_quoted(value.str()) + " " + value.str();
-    }
-    script += "set xtics (" + tics + ")\n";
-  }
+  script += x_axis_script(request, xs);
   std::string plot = "plot ";
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& [series, y] = lines[i];

@@ -17,7 +17,8 @@ void require_equal(const char* what, size_t model, uint32_t shape) {
 
 // Rows [first, first + count) of a [token][row_floats] array, rounded to fp16.
 std::vector<float> fp16_rows(const std::vector<float>& all, size_t row_floats, size_t first, size_t count) {
-  std::vector<float> rows(all.begin() + ptrdiff_t(first * row_floats), all.begin() + ptrdiff_t((first + count) * row_floats));
+  std::vector<float> rows(all.begin() + ptrdiff_t(first * row_floats),
+                          all.begin() + ptrdiff_t((first + count) * row_floats));
   for (float& value : rows) value = core::round_to_fp16(value);
   return rows;
 }
@@ -63,8 +64,8 @@ ModelWorkload::ModelWorkload(const core::llm::LlamaModel& model, const std::vect
 
 const ModelWorkload::Layer& ModelWorkload::at(uint32_t sequence, uint32_t layer) const {
   if (sequence >= shape_.batch || layer >= shape_.layers)
-    throw std::out_of_range("workload data: sequence " + std::to_string(sequence) + ", layer " +
-                            std::to_string(layer) + " is outside the workload");
+    throw std::out_of_range("workload data: sequence " + std::to_string(sequence) + ", layer " + std::to_string(layer) +
+                            " is outside the workload");
   return data_[size_t(sequence) * shape_.layers + layer];
 }
 

@@ -1,15 +1,14 @@
 // `aqpim accuracy` on the vendored stories260K: the keys table and its reference page, the cross-key rules,
 // a run's figures against the core evaluated directly (so the command wires each key to the back end it
 // names), JSON output, and bad input (files, keys) as one line with exit code 2.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "apps/accuracy_run.h"
 #include "apps/accuracy_settings.h"
@@ -37,13 +36,20 @@ std::string read_text(const std::string& path) {
 // Absolute paths (ctest runs in the build tree) and a small evaluation: one segment of 160 tokens.
 std::vector<std::string> small_run(std::initializer_list<std::string> extra = {}) {
   std::vector<std::string> args = {"accuracy",
-                                   "--set", "data.model=" + data_path("stories260K.bin"),
-                                   "--set", "data.tokenizer=" + data_path("tok512.bin"),
-                                   "--set", "data.text=" + data_path("tinyshakespeare_head40k.txt"),
-                                   "--set", "data.calibration=" + data_path("wikitext2_test_head40k.txt"),
-                                   "--set", "data.calibration_tokens=256",
-                                   "--set", "data.segments=1",
-                                   "--set", "data.segment_tokens=160"};
+                                   "--set",
+                                   "data.model=" + data_path("stories260K.bin"),
+                                   "--set",
+                                   "data.tokenizer=" + data_path("tok512.bin"),
+                                   "--set",
+                                   "data.text=" + data_path("tinyshakespeare_head40k.txt"),
+                                   "--set",
+                                   "data.calibration=" + data_path("wikitext2_test_head40k.txt"),
+                                   "--set",
+                                   "data.calibration_tokens=256",
+                                   "--set",
+                                   "data.segments=1",
+                                   "--set",
+                                   "data.segment_tokens=160"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -79,9 +85,9 @@ TEST(AccuracyKeys, EveryKeyIsUniqueDocumentedAndInTheReferencePage) {
 }
 
 TEST(AccuracyKeys, EachKindOfKeyReachesTheConfigurationItNames) {
-  const AccuracySettings s = resolve({"eval.backend=skvq", "skvq.key_bits=3", "skvq.clip_ratio=0.5",
-                                      "aqpim.value_path=reconstruct", "snapkv.pooling=max", "aqpim.channel_presort=off",
-                                      "data.text_source=generated", "pqcache.top_k=7"});
+  const AccuracySettings s =
+      resolve({"eval.backend=skvq", "skvq.key_bits=3", "skvq.clip_ratio=0.5", "aqpim.value_path=reconstruct",
+               "snapkv.pooling=max", "aqpim.channel_presort=off", "data.text_source=generated", "pqcache.top_k=7"});
   EXPECT_EQ(s.config.backend, "skvq");
   EXPECT_EQ(s.config.skvq.key_bits, 3u);
   EXPECT_EQ(s.config.skvq.clip_ratio, 0.5f);
@@ -110,13 +116,17 @@ TEST(AccuracyKeys, RulesAgainstTheModelNameTheKeys) {
   EXPECT_EQ(error({"aqpim.sub_dim=3"}), "'aqpim.sub_dim' (3) must divide the model's head_dim (8)");
   EXPECT_EQ(error({"aqpim.sub_dim=1"}), "<no error>");
   EXPECT_EQ(error({"data.segment_tokens=513"}), "'data.segment_tokens' (513) exceeds the model's seq_len (512)");
-  EXPECT_EQ(error({"data.segment_tokens=100", "eval.prefill_tokens=99"}),
-            "'eval.prefill_tokens' (99) must be at most 'data.segment_tokens' - 2 (98): at least one decode step is scored");
+  EXPECT_EQ(
+      error({"data.segment_tokens=100", "eval.prefill_tokens=99"}),
+      "'eval.prefill_tokens' (99) must be at most 'data.segment_tokens' - 2 (98): at least one decode step is scored");
   EXPECT_EQ(error({"eval.prefill_tokens=20"}), "'aqpim.importance_queries' (32) exceeds the prefill (20 tokens)");
-  EXPECT_EQ(error({"eval.backend=snapkv", "snapkv.budget=32"}), "'snapkv.window' (32) must be below 'snapkv.budget' (32)");
+  EXPECT_EQ(error({"eval.backend=snapkv", "snapkv.budget=32"}),
+            "'snapkv.window' (32) must be below 'snapkv.budget' (32)");
   EXPECT_EQ(error({"eval.backend=snapkv", "snapkv.kernel=4"}), "'snapkv.kernel' (4) must be odd");
-  EXPECT_EQ(error({"eval.backend=skvq", "skvq.group_size=12"}), "'skvq.group_size' (12) must divide the model's kv_dim (32)");
-  EXPECT_EQ(error({"eval.backend=pqcache", "pqcache.sub_dim=5"}), "'pqcache.sub_dim' (5) must divide the model's head_dim (8)");
+  EXPECT_EQ(error({"eval.backend=skvq", "skvq.group_size=12"}),
+            "'skvq.group_size' (12) must divide the model's kv_dim (32)");
+  EXPECT_EQ(error({"eval.backend=pqcache", "pqcache.sub_dim=5"}),
+            "'pqcache.sub_dim' (5) must divide the model's head_dim (8)");
   // Keys of a back end not chosen are not checked: they do not apply.
   EXPECT_EQ(error({"eval.backend=fp16", "aqpim.sub_dim=3"}), "<no error>");
 }
@@ -133,8 +143,8 @@ TEST(AccuracyCommand, FiguresAreTheCoresForTheConfigurationTheKeysName) {
   // The same evaluation straight through the core.
   const auto model = core::llm::load_llama2_checkpoint(data_path("stories260K.bin"));
   const auto tokenizer = core::llm::load_tokenizer(data_path("tok512.bin"), 512);
-  const auto segments = core::llm::text_segments(
-      tokenizer, core::llm::read_file_bytes(data_path("tinyshakespeare_head40k.txt")), 160, 1);
+  const auto segments =
+      core::llm::text_segments(tokenizer, core::llm::read_file_bytes(data_path("tinyshakespeare_head40k.txt")), 160, 1);
   core::llm::AccuracyConfig config;
   config.backend = "snapkv";
   config.snapkv.budget = 64;
@@ -165,24 +175,29 @@ TEST(AccuracyCommand, BadFilesAndKeysExit2WithOneLine) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {small_run({"--set", "data.model=" + missing}),
        "aqpim: error: parameter 'data.model': " + missing + ": cannot open the llama2.c checkpoint: no such file\n"},
-      {small_run({"--set", "data.model=" + truncated}), "aqpim: error: parameter 'data.model': " + truncated +
-                                                            ": truncated llama2.c checkpoint: 1056536 bytes, but the header "
-                                                            "(dim 64, hidden_dim 172, layers 5, heads 8/4, vocab 512 "
-                                                            "shared, seq_len 512) implies 1056540 bytes\n"},
+      {small_run({"--set", "data.model=" + truncated}),
+       "aqpim: error: parameter 'data.model': " + truncated +
+           ": truncated llama2.c checkpoint: 1056536 bytes, but the header "
+           "(dim 64, hidden_dim 172, layers 5, heads 8/4, vocab 512 "
+           "shared, seq_len 512) implies 1056540 bytes\n"},
       {small_run({"--set", "data.tokenizer=" + directory}), ""},
       {small_run({"--set", "data.text=" + missing}), ""},
       {small_run({"--set", "data.calibration=" + short_text}),
        "aqpim: error: parameter 'data.calibration': text: must encode to at least 256 tokens, got " +
-           std::to_string(core::llm::load_tokenizer(data_path("tok512.bin"), 512).encode("Too short.", true, false).size()) +
+           std::to_string(
+               core::llm::load_tokenizer(data_path("tok512.bin"), 512).encode("Too short.", true, false).size()) +
            "\n"},
       {small_run({"--set", "data.segments=1000"}),
-       "aqpim: error: parameter 'data.text': text: must encode to at least 159000 tokens for 1000 segments, got 25334\n"},
-      {small_run({"--set", "aqpim.sub_dim=3"}), "aqpim: error: 'aqpim.sub_dim' (3) must divide the model's head_dim (8)\n"},
+       "aqpim: error: parameter 'data.text': text: must encode to at least 159000 tokens for 1000 segments, got "
+       "25334\n"},
+      {small_run({"--set", "aqpim.sub_dim=3"}),
+       "aqpim: error: 'aqpim.sub_dim' (3) must divide the model's head_dim (8)\n"},
       {small_run({"--set", "eval.backend=h2o"}),
        "aqpim: error: parameter 'eval.backend' in --set: expected one of fp32, fp16, aqpim, snapkv, skvq, pqcache, got "
        "'h2o'\n"},
-      {small_run({"--set", "aqpim.clusterz=4"}), "aqpim: error: unknown parameter 'aqpim.clusterz' in --set (did you mean "
-                                                 "'aqpim.clusters'?); 'aqpim accuracy --keys' lists them all\n"},
+      {small_run({"--set", "aqpim.clusterz=4"}),
+       "aqpim: error: unknown parameter 'aqpim.clusterz' in --set (did you mean "
+       "'aqpim.clusters'?); 'aqpim accuracy --keys' lists them all\n"},
       {small_run({"--set", "data.model="}),
        "aqpim: error: parameter 'data.model' in --set: expected a file path, got an empty string\n"},
       {small_run({"--plots"}), "aqpim: error: --plots goes with --grid\n"},
@@ -202,7 +217,8 @@ TEST(AccuracyCommand, KeysAreListedWithTheirRanges) {
   const Outcome outcome = run_cli({"accuracy", "--keys"});
   ASSERT_EQ(outcome.exit_code, kExitOk);
   AccuracySettings settings;
-  for (const auto& spec : accuracy_table(settings)) EXPECT_NE(outcome.out.find(spec.key), std::string::npos) << spec.key;
+  for (const auto& spec : accuracy_table(settings))
+    EXPECT_NE(outcome.out.find(spec.key), std::string::npos) << spec.key;
   EXPECT_NE(outcome.out.find("Accepts one of fp32, fp16, aqpim, snapkv, skvq, pqcache."), std::string::npos);
 }
 

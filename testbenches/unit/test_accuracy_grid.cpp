@@ -1,14 +1,13 @@
 // The accuracy grid on a small grid of short texts: results against the core evaluated directly, shared
 // configurations evaluated once, pooled rows, the table's typed columns, progress, and the figures' gnuplot
 // scripts and data (not their pixels). The shipped paper grid is checked for validity, not run (a minute).
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "apps/accuracy_grid.h"
 #include "apps/accuracy_run.h"
@@ -83,8 +82,8 @@ TEST(AccuracyGrid, ResultsAreTheCoresAndSharedConfigurationsAreEvaluatedOnce) {
   // Independently: the K = 8 entry on the second text, through the core alone.
   const auto model = core::llm::load_llama2_checkpoint(data_path("stories260K.bin"));
   const auto tokenizer = core::llm::load_tokenizer(data_path("tok512.bin"), 512);
-  const auto calibration = core::llm::text_tokens(
-      tokenizer, core::llm::read_file_bytes(data_path("wikitext2_test_head40k.txt")), 256);
+  const auto calibration =
+      core::llm::text_tokens(tokenizer, core::llm::read_file_bytes(data_path("wikitext2_test_head40k.txt")), 256);
   const auto segments = core::llm::text_segments(
       tokenizer, core::llm::read_file_bytes(data_path("wikitext2_test_head40k.txt")), 128, 1, 1024);
   core::llm::AccuracyConfig config;
@@ -113,9 +112,9 @@ TEST(AccuracyGrid, TableHasTypedKeyColumnsAndARowPerEntryAndText) {
   const GridResult& grid = small_grid().grid;
   const auto table = grid_table(grid);
   const auto& columns = table.at("columns");
-  for (const char* column : {"study", "label", "text", "tradeoff", "position", "eval.backend", "aqpim.clusters",
-                             "snapkv.budget", "settings", "status", "top1_agreement", "memory_reduction",
-                             "attention_error.layer4"})
+  for (const char* column :
+       {"study", "label", "text", "tradeoff", "position", "eval.backend", "aqpim.clusters", "snapkv.budget", "settings",
+        "status", "top1_agreement", "memory_reduction", "attention_error.layer4"})
     EXPECT_NE(std::find(columns.begin(), columns.end(), column), columns.end()) << column;
   const auto& rows = table.at("rows");
   ASSERT_EQ(rows.size(), 5u * 3u);
