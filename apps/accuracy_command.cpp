@@ -113,7 +113,11 @@ int run_grid(const po::variables_map& vm) {
   GridOptions options;
   options.threads = unsigned(jobs);
   options.on_progress = [&](size_t done, size_t total) { progress.update(done, total); };
-  const GridResult grid = run_accuracy_grid(parameter_sources(vm, kExample), paper_grid(), shipped_texts(), options);
+  // The shipped texts sit beside the shipped model: found wherever data.model says the model is.
+  const platform::ParamLoader sources = parameter_sources(vm, kExample);
+  const std::string model = resolve_accuracy_settings(sources).model;
+  const std::string data = model.find('/') == std::string::npos ? "." : model.substr(0, model.find_last_of('/'));
+  const GridResult grid = run_accuracy_grid(sources, paper_grid(), shipped_texts(data), options);
 
   write_sweep_table(grid_table(grid), directory, "accuracy");
   const std::string tables = grid_markdown(grid);
@@ -133,8 +137,7 @@ int run_accuracy(const po::variables_map& vm, const platform::PlatformParams&) {
     if (vm.count("json")) throw UsageError("--grid writes its tables into --out; --json is for a single run");
     return run_grid(vm);
   }
-  for (const char* grid_only : {"plots"})
-    if (vm.count(grid_only)) throw UsageError(std::string("--") + grid_only + " goes with --grid");
+  if (vm.count("plots")) throw UsageError("--plots goes with --grid");
   return run_one(vm);
 }
 
@@ -147,7 +150,9 @@ Subcommand accuracy_subcommand() {
         options.add_options()("json", po::value<std::string>()->value_name("FILE"), "also write the result as JSON")(
             "keys", "list the accuracy keys (--set KEY=VALUE) with their defaults and ranges")(
             "markdown", "with --keys: as Markdown (docs/accuracy-keys.md)")(
-            "grid", "run the paper's accuracy studies on the shipped texts (sub-vector size, K, ablation, baselines)")(
+            "grid",
+            "run the paper's accuracy studies (sub-vector size, K, ablation, baselines) on the texts shipped beside "
+            "data.model; --set applies to every configuration")(
             "out,o", po::value<std::string>()->value_name("DIR")->default_value("accuracy"),
             "--grid: directory for accuracy.csv, accuracy.json, accuracy.md and the PNGs")(
             "plots", "--grid: also draw the PNGs (gnuplot)")(

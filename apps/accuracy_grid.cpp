@@ -186,11 +186,11 @@ std::vector<GridEntry> paper_grid() {
   return grid;
 }
 
-std::vector<GridText> shipped_texts() {
-  return {{"Shakespeare", {"data.text_source=file", "data.text=data/realdata/tinyshakespeare_head40k.txt"}},
+std::vector<GridText> shipped_texts(const std::string& directory) {
+  return {{"Shakespeare", {"data.text_source=file", "data.text=" + directory + "/tinyshakespeare_head40k.txt"}},
           // The calibration reads the first 512 tokens of the same file: evaluate after them.
           {"WikiText-2",
-           {"data.text_source=file", "data.text=data/realdata/wikitext2_test_head40k.txt", "data.skip_tokens=1024"}},
+           {"data.text_source=file", "data.text=" + directory + "/wikitext2_test_head40k.txt", "data.skip_tokens=1024"}},
           {"stories", {"data.text_source=generated"}}};
 }
 

@@ -35,9 +35,10 @@ struct GridText {
 
 const std::vector<GridStudy>& grid_studies();
 std::vector<GridEntry> paper_grid();
-// Shakespeare and WikiText-2 (after the part the calibration reads) as shipped in data/realdata, and stories
-// the model samples itself (in-domain): four 512-token segments each.
-std::vector<GridText> shipped_texts();
+// Shakespeare and WikiText-2 (after the part the calibration reads) as shipped in `directory`
+// (data/realdata), and stories the model samples itself (in-domain); the segments are data.segments x
+// data.segment_tokens (4 x 512 by default).
+std::vector<GridText> shipped_texts(const std::string& directory = "data/realdata");
 
 struct GridResult {
   std::vector<GridEntry> entries;
