@@ -1,7 +1,7 @@
 // Cost of the real-model accuracy path on the vendored stories260K: the fp32 reference pass of a text (four
 // 512-token segments), one configuration of each back end on that text (per segment: prefill 448, 63 decode
-// steps), and a grid of 45 configurations over three such texts on two threads (the shape of the future
-// accuracy grid, whose budget is 2 minutes on 2 cores).
+// steps), and a grid of 45 configurations over three such texts on two threads. The accuracy grid users run
+// is `aqpim accuracy --grid` (apps/accuracy_grid.h); this one measures the cost of the evaluation itself.
 //
 // Run (Release or RelWithDebInfo build): build/testbenches/bench_llm_accuracy
 // With --table it prints the grid's accuracy figures instead (one line per text and configuration).
