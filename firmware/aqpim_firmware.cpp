@@ -221,7 +221,8 @@ void AqpimFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) 
 void AqpimFirmware::stage_leaving_row(PimDriver& pim, const HeadInstance& head, bool keys, uint32_t row) {
   // The row's tokens go to the staging area, one token per bank.
   const uint64_t staging = keys ? layout_.staging_k(head.place.slot_in_layer) : layout_.staging_v(head.place.slot_in_layer);
-  const uint64_t token_bytes = uint64_t(config_.model.head_dim) * kFp16Bytes;
+  // Whole column accesses: a head narrower than one access (head_dim 8 = 16 bytes) is padded with zeros.
+  const uint64_t token_bytes = round_up(uint64_t(config_.model.head_dim) * kFp16Bytes, view_.hbm.access_bytes);
   std::vector<unsigned char> image;
   if (data_) image = lane_rows_image(head_rows(head, keys, config_.quant.sink_tokens + row * lanes(), lanes()), token_bytes);
   pim.write_banks(head.place.unit, staging, token_bytes, data_ ? image.data() : nullptr);

@@ -26,7 +26,7 @@ void HeadData::calibrate_channel_orders(uint32_t sub_dim) {
         const float* keys = data_.keys(sequence, layer) + size_t(kv_head) * dim;
         const float* values = data_.values(sequence, layer) + size_t(kv_head) * dim;
         key_orders_[at] = core::calibrate_channel_order(keys, workload_.context_tokens, stride, dim, sub_dim,
-                                                        core::RopePairing::kHalfSplit);
+                                                        data_.shape().rope_pairing);
         value_orders_[at] = core::calibrate_channel_order(values, workload_.context_tokens, stride, dim, sub_dim,
                                                           core::RopePairing::kNone);
       }

@@ -16,7 +16,7 @@ class HeadData {
  public:
   HeadData(const WorkloadConfig& workload, const WorkloadData& data);
 
-  // Calibrates every head instance's channel orders on its prompt (keys keep RoPE half-split pairs inside a
+  // Calibrates every head instance's channel orders on its prompt (keys keep the workload's RoPE pairs inside a
   // sub-vector of sub_dim channels).
   void calibrate_channel_orders(uint32_t sub_dim);
   const std::vector<uint32_t>& key_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const;

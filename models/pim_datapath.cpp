@@ -47,16 +47,24 @@ PeOperands ComputeStep::operands(uint32_t rank) const {
   return PeOperands(command, plan, roles, rank, selected[rank], data, unit.io_buffer());
 }
 
-std::vector<float> ComputeStep::codebook(uint32_t pe) const {
+const std::vector<float>& ComputeStep::codebook(uint32_t pe) const {
   const size_t entries = size_t(command.sub_vectors) * command.clusters * command.dim;
-  const core::fp16_bits* first = unit.pe(pe).codebook.data() + command.codebook_offset;
-  std::vector<float> widened(entries);
-  std::transform(first, first + entries, widened.begin(), core::fp16_to_float);
-  return widened;
+  return unit.widened(unit.pe(pe).codebook.data() + command.codebook_offset, entries);
 }
 
-std::vector<float> ComputeStep::codebook(const PeOperands& operands) const {
-  return command.flags & flag_codebook_in_bank ? bank_codebook(operands) : codebook(operands.pe());
+const std::vector<float>& PimDatapath::widened(const core::fp16_bits* codebook, size_t entries) {
+  if (widened_bits_.size() != entries || !std::equal(codebook, codebook + entries, widened_bits_.begin())) {
+    widened_bits_.assign(codebook, codebook + entries);
+    widened_values_.resize(entries);
+    std::transform(codebook, codebook + entries, widened_values_.begin(), core::fp16_to_float);
+  }
+  return widened_values_;
+}
+
+const std::vector<float>& ComputeStep::codebook(const PeOperands& operands) const {
+  if (!(command.flags & flag_codebook_in_bank)) return codebook(operands.pe());
+  bank_codebook_ = bank_codebook(operands);
+  return bank_codebook_;
 }
 
 std::vector<float> ComputeStep::codebook_from_image(const unsigned char* image) const {
@@ -92,12 +100,16 @@ PimDatapath::PimDatapath(const Geometry& geometry)
     : geometry_(geometry),
       pes_(geometry.pe_count),
       buffer_accumulators_(geometry.buffer_accumulator_entries, 0.0f),
-      io_buffer_(geometry.io_buffer_bytes, 0) {
-  for (auto& pe : pes_) {
-    pe.codebook.assign(geometry.codebook_entries, 0);
-    pe.lut.assign(geometry.lut_entries, 0.0f);
-    pe.accumulators.assign(geometry.accumulator_entries, 0.0f);
+      io_buffer_(geometry.io_buffer_bytes, 0) {}
+
+ProcessingElement& PimDatapath::pe(uint32_t index) {
+  ProcessingElement& element = pes_.at(index);
+  if (element.codebook.size() != geometry_.codebook_entries) {
+    element.codebook.assign(geometry_.codebook_entries, 0);
+    element.lut.assign(geometry_.lut_entries, 0.0f);
+    element.accumulators.assign(geometry_.accumulator_entries, 0.0f);
   }
+  return element;
 }
 
 // Stored codes index LUTs and codebooks: an out-of-range code is rejected before anything changes.
@@ -154,7 +166,7 @@ Error PimDatapath::compute(const Command& command, const Plan& plan, StreamData&
   if (spec.compute_unit) spec.compute_unit(step);
   if (spec.compute_pe)
     for (uint32_t rank = 0; rank < step.selected.size(); ++rank)
-      spec.compute_pe(step, step.operands(rank), pes_[step.selected[rank]]);
+      spec.compute_pe(step, step.operands(rank), pe(step.selected[rank]));
   return Error::none;
 }
 

@@ -87,11 +87,12 @@ struct ComputeStep {
   RoleLayout roles;
 
   PeOperands operands(uint32_t rank) const;
-  // PE `pe`'s codebook at codebook_offset, m x K x d, widened to fp32.
-  std::vector<float> codebook(uint32_t pe) const;
+  // PE `pe`'s codebook at codebook_offset, m x K x d, widened to fp32; valid until the unit widens another.
+  const std::vector<float>& codebook(uint32_t pe) const;
   // The PE's codebook wherever the command keeps it: the SRAM, or (flag_codebook_in_bank) the codebook
-  // image its bank stream read, one row-aligned stride per sub-vector. m x K x d fp32, contiguous.
-  std::vector<float> codebook(const PeOperands& operands) const;
+  // image its bank stream read, one row-aligned stride per sub-vector. m x K x d fp32, contiguous; valid
+  // until the next call.
+  const std::vector<float>& codebook(const PeOperands& operands) const;
   std::vector<float> bank_codebook(const PeOperands& operands) const {
     return codebook_from_image(operands.stream(StreamRole::codebook_image));
   }
@@ -106,6 +107,8 @@ struct ComputeStep {
   size_t codebook_bank_stride() const;
   // Zeroes `entries` accumulators when the descriptor sets flag_clear_accumulators.
   void clear_if_asked(float* accumulators, size_t entries) const;
+
+  mutable std::vector<float> bank_codebook_;  // codebook(operands)'s widened bank image
 };
 
 class PimDatapath {
@@ -117,7 +120,13 @@ class PimDatapath {
   Error compute(const Command& command, const Plan& plan, StreamData& data, std::string& reason);
 
   const Geometry& geometry() const { return geometry_; }
-  ProcessingElement& pe(uint32_t index) { return pes_[index]; }
+  // A PE's SRAMs (zeroed) come into being on its first use: a small model leaves most of the 2048 PEs idle,
+  // and zeroing all of them up front costs a gibibyte and a second of page faults.
+  ProcessingElement& pe(uint32_t index);
+  // `entries` fp16 codebook values widened to fp32. The PEs of a head hold the same codebook and decode
+  // commands widen it once per PE: the last widening is kept with the bits it came from and reused while
+  // they match (compared, not tracked, so any writer of a codebook SRAM is safe).
+  const std::vector<float>& widened(const core::fp16_bits* codebook, size_t entries);
   std::vector<float>& buffer_accumulators() { return buffer_accumulators_; }
   std::vector<unsigned char>& io_buffer() { return io_buffer_; }
 
@@ -130,6 +139,8 @@ class PimDatapath {
   std::vector<ProcessingElement> pes_;
   std::vector<float> buffer_accumulators_;
   std::vector<unsigned char> io_buffer_;
+  std::vector<core::fp16_bits> widened_bits_;
+  std::vector<float> widened_values_;
 };
 
 }  // namespace aqpim::models::pim

@@ -79,7 +79,7 @@ void compute_assign(const ComputeStep& s, const PeOperands& operands, Processing
   const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim;
   const size_t tokens = operands.tokens(), row = operands.row();
   const std::vector<float> rows = widen(operands.vectors());
-  const std::vector<float> centroids = s.codebook(operands);
+  const std::vector<float>& centroids = s.codebook(operands);
   std::vector<float> points(tokens * d);
   std::vector<uint32_t> sub_codes(tokens);
   std::vector<uint16_t> codes(tokens * m);
@@ -183,7 +183,7 @@ bool plan_build_lut(P& p) {
 }
 void compute_build_lut(const ComputeStep& s, const PeOperands& operands, ProcessingElement& pe) {
   const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim, vector = s.io_vector_floats();
-  const std::vector<float> centroids = s.codebook(operands.pe());
+  const std::vector<float>& centroids = s.codebook(operands.pe());
   for (size_t h = 0; h < s.heads(); ++h) {
     const auto query = load_array<float>(s.unit.io_buffer().data() + s.command.io_offset + h * vector * 4, vector);
     for (size_t j = 0; j < m; ++j)

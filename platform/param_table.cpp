@@ -8,34 +8,17 @@
 namespace aqpim::platform {
 namespace {
 
-template <class Integer>
-IntRange integer(Integer& field, int64_t min, int64_t max) {
-  return {[&field] { return int64_t(field); }, [&field](int64_t value) { field = Integer(value); }, min, max};
-}
 // A size given in KiB, held in bytes by the model.
 template <class Integer>
 IntRange kibibytes(Integer& field, int64_t min, int64_t max) {
   return {[&field] { return int64_t(field / 1024); }, [&field](int64_t value) { field = Integer(value) * 1024; }, min,
           max};
 }
-RealRange real(double& field, double min, double max) {
-  return {[&field] { return field; }, [&field](double value) { field = value; }, min, max};
-}
 // A duration given in ns, held as an sc_time (whole picoseconds at the default resolution).
 RealRange nanoseconds(sc_core::sc_time& field, double min, double max) {
   return {[&field] { return field / sc_core::sc_time(1, sc_core::SC_PS) / 1000.0; },
           [&field](double value) { field = sc_core::sc_time(value, sc_core::SC_NS); }, min, max};
 }
-template <class Enum, size_t N>
-Choice choice(Enum& field, const core::EnumName<Enum> (&names)[N]) {
-  return {[&field, &names] { return std::string(core::enum_name(names, field)); },
-          [&field, &names](const std::string& name) { field = *core::parse_enum(names, name); },
-          core::enum_names(names)};
-}
-Choice choice(std::string& field, std::vector<std::string> choices) {
-  return {[&field] { return field; }, [&field](const std::string& name) { field = name; }, std::move(choices)};
-}
-
 }  // namespace
 
 std::vector<ParamSpec> parameter_table(PlatformParams& p) {
@@ -63,6 +46,15 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        integer(p.workload.decode_steps, 0, 1 << 20)},
       {"workload.seed", "", "Seed of the synthetic KV data and of k-means initialisation (functional mode).",
        integer(p.workload.seed, 0, std::numeric_limits<int32_t>::max())},
+      {"workload.source", "",
+       "Where functional mode's K, V and queries come from: the synthetic generator, or a llama2.c model's fp32 forward "
+       "pass over workload.text_file (model.* must equal the checkpoint's shape; model.preset=stories260k does).",
+       choice(p.workload.source, kWorkloadSourceNames)},
+      {"workload.model_file", "", "llama2.c checkpoint of workload.source=llama2c.", file_path(p.workload.model_file)},
+      {"workload.tokenizer_file", "", "Its tokenizer (tokenizer.bin format).", file_path(p.workload.tokenizer_file)},
+      {"workload.text_file", "",
+       "Text teacher-forced through the model: sequence b reads its b-th run of context + decode tokens after BOS.",
+       file_path(p.workload.text_file)},
 
       {"pq.sub_vectors", "", "m: sub-vectors each KV head vector is split into (sub-vector width = head_dim / m).",
        integer(p.pq.sub_vectors, 1, 1024)},

@@ -56,11 +56,22 @@ struct ModelParams {
   int64_t vocab = 32000;
 };
 
+// Where a functional run's K, V and queries come from (workload.source).
+enum class WorkloadSource { synthetic, llama2c };
+inline constexpr core::EnumName<WorkloadSource> kWorkloadSourceNames[] = {{WorkloadSource::synthetic, "synthetic"},
+                                                                          {WorkloadSource::llama2c, "llama2c"}};
+
 struct WorkloadParams {
   int64_t context_tokens = 32768;
   int64_t batch = 16;
   int64_t decode_steps = 128;
   int64_t seed = 1;
+  WorkloadSource source = WorkloadSource::synthetic;
+  // llama2c: the model whose shape model.* must equal, and the text teacher-forced through it (sequence b
+  // reads the b-th run of context + decode tokens). Relative paths are read from the current directory.
+  std::string model_file = "data/realdata/stories260K.bin";
+  std::string tokenizer_file = "data/realdata/tok512.bin";
+  std::string text_file = "data/realdata/tinyshakespeare_head40k.txt";
 };
 
 struct PqParams {
@@ -192,13 +203,41 @@ struct Choice {
   std::function<void(const std::string&)> set;  // only ever called with one of `choices`
   std::vector<std::string> choices;
 };
+// Free text that must not be empty, such as a file path (opened, and its errors reported, by whoever uses it).
+struct Text {
+  std::function<std::string()> get;
+  std::function<void(const std::string&)> set;
+  std::string what;  // what the text is, for "expected <what>": "a file path"
+};
 
 struct ParamSpec {
   std::string key;   // dotted path, e.g. "hbm.timing.nCL"
   std::string unit;  // "" when dimensionless
   std::string doc;
-  std::variant<IntRange, RealRange, Flag, Choice> field;
+  std::variant<IntRange, RealRange, Flag, Choice, Text> field;
 };
+
+// Field builders for tables over any settings struct (the platform's below, the accuracy command's in apps/).
+template <class Integer>
+IntRange integer(Integer& field, int64_t min, int64_t max) {
+  return {[&field] { return int64_t(field); }, [&field](int64_t value) { field = Integer(value); }, min, max};
+}
+template <class Real>
+RealRange real(Real& field, double min, double max) {
+  return {[&field] { return double(field); }, [&field](double value) { field = Real(value); }, min, max};
+}
+template <class Enum, size_t N>
+Choice choice(Enum& field, const core::EnumName<Enum> (&names)[N]) {
+  return {[&field, &names] { return std::string(core::enum_name(names, field)); },
+          [&field, &names](const std::string& name) { field = *core::parse_enum(names, name); },
+          core::enum_names(names)};
+}
+inline Choice choice(std::string& field, std::vector<std::string> choices) {
+  return {[&field] { return field; }, [&field](const std::string& name) { field = name; }, std::move(choices)};
+}
+inline Text file_path(std::string& field) {
+  return {[&field] { return field; }, [&field](const std::string& path) { field = path; }, "a file path"};
+}
 
 // The table is built over a particular PlatformParams so the same description reads, writes, validates
 // and documents it; nothing else lists the parameters.
@@ -213,11 +252,17 @@ std::string current_value(const ParamSpec& spec);    // as it would be written o
 // by any source (the last one wins), then every other assignment in source order.
 class ParamLoader {
  public:
+  // example: a valid KEY=VALUE of the table the sources are meant for, shown when an override lacks its '='.
+  explicit ParamLoader(std::string example = "pim.placement=bank_group") : example_(std::move(example)) {}
   void add_file(const std::string& path);
   void add_json(const nlohmann::json& document, const std::string& source_name);
   // "--set KEY=VALUE"; `source` names the option in error messages (aqpim sweep passes "--vary").
   void add_override(const std::string& key_equals_value, const std::string& source = "--set");
   PlatformParams resolve() const;
+  // Assigns every gathered value, in source order, to the field `table` describes, checking type and range
+  // (ParamError). An unknown key's message suggests the closest key and ends with `listing`, which says
+  // where the keys are listed ("'aqpim params' lists them all").
+  void apply_to(const std::vector<ParamSpec>& table, const std::string& listing) const;
 
  private:
   struct Assignment {
@@ -228,6 +273,9 @@ class ParamLoader {
     std::string text_value;
   };
   void flatten(const nlohmann::json& node, const std::string& prefix, const std::string& source);
+  void apply_where(const std::vector<ParamSpec>& table, const std::string& listing,
+                   const std::function<bool(const Assignment&)>& selected) const;
+  std::string example_;
   std::vector<Assignment> assignments_;
 };
 
@@ -243,7 +291,10 @@ struct PimSramNeeds {
 PimSramNeeds pim_sram_needs(const PlatformParams& params);
 
 nlohmann::json to_json(const PlatformParams& params);  // a complete, valid parameter file
+nlohmann::json to_json(const std::vector<ParamSpec>& table);  // the same for any table: nested by the dots
 std::string to_markdown_reference(const PlatformParams& defaults);
+// One Markdown table per group of keys (the text before the first dot): key, default, unit, accepted, meaning.
+std::string markdown_tables(const std::vector<ParamSpec>& table);
 
 struct ModelPreset {
   std::string name;

@@ -14,6 +14,7 @@
 #include "models/pim_opcodes.h"
 #include "platform/aqpim_system.h"
 #include "platform/system_config.h"
+#include "platform/workload_source.h"
 
 namespace aqpim::platform {
 namespace {
@@ -87,7 +88,7 @@ Simulation::Simulation(const PlatformParams& params, hwif::TraceSink* trace) : p
     throw ParamError("'hbm.pim_stacks' (0): the platform needs at least one HBM-PIM stack (the GPU baseline leaves it idle)");
   const bool functional = params.sim.functional();
   if (functional) check_functional_size(params);
-  if (functional) data_ = std::make_unique<firmware::SyntheticWorkload>(make_workload_shape(params));
+  data_ = make_workload_data(params);
   try {
     system_ = new AqpimSystem("system", make_system_config(params), [&](const hwif::PlatformView& view) {
       firmware_ = make_firmware(params, view, data_.get());

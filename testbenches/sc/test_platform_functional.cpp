@@ -3,6 +3,7 @@
 // hardware's arithmetic order (bit for bit), and every decode attention output equals core::pq_head_attention
 // on that quantised cache up to fp32 reassociation (PIM sums softmax and outputs per PE, then merges).
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -12,10 +13,14 @@
 #include "core/attention.h"
 #include "core/fp16.h"
 #include "core/metrics.h"
+#include "core/llm/evaluation.h"
+#include "core/llm/file_error.h"
+#include "core/llm/transformer.h"
 #include "core/pq_codec.h"
 #include "firmware/aqpim_firmware.h"
 #include "harness/platform_golden.h"
 #include "platform/simulation.h"
+#include "platform/workload_source.h"
 
 namespace aqpim::platform {
 namespace {
@@ -74,23 +79,21 @@ class PlatformFunctional : public ::testing::Test {
   }
 };
 
-TEST_F(PlatformFunctional, CodebooksAndCodesInTheBanksEqualTheCoreBitForBit) {
-  const PlatformParams params = small_functional_params();
-  Simulation simulation(params);
-  simulation.run();
+// The codebooks and codes the run left in the banks against the core's, every head instance.
+void expect_banks_equal_core(Simulation& simulation, const PlatformParams& params) {
   const auto& firmware = simulation.aqpim();
   const auto& layout = firmware.layout();
   const uint32_t m = uint32_t(params.pq.sub_vectors), clusters = uint32_t(params.pq.centroids);
   const uint32_t coded = firmware.coded_tokens_after_prefill(), rows = coded / 16;
   ASSERT_GT(coded, clusters) << "the workload must exercise real clustering";
 
-  for (uint32_t layer = 0; layer < 2; ++layer)
-    for (uint32_t sequence = 0; sequence < 2; ++sequence)
-      for (uint32_t kv_head = 0; kv_head < 2; ++kv_head)
+  for (uint32_t layer = 0; layer < uint32_t(params.model.layers); ++layer)
+    for (uint32_t sequence = 0; sequence < uint32_t(params.workload.batch); ++sequence)
+      for (uint32_t kv_head = 0; kv_head < uint32_t(params.model.kv_heads); ++kv_head)
         for (bool keys : {true, false}) {
           SCOPED_TRACE(::testing::Message() << "layer " << layer << " sequence " << sequence << " kv_head " << kv_head
                                             << (keys ? " K" : " V"));
-          const HeadGolden golden = golden_head(params, *simulation.data(), firmware, sequence, layer, kv_head, keys);
+          const HeadGolden golden = PlatformFunctional::golden_head(params, *simulation.data(), firmware, sequence, layer, kv_head, keys);
           const auto place = layout.place(sequence, layer, kv_head);
           const auto slot = layout.slot(place.slot);
 
@@ -116,6 +119,13 @@ TEST_F(PlatformFunctional, CodebooksAndCodesInTheBanksEqualTheCoreBitForBit) {
         }
 }
 
+TEST_F(PlatformFunctional, CodebooksAndCodesInTheBanksEqualTheCoreBitForBit) {
+  const PlatformParams params = small_functional_params();
+  Simulation simulation(params);
+  simulation.run();
+  expect_banks_equal_core(simulation, params);
+}
+
 // Every decode output of the run against core::pq_head_attention on the cache as the platform holds it at
 // that step: whole rows of coded tokens (prefill codes, then rows encoded as they left the fp16 window),
 // the rest fp16. Returns the worst relative L2 error.
@@ -128,9 +138,10 @@ double worst_error_against_core(Simulation& simulation, const PlatformParams& pa
   const uint32_t steps = uint32_t(params.workload.decode_steps), context = uint32_t(params.workload.context_tokens);
   const float scale = 1.0f / std::sqrt(float(dim));
   double worst = 0;
-  for (uint32_t layer = 0; layer < 2; ++layer)
-    for (uint32_t sequence = 0; sequence < 2; ++sequence)
-      for (uint32_t kv_head = 0; kv_head < 2; ++kv_head) {
+  const uint32_t layers = uint32_t(params.model.layers), batch = uint32_t(params.workload.batch);
+  for (uint32_t layer = 0; layer < layers; ++layer)
+    for (uint32_t sequence = 0; sequence < batch; ++sequence)
+      for (uint32_t kv_head = 0; kv_head < uint32_t(params.model.kv_heads); ++kv_head) {
         const auto key = PlatformFunctional::golden_head(params, data, firmware, sequence, layer, kv_head, true);
         const auto value = PlatformFunctional::golden_head(params, data, firmware, sequence, layer, kv_head, false);
         for (uint32_t step = 0; step < steps; ++step) {
@@ -156,7 +167,8 @@ double worst_error_against_core(Simulation& simulation, const PlatformParams& pa
             const float* query = data.decode_queries(sequence, layer) + (size_t(step) * heads + head) * dim;
             std::vector<float> expected(dim);
             core::pq_head_attention(query, keys, values, length, scale, path, expected.data());
-            const float* actual = &firmware.outputs()[(((size_t(step) * 2 + sequence) * 2 + layer) * heads + head) * dim];
+            const float* actual =
+                &firmware.outputs()[(((size_t(step) * batch + sequence) * layers + layer) * heads + head) * dim];
             const double error = core::relative_l2_error(actual, expected.data(), dim);
             EXPECT_LT(error, 1e-5) << "layer " << layer << " sequence " << sequence << " head " << head << " step "
                                    << step;
@@ -182,6 +194,92 @@ TEST_F(PlatformFunctional, ReconstructPathOutputsEqualCoreAttentionOnTheSameQuan
   Simulation simulation(params);
   simulation.run();
   worst_error_against_core(simulation, params, core::ValuePath::kReconstruct);
+}
+
+// The real model (issue 12, item 4): K, V and queries of stories260K reading Shakespeare, through the same
+// platform, 448 prompt tokens and 64 decode steps, m = 2 sub-vectors of 4 channels, K = 16 (408 coded tokens
+// after prefill, 25 per centroid): codebooks and codes bit for bit, every decode output within 1e-5.
+PlatformParams real_model_params() {
+  const std::string data = std::string(AQPIM_SOURCE_DIR) + "/data/realdata/";
+  ParamLoader loader;
+  for (const std::string& set :
+       {std::string("model.preset=stories260k"), std::string("workload.source=llama2c"),
+        "workload.model_file=" + data + "stories260K.bin", "workload.tokenizer_file=" + data + "tok512.bin",
+        "workload.text_file=" + data + "tinyshakespeare_head40k.txt", std::string("workload.context_tokens=448"),
+        std::string("workload.decode_steps=64"), std::string("workload.batch=1"), std::string("pq.sub_vectors=2"),
+        std::string("pq.centroids=16"), std::string("sim.mode=functional"), std::string("hbm.pim_stacks=1"),
+        std::string("hbm.stacks=2"), std::string("hbm.channels_per_stack=2"), std::string("hbm.pseudo_channels=2")})
+    loader.add_override(set);
+  return loader.resolve();
+}
+
+TEST_F(PlatformFunctional, RealModelDecodeOutputsEqualTheCoreOnTheCacheThePlatformHolds) {
+  const PlatformParams params = real_model_params();
+  Simulation simulation(params);
+  simulation.run();
+  const auto& shape = simulation.data()->shape();
+  ASSERT_EQ(shape.head_dim, 8u);
+  ASSERT_EQ(shape.rope_pairing, core::RopePairing::kInterleaved);
+  expect_banks_equal_core(simulation, params);
+  const double worst = worst_error_against_core(simulation, params, core::ValuePath::kHistogram);
+  RecordProperty("worst_relative_l2_error", std::to_string(worst));
+  std::printf("real model: worst relative L2 error of a decode output against the core: %.3g\n", worst);
+}
+
+// The data are the model's: the keys the platform is given are the fp32 forward pass's, rounded to fp16.
+TEST_F(PlatformFunctional, RealModelDataAreTheForwardPassRoundedToFp16) {
+  const PlatformParams params = real_model_params();
+  const auto data = make_workload_data(params);
+  const auto model = core::llm::load_llama2_checkpoint(params.workload.model_file);
+  const auto tokenizer = core::llm::load_tokenizer(params.workload.tokenizer_file, 512);
+  const auto tokens = core::llm::text_tokens(tokenizer, core::llm::read_file_bytes(params.workload.text_file), 512);
+  core::llm::Transformer transformer(model);
+  core::llm::ExactBackend cache;
+  cache.begin(transformer.shape());
+  core::llm::ForwardRecord record;
+  for (size_t pos = 0; pos < tokens.size(); ++pos) transformer.forward(tokens[pos], pos, cache, &record);
+  for (uint32_t layer = 0; layer < 5; ++layer) {
+    const float* keys = data->keys(0, layer);
+    for (size_t i = 0; i < record.keys[layer].size(); ++i)
+      ASSERT_EQ(keys[i], core::round_to_fp16(record.keys[layer][i])) << "layer " << layer << " element " << i;
+    // Decode step s's query is token 448 + s's; the prefill queries are the prompt's last 32.
+    EXPECT_EQ(data->decode_queries(0, layer)[0], core::round_to_fp16(record.queries[layer][448 * 64]));
+    EXPECT_EQ(data->prefill_queries(0, layer)[0], core::round_to_fp16(record.queries[layer][(448 - 32) * 64]));
+  }
+}
+
+// A bad file, too short a text or a model.* that is not the checkpoint's: one line naming the parameter, in
+// timing mode too (the run claims to be that model).
+TEST_F(PlatformFunctional, RealModelBadInputIsOneParamErrorNamingTheParameter) {
+  auto error = [](std::initializer_list<std::string> sets, bool functional = true) {
+    PlatformParams params = real_model_params();
+    ParamLoader loader;
+    loader.add_json(to_json(params), "base");
+    for (const auto& set : sets) loader.add_override(set);
+    if (!functional) loader.add_override("sim.mode=timing");
+    try {
+      make_workload_data(loader.resolve());
+    } catch (const ParamError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_EQ(error({"workload.model_file=/nonexistent.bin"}),
+            "parameter 'workload.model_file': /nonexistent.bin: cannot open the llama2.c checkpoint: no such file");
+  EXPECT_EQ(error({"workload.model_file=/nonexistent.bin"}, false),
+            "parameter 'workload.model_file': /nonexistent.bin: cannot open the llama2.c checkpoint: no such file");
+  const std::string text = std::string(AQPIM_SOURCE_DIR) + "/data/realdata/tinyshakespeare_head40k.txt";
+  EXPECT_EQ(error({"workload.tokenizer_file=" + text}).rfind("parameter 'workload.tokenizer_file': " + text + ": ", 0), 0u);
+  EXPECT_EQ(error({"workload.batch=100"}),
+            "parameter 'workload.text_file': text: must encode to at least 51100 tokens for 100 segments, got 25334");
+  const std::string model = std::string(AQPIM_SOURCE_DIR) + "/data/realdata/stories260K.bin";
+  EXPECT_EQ(error({"model.preset=custom", "model.ffn_hidden=171"}, false),
+            "'model.ffn_hidden' (171) differs from " + model +
+                " (172): workload.source=llama2c needs the checkpoint's shape (model.preset=stories260k for the vendored "
+                "model)");
+  EXPECT_EQ(error({"workload.decode_steps=65"}),
+            "workload.context_tokens + workload.decode_steps (513) exceed the seq_len of " + model + " (512)");
+  EXPECT_EQ(error({}, false), "<no error>");
 }
 
 }  // namespace
