@@ -157,7 +157,7 @@ void PimDatapath::route(ComputeStep& step) const {
 }
 
 Error PimDatapath::compute(const Command& command, const Plan& plan, StreamData& data, std::string& reason) {
-  ComputeStep step{command, plan, *this, data, {}, {}};
+  ComputeStep step{command, plan, *this, data, {}, {}, {}};
   for (uint32_t pe = 0; pe < geometry_.pe_count; ++pe)
     if (command.pe_mask >> pe & 1) step.selected.push_back(pe);
   route(step);
