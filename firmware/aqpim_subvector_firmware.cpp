@@ -123,7 +123,8 @@ pim::Command AqpimSubvectorFirmware::shape(uint32_t first_token, uint32_t count)
   pim::Command command;
   const uint32_t banks = layout_.banks_used();
   command.pe_mask = banks >= 64 ? ~uint64_t(0) : (uint64_t(1) << banks) - 1;
-  command.flags = pim::flag_interleaved_sub_vectors;
+  command.flags = pim::flag_interleaved_sub_vectors |
+                  (config_.coalesced_lookups ? uint32_t(pim::flag_coalesced_lookups) : 0u);
   command.sub_vectors = layout_.sub_vectors_per_bank();
   command.clusters = config_.aqpim.quant.centroids;
   command.dim = layout_.sub_dim();

@@ -32,6 +32,7 @@ struct SubvectorFirmwareConfig {
   uint32_t windows = 1;               // codebooks per head and K or V
   bool gqa_one_pass = true;           // one pass over a KV head's codes serves its whole query group
   bool assignment_in_buffer = true;   // k-means MIN on the buffer die (the paper's Table I)
+  bool coalesced_lookups = false;     // a table row serves a register-file load in one sweep of its columns
 };
 
 class AqpimSubvectorFirmware : public AttentionFirmware {

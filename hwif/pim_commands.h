@@ -71,6 +71,9 @@ enum Flag : uint32_t {
   // kmeans_assign, encode: the MIN (cluster assignment) runs on the buffer-die PE: every PE sends its K
   // distances per token and sub-vector up the link and gets the codes back (the paper's Table I).
   flag_assign_in_buffer = 1u << 4,
+  // score_table, value_table: each table row serves a register-file load of indices in one sweep of its
+  // columns (every column read at most once) instead of one column access per index.
+  flag_coalesced_lookups = 1u << 5,
 };
 
 // One command. Fields an opcode does not use are ignored (firmware leaves them zero). Offsets into SRAMs

@@ -165,12 +165,15 @@ void Hbm3PseudoChannel::bank_transport(int, tlm::tlm_generic_payload& payload, s
   }
   const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
   const bool is_write = command == tlm::TLM_WRITE_COMMAND;
+  // A lookup moves a whole column inside the bank: a traced pass shows the bytes its banks moved.
+  const uint64_t moved_before = trace_ && access.indirect ? engine_.stats().total().pim_bytes_read : 0;
   const uint64_t completion =
       access.indirect ? engine_.bank_indirect(arrival, access.bank_mask, access.pass)
                       : engine_.bank_stream(arrival, access.bank_mask, access.bank_offset, access.bytes_per_bank, is_write);
   if (trace_)
     trace(access.indirect ? "bank lookups" : is_write ? "bank write" : "bank read", arrival, completion,
-          bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask)));
+          access.indirect ? engine_.stats().total().pim_bytes_read - moved_before
+                          : bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask)));
   delay += from_ps(completion - arrival);
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }

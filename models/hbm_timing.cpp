@@ -189,7 +189,7 @@ uint64_t HbmTimingEngine::bank_indirect(uint64_t arrival_ps, uint64_t bank_mask,
                                            int64_t(pass.tokens_per_chunk),
                                            int64_t(pass.table_offset),
                                            int64_t(pass.table_rows),
-                                           int64_t(pass.rows_per_table)};
+                                           int64_t(pass.rows_per_table) | (int64_t(pass.max_lookups_per_row) << 32)};
   return memo_.time(channel_, request, [&] { return time_indirect_pass(arrival_ps, bank_mask, pass, true); });
 }
 

@@ -26,6 +26,10 @@ void broadcast_results(const ComputeStep& s, const std::vector<float>& values) {
   for (uint32_t rank = 0; rank < s.selected.size(); ++rank) store_array(values, s.operands(rank).stream(StreamRole::result));
 }
 
+void coalesce(const P& p, hbm::IndirectPass& pass) {
+  if (p.command().flags & flag_coalesced_lookups) pass.max_lookups_per_row = p.geometry().row_bytes / p.geometry().column_bytes;
+}
+
 }  // namespace
 
 std::vector<float> head_scalars(const std::vector<float>& scalars, size_t heads, size_t h) {
@@ -84,6 +88,7 @@ bool plan_score_table(P& p) {
   pass.tokens = p.tokens();
   pass.table_offset = c.bank_offset;
   pass.table_rows = P::mul(p.m(), p.heads());
+  coalesce(p, pass);
   p.plan().streams.push_back({StreamRole::lookups, false, false, 0, 0, false, true, pass});
   p.token_stream(StreamRole::result, true, c.result_offset, P::mul(p.heads(), P::fp32_bytes));
   const uint64_t results = P::mul(p.tokens(), p.heads());
@@ -190,6 +195,7 @@ bool plan_value_table(P& p) {
   pass.table_offset = c.codebook_offset;
   pass.rows_per_table = p.codebook_bank_stride() / p.geometry().row_bytes;
   pass.table_rows = P::mul(p.m(), pass.rows_per_table);
+  coalesce(p, pass);
   p.plan().streams.push_back({StreamRole::lookups, false, false, 0, 0, false, true, pass});
   p.plan().pe_mac_ops = P::mul(p.tokens(), outputs);
   if (c.flags & flag_clear_accumulators) p.plan().sram_bytes = P::mul(outputs, P::fp32_bytes);

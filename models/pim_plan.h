@@ -31,6 +31,7 @@ struct Geometry {
   uint64_t buffer_accumulator_entries = 16384;
   uint64_t io_buffer_bytes = 65536;
   uint64_t row_bytes = 1024;    // a DRAM row of the banks: one inner-product table (K fp16) must fit
+  uint64_t column_bytes = 32;   // what one column access of a bank moves
   uint32_t grf_entries = 256;   // 16-bit lanes of a PE's register file (code indices; fp32 values take two)
 };
 

@@ -40,7 +40,10 @@ pim::Geometry make_geometry(const PimUnitConfig& config) {
   require(config.row_bytes >= 64 && (config.row_bytes & (config.row_bytes - 1)) == 0,
           "row_bytes must be a power of two of at least 64");
   require(config.grf_entries >= 1, "grf_entries must be positive");
+  require(config.column_bytes >= 1 && config.row_bytes % config.column_bytes == 0,
+          "column_bytes must divide row_bytes");
   geometry.row_bytes = config.row_bytes;
+  geometry.column_bytes = config.column_bytes;
   geometry.grf_entries = config.grf_entries;
   const uint64_t window = pim::reg::sub_window;
   require(config.codebook_sram_bytes <= window && config.lut_sram_bytes <= window &&
@@ -271,6 +274,12 @@ bool PimUnit::reject(const pim::Command& command, pim::Error error, const std::s
   last_error_opcode_ = command.opcode;
   last_error_reason_ = reason;
   return false;
+}
+
+sc_core::sc_time PimUnit::busy_time() const {
+  sc_core::sc_time busy;
+  for (const OpcodeStats& opcode : stats_) busy += opcode.busy;
+  return busy;
 }
 
 void PimUnit::set_trace_sink(hwif::TraceSink* sink) {

@@ -53,6 +53,7 @@ struct PimUnitConfig {
   uint32_t issue_overhead_cycles = 4;  // command decode and broadcast
   uint32_t command_queue_entries = 64;  // descriptors the command queue ring holds (pim::reg::command_queue)
   uint64_t row_bytes = 1024;            // the pseudo-channel's DRAM row: an fp16 inner-product table fills one
+  uint64_t column_bytes = 32;           // what one column access of its banks moves (data width x burst / 8)
   // 16-bit lanes of each PE's register file, which holds the code indices (and fp32 weights, two lanes each)
   // of an intra-row indirection pass: 16 registers of 256 bits, as in HBM-PIM (docs/models-pim.md).
   uint32_t grf_entries = 256;
@@ -99,6 +100,8 @@ class PimUnit : public sc_core::sc_module {
     sc_core::sc_time busy;
   };
   const std::array<OpcodeStats, size_t(pim::Opcode::count_)>& opcode_stats() const { return stats_; }
+  // Time the unit spent executing commands (commands serialize: the sum over opcodes).
+  sc_core::sc_time busy_time() const;
 
   // Each executed command becomes a span on this unit's track; null (the default) records nothing.
   void set_trace_sink(hwif::TraceSink* sink);

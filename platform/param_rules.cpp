@@ -116,6 +116,12 @@ void validate(const PlatformParams& p) {
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +
               std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
   validate_mapping(p, require, value);
+  require(p.sim.decode_micro_batches <= p.workload.batch,
+          value("sim.decode_micro_batches", p.sim.decode_micro_batches) + " must be at most " +
+              value("workload.batch", p.workload.batch));
+  require(p.sim.decode_micro_batches == 1 ||
+              (p.sim.design == Design::aqpim && p.pim.mapping == PimMapping::subvector),
+          "sim.decode_micro_batches > 1 (decode pipelining) needs sim.design=aqpim with pim.mapping=subvector");
   if (p.pq.importance_weighting)
     require(p.pq.importance_queries <= p.workload.context_tokens,
             value("pq.importance_queries", p.pq.importance_queries) + " exceeds " +

@@ -117,6 +117,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        Flag{&p.pim.gqa_one_pass}},
       {"pim.buffer_assignment", "", "Subvector mapping: the k-means assignment (MIN over K distances) runs on the buffer-die unit, distances crossing the link (the paper's Table I); false: on the bank units.",
        Flag{&p.pim.buffer_assignment}},
+      {"pim.coalesced_lookups", "", "Subvector mapping with pim.codebook_store=dram, a what-if beyond the paper: each table row serves a register-file load of indices in one sweep of its columns (each column read at most once) instead of one column access per index.",
+       Flag{&p.pim.coalesced_lookups}},
       {"pim.placement", "", "Where processing units sit: one per bank or one per bank group.",
        choice(p.pim.unit.placement, models::kPimPlacementNames)},
       {"pim.macs_per_unit", "MACs/tCK", "FP16 multiply-accumulate lanes per processing unit.",
@@ -158,6 +160,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"sim.mode", "", "functional: real data through the platform (small models); timing: sizes only, same timing.",
        choice(p.sim.mode, kSimModeNames)},
       {"sim.quantum_ns", "ns", "Temporal-decoupling quantum of the initiators.", real(p.sim.quantum_ns, 1.0, 1e9)},
+      {"sim.decode_micro_batches", "groups", "Decode pipelining (aqpim, pim.mapping=subvector): the batch's sequences in this many groups, the GPU's dense work of one group overlapping PIM's attention of another, each group reading the weights again; 1: the whole batch at once; workload.batch: sequence by sequence, as the paper pipelines.",
+       integer(p.sim.decode_micro_batches, 1, 1024)},
   };
 }
 

@@ -115,10 +115,11 @@ struct HbmParams {
 };
 
 struct PimParams {
-  PimMapping mapping = PimMapping::token;
+  PimMapping mapping = PimMapping::subvector;
   firmware::CodebookStore codebook_store = firmware::CodebookStore::dram;
   bool gqa_one_pass = true;       // one pass over a KV head's codes serves its whole query group
   bool buffer_assignment = true;  // k-means MIN on the buffer-die unit (the paper's Table I)
+  bool coalesced_lookups = false;  // a what-if: table rows read once per register-file load
   // Placement, MAC lanes and SRAM sizes. Defaults hold one head's full working set at the paper's shape
   // (m = 32, K = 512, sub_dim 4): codebook 32 x 512 x 4 fp16 = 128 KiB, LUT 32 x 512 fp32 = 64 KiB, k-means
   // sums 32 x 512 x 5 fp32 = 81920 accumulators.
@@ -157,6 +158,7 @@ struct SimParams {
   Design design = Design::aqpim;
   SimMode mode = SimMode::timing;
   double quantum_ns = 1000.0;
+  int64_t decode_micro_batches = 1;  // 1: the batch at once; batch: sequence by sequence (pipelining)
 
   bool functional() const { return mode == SimMode::functional; }
 };

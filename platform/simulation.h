@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,11 @@ struct RunReport {
   double decode_transfer_s = 0;  // decode time spent on GPU<->CPU transfers
   double gpu_flops = 0, gpu_bytes = 0, gpu_busy_s = 0;
   std::map<std::string, std::pair<uint64_t, double>> pim_commands;  // opcode -> (count, busy seconds summed over units)
+  // Decode only: the GPU's busy time, the busiest PIM unit's, and how much of them at least overlapped
+  // (GPU + PIM - decode time, when positive): what decode pipelining buys.
+  double decode_gpu_busy_s = 0, decode_pim_busy_s = 0, decode_overlap_s = 0;
+  // AQPIM: what each bank-level processing unit must hold (pim_sram_needs); 0 for the other designs.
+  double pim_codebook_sram_bytes = 0, pim_lut_sram_bytes = 0, pim_accumulator_bytes = 0;
   // Functional mode only: decode attention outputs against fp32 attention on the unquantised cache.
   bool has_accuracy = false;
   double relative_l2_error = 0, cosine_similarity = 0;
@@ -69,6 +75,9 @@ class Simulation {
   std::unique_ptr<firmware::WorkloadData> data_;
   std::unique_ptr<firmware::AttentionFirmware> firmware_;
   AqpimSystem* system_ = nullptr;  // never freed: SystemC modules must outlive the kernel
+  // At the firmware's prefill_end milestone: GPU busy time and every PIM unit's, to split off decode.
+  uint64_t prefill_gpu_busy_ps_ = 0;
+  std::vector<sc_core::sc_time> prefill_unit_busy_;
   double wall_seconds_ = 0;
 };
 

@@ -19,6 +19,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   stack.unit.banks_per_group = stack.channel.banks_per_group;
   stack.unit.clock_period = stack.channel.tCK;
   stack.unit.row_bytes = stack.channel.row_bytes;
+  stack.unit.column_bytes = stack.channel.access_bytes();
   stack.unit.functional = functional;
 
   auto& host = config.host;
@@ -77,6 +78,7 @@ firmware::SubvectorFirmwareConfig make_subvector_config(const PlatformParams& p)
   config.windows = uint32_t(p.pq.windows());
   config.gqa_one_pass = p.pim.gqa_one_pass;
   config.assignment_in_buffer = p.pim.buffer_assignment;
+  config.coalesced_lookups = p.pim.coalesced_lookups;
   return config;
 }
 
@@ -115,8 +117,11 @@ std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams&
                      " MiB) do not fit the GPU's own HBM: (hbm.stacks - hbm.pim_stacks) x stack = " +
                      std::to_string(int64_t(gpu_side / (1 << 20))) + " MiB");
   if (p.sim.design == Design::attacc) return std::make_unique<firmware::AttAccFirmware>(config.workload(), view, data);
-  if (p.pim.mapping == PimMapping::subvector)
-    return std::make_unique<firmware::AqpimSubvectorFirmware>(make_subvector_config(p), view, data);
+  if (p.pim.mapping == PimMapping::subvector) {
+    auto firmware = std::make_unique<firmware::AqpimSubvectorFirmware>(make_subvector_config(p), view, data);
+    firmware->set_decode_micro_batches(uint32_t(p.sim.decode_micro_batches));
+    return firmware;
+  }
   return std::make_unique<firmware::AqpimFirmware>(config, view, data);
 }
 

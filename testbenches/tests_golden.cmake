@@ -21,7 +21,10 @@ set(_json --json @OUT@/report.json)
 aqpim_add_golden(default ${_report} run ${_json})
 aqpim_add_golden(attacc ${_report} run --set sim.design=attacc ${_json})
 aqpim_add_golden(gpu_offload ${_report} run --set sim.design=gpu_offload ${_json})
-aqpim_add_golden(bank_group ${_report} run --set pim.placement=bank_group ${_json})
+aqpim_add_golden(token_mapping ${_report} run --set pim.mapping=token ${_json})
+aqpim_add_golden(bank_group ${_report} run --set pim.mapping=token --set pim.placement=bank_group ${_json})
+aqpim_add_golden(subvector_sram_windows ${_report} run --set pim.codebook_store=sram --set pq.windowed_clustering=true
+                 --set pq.window_centroids=256 --set workload.decode_steps=16 ${_json})
 aqpim_add_golden(mapping_robabgcoch ${_report} run --set hbm.address_mapping=RoBaBgCoCh ${_json})
 aqpim_add_golden(llama3_8b_16k ${_report} run --set model.preset=llama-3-8b --set workload.context_tokens=16384
                  --set workload.decode_steps=20 ${_json})
@@ -29,8 +32,10 @@ aqpim_add_golden(tiny_timing ${_report} run --set model.preset=tiny --set worklo
                  --set workload.decode_steps=16 ${_json})
 aqpim_add_golden(tiny_functional ${_report} run --set model.preset=tiny --set workload.context_tokens=512
                  --set sim.mode=functional --set workload.decode_steps=2 ${_json})
+aqpim_add_golden(tiny_functional_token ${_report} run --set model.preset=tiny --set workload.context_tokens=512
+                 --set sim.mode=functional --set workload.decode_steps=2 --set pim.mapping=token ${_json})
 aqpim_add_golden(tiny_functional_attacc ${_report} run --set model.preset=tiny --set workload.context_tokens=768
                  --set sim.mode=functional --set workload.decode_steps=2 --set sim.design=attacc ${_json})
 aqpim_add_golden(sweep_tiny sweep.json sweep --set model.preset=tiny --set workload.decode_steps=4
-                 --vary workload.context_tokens=2048:4096:x2 --vary pim.placement=bank,bank_group
+                 --vary workload.context_tokens=2048:4096:x2 --vary pim.mapping=subvector,token
                  --vary sim.design=aqpim,attacc,gpu_offload --jobs 1 --out @OUT@)

@@ -27,6 +27,9 @@ struct IndirectPass {
   // serving the tokens whose index falls into it: timing never depends on data, so each row is charged an
   // even share, ceil(chunk tokens / rows_per_table) lookups. 1: every row serves every token.
   uint64_t rows_per_table = 1;
+  // Coalesced lookups (0: off): a row serves the chunk's indices in one sweep of its columns, reading each
+  // column at most once, so a row takes at most this many accesses (its columns) whatever the chunk holds.
+  uint64_t max_lookups_per_row = 0;
 
   uint64_t chunks() const { return tokens_per_chunk ? (tokens + tokens_per_chunk - 1) / tokens_per_chunk : 0; }
   // Bytes [first, end) of index stream s that chunk c reads: whole bytes around its tokens' bits.
@@ -40,7 +43,10 @@ struct IndirectPass {
   uint64_t chunk_tokens(uint64_t c) const {
     return c + 1 == chunks() ? tokens - c * tokens_per_chunk : tokens_per_chunk;
   }
-  uint64_t lookups_per_row(uint64_t c) const { return (chunk_tokens(c) + rows_per_table - 1) / rows_per_table; }
+  uint64_t lookups_per_row(uint64_t c) const {
+    const uint64_t share = (chunk_tokens(c) + rows_per_table - 1) / rows_per_table;
+    return max_lookups_per_row && share > max_lookups_per_row ? max_lookups_per_row : share;
+  }
   // Bytes of index stream s the whole pass reads (what a functional payload carries of it).
   uint64_t index_bytes(unsigned s) const { return index[s].bits_per_token ? (tokens * index[s].bits_per_token + 7) / 8 : 0; }
 };

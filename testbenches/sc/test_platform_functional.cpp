@@ -33,7 +33,7 @@ PlatformParams small_functional_params(std::initializer_list<std::string> extra 
   ParamLoader loader;
   for (const char* set : {"model.preset=tiny", "workload.context_tokens=700", "workload.batch=2",
                           "workload.decode_steps=20", "sim.mode=functional", "hbm.pim_stacks=1", "hbm.stacks=2",
-                          "hbm.channels_per_stack=2", "hbm.pseudo_channels=2"})
+                          "hbm.channels_per_stack=2", "hbm.pseudo_channels=2", "pim.mapping=token"})
     loader.add_override(set);
   for (const auto& set : extra) loader.add_override(set);
   return loader.resolve();
@@ -208,7 +208,8 @@ PlatformParams real_model_params() {
         "workload.text_file=" + data + "tinyshakespeare_head40k.txt", std::string("workload.context_tokens=448"),
         std::string("workload.decode_steps=64"), std::string("workload.batch=1"), std::string("pq.sub_vectors=2"),
         std::string("pq.centroids=16"), std::string("sim.mode=functional"), std::string("hbm.pim_stacks=1"),
-        std::string("hbm.stacks=2"), std::string("hbm.channels_per_stack=2"), std::string("hbm.pseudo_channels=2")})
+        std::string("hbm.stacks=2"), std::string("hbm.channels_per_stack=2"), std::string("hbm.pseudo_channels=2"),
+        std::string("pim.mapping=token")})
     loader.add_override(set);
   return loader.resolve();
 }

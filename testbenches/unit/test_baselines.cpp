@@ -95,11 +95,15 @@ TEST(Designs, PimDesignsScoreTheSameTokensOfTheSameHeads) {
   // Every decode step scores every query head of every sequence and layer once, whichever way.
   const std::string base = "--set model.preset=tiny --set workload.batch=3 --set workload.context_tokens=2048 "
                            "--set workload.decode_steps=9";
-  const auto aqpim = run_aqpim(base + " --set sim.design=aqpim");
+  const auto aqpim = run_aqpim(base + " --set sim.design=aqpim --set pim.mapping=token");
+  const auto subvector = run_aqpim(base + " --set sim.design=aqpim --set pim.mapping=subvector");
   const auto attacc = run_aqpim(base + " --set sim.design=attacc");
   const double expected = 9.0 * 2 /*layers*/ * 3 /*sequences*/ * 4 /*query heads*/;
   EXPECT_EQ(aqpim["pim_commands"]["score"]["count"].get<double>(), expected);
   EXPECT_EQ(aqpim["pim_commands"]["build_lut"]["count"].get<double>(), expected);
+  // The sub-vector mapping scores a KV head's query group (two heads in the tiny model) in one pass.
+  EXPECT_EQ(subvector["pim_commands"]["score_table"]["count"].get<double>(), expected / 2);
+  EXPECT_EQ(subvector["pim_commands"]["build_table"]["count"].get<double>(), expected / 2);
   EXPECT_EQ(attacc["pim_commands"]["mac_dot"]["count"].get<double>(), expected);
   EXPECT_EQ(attacc["pim_commands"]["mac_weighted"]["count"].get<double>(), expected);
   // Same GPU dense work per decode step (projections, LM head) in the skeleton all designs share: AQPIM adds

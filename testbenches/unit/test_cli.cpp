@@ -60,7 +60,7 @@ TEST(Cli, EveryCommandHasHelp) {
 }
 
 TEST(Cli, ParamsJsonIsAValidParameterFileWithOverridesApplied) {
-  auto outcome = run_cli({"params", "--json", "--set", "pim.placement=bank_group"});
+  auto outcome = run_cli({"params", "--json", "--set", "pim.mapping=token", "--set", "pim.placement=bank_group"});
   ASSERT_EQ(outcome.exit_code, kExitOk) << outcome.err;
   auto document = nlohmann::json::parse(outcome.out);
   EXPECT_EQ(document["pim"]["placement"], "bank_group");

@@ -91,7 +91,7 @@ TEST(PlatformParams, ReferenceDocumentMatchesTheCode) {
 }
 
 TEST(PlatformParams, JsonDumpReadsBackIdentically) {
-  PlatformParams changed = resolve_sets({"hbm.timing.tck_ns=0.7", "pim.placement=bank_group", "pq.centroids=256",
+  PlatformParams changed = resolve_sets({"hbm.timing.tck_ns=0.7", "pim.mapping=token", "pim.placement=bank_group", "pq.centroids=256",
                                          "pq.channel_presort=false", "model.preset=custom", "model.layers=3"});
   ParamLoader loader;
   loader.add_json(to_json(changed), "dump");
@@ -101,7 +101,7 @@ TEST(PlatformParams, JsonDumpReadsBackIdentically) {
 TEST(PlatformParams, FileValuesOfEveryTypeAreApplied) {
   PlatformParams p = resolve_json(
       R"({"hbm": {"stacks": 6, "data_rate_gbps": 8.0, "timing": {"tck_ns": 0.5}}, "pq": {"importance_weighting": false},
-          "pim": {"placement": "bank_group"}})");
+          "pim": {"mapping": "token", "placement": "bank_group"}})");
   EXPECT_EQ(p.hbm.stacks, 6);
   EXPECT_EQ(p.hbm.channel.tCK, sc_core::sc_time(500, sc_core::SC_PS));
   EXPECT_DOUBLE_EQ(p.hbm.channel.data_rate_gbps, 8.0);
@@ -237,13 +237,19 @@ std::vector<BadInput> bad_inputs() {
       {"burst_longer_than_ccd", sets("hbm.burst_length=16"),
        "a burst of hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns) = 4 tCK does not fit in "
        "'hbm.timing.nCCDS' (2)"},
-      {"codebook_sram_too_small", sets("pim.codebook_sram_kib=64"),
+      {"codebook_sram_too_small", sets("pim.mapping=token", "pim.codebook_sram_kib=64"),
        "one head's codebook (pq.sub_vectors x pq.centroids x sub_dim x 2 bytes = 131072 bytes) does not fit "
        "'pim.codebook_sram_kib' (64) KiB"},
-      {"lut_sram_too_small", sets("pim.lut_sram_kib=32"),
+      {"lut_sram_too_small", sets("pim.mapping=token", "pim.lut_sram_kib=32"),
        "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = 65536 bytes) does not fit 'pim.lut_sram_kib' (32) KiB"},
-      {"too_few_accumulators", sets("pim.accumulator_entries=16384"),
+      {"too_few_accumulators", sets("pim.mapping=token", "pim.accumulator_entries=16384"),
        "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = 81920) exceed 'pim.accumulator_entries' (16384)"},
+      {"subvector_codebook_sram_too_small", sets("pim.codebook_store=sram", "pim.codebook_sram_kib=4"),
+       "a bank's sub-vector codebooks (sub-vectors per bank x centroids per window x sub_dim x 2 bytes = 8192 bytes) "
+       "does not fit 'pim.codebook_sram_kib' (4) KiB"},
+      {"subvector_too_few_accumulators", sets("pim.accumulator_entries=4096"),
+       "a bank's k-means sums or value histograms and outputs (max(sub-vectors per bank x K x (sub_dim + 1), query heads "
+       "x sub-vectors per bank x (K + sub_dim)) = 5120) exceed 'pim.accumulator_entries' (4096)"},
       {"windowed_clustering_on_the_token_mapping", sets("pq.windowed_clustering=true", "pim.mapping=token"),
        "pq.windowed_clustering = true needs pim.mapping=subvector (the token mapping keeps one codebook per head)"},
       {"subvector_mapping_on_bank_groups", sets("pim.mapping=subvector", "pim.placement=bank_group"),

@@ -37,8 +37,8 @@ TEST(RunModes, FunctionalAndTimingOnlyGiveIdenticalTimeTrafficAndCommands) {
 }
 
 TEST(RunModes, BankGroupPlacementAlsoMatchesAcrossModes) {
-  const auto functional = run_aqpim("functional", "--set pim.placement=bank_group");
-  const auto timing = run_aqpim("timing", "--set pim.placement=bank_group");
+  const auto functional = run_aqpim("functional", "--set pim.mapping=token --set pim.placement=bank_group");
+  const auto timing = run_aqpim("timing", "--set pim.mapping=token --set pim.placement=bank_group");
   EXPECT_EQ(functional["latency_s"], timing["latency_s"]);
   EXPECT_EQ(functional["pim_commands"], timing["pim_commands"]);
 }
@@ -55,7 +55,8 @@ TEST(RunModes, DecodeEncodesEveryFullRowEvenFarAboveTheStagingArea) {
   const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-long.json";
   const std::string command = std::string(AQPIM_BINARY_DIR) +
                               "/bin/aqpim run --set model.preset=tiny --set workload.context_tokens=32768 "
-                              "--set workload.decode_steps=40 --json " + json_path + " > /dev/null 2>&1";
+                              "--set workload.decode_steps=40 --set pim.mapping=token --json " + json_path +
+                              " > /dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   std::ifstream in(json_path);
   const auto report = nlohmann::json::parse(in);

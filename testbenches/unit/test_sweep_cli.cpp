@@ -11,7 +11,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kGrid = " --vary workload.context_tokens=256:512:x2 --vary pim.placement=bank,bank_group ";
+const std::string kGrid =
+    " --set pim.mapping=token --vary workload.context_tokens=256:512:x2 --vary pim.placement=bank,bank_group ";
 
 size_t count_lines(const std::string& text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
 

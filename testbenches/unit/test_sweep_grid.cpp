@@ -50,7 +50,7 @@ TEST(SweepGrid, BadAxesAreRejectedWithOneLineNamingTheKey) {
 }
 
 TEST(SweepGrid, PlanIsTheCartesianProductLastAxisFastest) {
-  const auto plan = make_sweep_plan({}, {"model.preset=tiny"},
+  const auto plan = make_sweep_plan({}, {"model.preset=tiny", "pim.mapping=token"},
                                     {parse_sweep_axis("workload.context_tokens=1024:4096:x2"),
                                      parse_sweep_axis("pim.placement=bank,bank_group")});
   ASSERT_EQ(plan.configurations.size(), 3u * 2u);
@@ -63,8 +63,15 @@ TEST(SweepGrid, PlanIsTheCartesianProductLastAxisFastest) {
     EXPECT_EQ(configuration.typed["pim.placement"], configuration.values[1]);
   }
   const auto arguments = plan.run_arguments(3);
-  const std::vector<std::string> expected = {"run", "--set", "model.preset=tiny", "--set",
-                                             "workload.context_tokens=2048", "--set", "pim.placement=bank_group"};
+  const std::vector<std::string> expected = {"run",
+                                             "--set",
+                                             "model.preset=tiny",
+                                             "--set",
+                                             "pim.mapping=token",
+                                             "--set",
+                                             "workload.context_tokens=2048",
+                                             "--set",
+                                             "pim.placement=bank_group"};
   EXPECT_EQ(arguments, expected);
   // The plan file round-trips, so --collect sees the grid the sweep ran.
   const auto copy = SweepPlan::from_json(plan.to_json());
