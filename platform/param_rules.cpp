@@ -37,6 +37,8 @@ void validate(const PlatformParams& p) {
                                   value("hbm.timing.nCCDS", t.nCCDS));
   require(t.nRRDL >= t.nRRDS, value("hbm.timing.nRRDL", t.nRRDL) + " must be at least " +
                                   value("hbm.timing.nRRDS", t.nRRDS));
+  require(t.nWTRL >= t.nWTRS, value("hbm.timing.nWTRL", t.nWTRL) + " must be at least " +
+                                  value("hbm.timing.nWTRS", t.nWTRS));
   require(t.nREFI > t.nRFC, value("hbm.timing.nREFI", t.nREFI) + " must exceed " + value("hbm.timing.nRFC", t.nRFC));
   // A burst must fit in the column-to-column gap, or back-to-back reads would overlap on the bus.
   const double burst_tck = double(channel.burst_length) / (channel.data_rate_gbps * tck_ns(channel));

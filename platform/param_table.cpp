@@ -116,6 +116,13 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"hbm.timing.nFAW", "tCK", "Window holding at most four activates.", integer(t.nFAW, 1, 1000)},
       {"hbm.timing.nRFC", "tCK", "Refresh cycle time.", integer(t.nRFC, 1, 10000)},
       {"hbm.timing.nREFI", "tCK", "Average refresh interval.", integer(t.nREFI, 1, 1000000)},
+      {"hbm.timing.nRTP", "tCK", "Read to precharge.", integer(t.nRTP, 1, 1000)},
+      {"hbm.timing.nCWL", "tCK", "Write latency: write command to its first data beat.", integer(t.nCWL, 1, 1000)},
+      {"hbm.timing.nWTRS", "tCK", "Write to read turnaround, different bank group: the read waits nCWL + burst + nWTRS after the write (0: the data bus only).",
+       integer(t.nWTRS, 0, 1000)},
+      {"hbm.timing.nWTRL", "tCK", "Write to read turnaround, same bank group (as nWTRS).", integer(t.nWTRL, 0, 1000)},
+      {"hbm.timing.nRTW", "tCK", "Read to write turnaround: read command to the next write command (0: the data bus only).",
+       integer(t.nRTW, 0, 1000)},
 
       {"pim.placement", "", "Where processing units sit: one per bank or one per bank group.",
        choice(p.pim.unit.placement, models::kPimPlacementNames)},

@@ -52,7 +52,8 @@ struct PeriodSnapshot {
 // The fields of a snapshot of `scope`, in order, each with its FieldKind:
 //   t (streams only, the time the next step may start);
 //   per bank in scope: act_time, earliest_act, earliest_pre, busy_until, open row - row_base (INT64_MIN:
-//   closed); per group in scope: last_act, last_col; the channel's last_act, last_col, bus_free (host only).
+//   closed); per group in scope: last_act, last_col; the channel's last_act, last_col; host only: bus_free,
+//   read_not_before, write_not_before and per group in scope group_read_not_before (the turnaround).
 // The jump and the interval replay walk the fields in this order.
 void snapshot_field_kinds(const PeriodScope& scope, std::vector<uint8_t>& kinds);
 // Where the state's fields start (after t, for streams).

@@ -23,11 +23,13 @@ void HbmTimingConfig::validate() const {
   const std::pair<const char*, unsigned> positive[] = {
       {"nCL", c.nCL},     {"nRCDRD", c.nRCDRD}, {"nRCDWR", c.nRCDWR}, {"nRP", c.nRP},     {"nRAS", c.nRAS},
       {"nRC", c.nRC},     {"nWR", c.nWR},       {"nCCDS", c.nCCDS},   {"nCCDL", c.nCCDL}, {"nRRDS", c.nRRDS},
-      {"nRRDL", c.nRRDL}, {"nFAW", c.nFAW},     {"nRFC", c.nRFC},     {"nREFI", c.nREFI}, {"nRTP", c.nRTP}};
+      {"nRRDL", c.nRRDL}, {"nFAW", c.nFAW},     {"nRFC", c.nRFC},     {"nREFI", c.nREFI}, {"nRTP", c.nRTP},
+      {"nCWL", c.nCWL}};
   for (const auto& [field, value] : positive) require(value > 0, field_value(field, value) + ": must be at least 1 tCK");
   require(c.nRC >= c.nRAS + c.nRP, field_value("nRC", c.nRC) + ": must be >= nRAS + nRP = " + std::to_string(c.nRAS + c.nRP));
   require(c.nCCDL >= c.nCCDS, field_value("nCCDL", c.nCCDL) + ": must be >= nCCDS = " + std::to_string(c.nCCDS));
   require(c.nRRDL >= c.nRRDS, field_value("nRRDL", c.nRRDL) + ": must be >= nRRDS = " + std::to_string(c.nRRDS));
+  require(c.nWTRL >= c.nWTRS, field_value("nWTRL", c.nWTRL) + ": must be >= nWTRS = " + std::to_string(c.nWTRS));
   if (refresh)
     require(c.nREFI > c.nRFC, field_value("nREFI", c.nREFI) + ": must exceed nRFC = " + std::to_string(c.nRFC));
 }

@@ -29,9 +29,15 @@ struct HbmTimingCycles {
   unsigned nFAW = 24;
   unsigned nRFC = 320;
   unsigned nREFI = 6240;
-  // Not among the platform's parameters; assumed values, see docs/models-hbm.md.
-  unsigned nRTP = 4;  // read to precharge
-  unsigned nCWL = 8;  // write command to first write data beat
+  unsigned nRTP = 4;  // read to precharge (assumed: tCCD_L; docs/models-hbm.md)
+  unsigned nCWL = 8;  // write command to its first data beat (assumed; docs/models-hbm.md)
+  // Read/write turnaround between host column accesses (0 = none beyond the data bus). Write to read:
+  // the read waits nCWL + burst + nWTR_S (other bank group) or nWTR_L (same group) after the write
+  // command; read to write: the write waits nRTW after the read command. The same nanoseconds as
+  // Ramulator 2's HBM3 6.4 Gbps bin, and nRTW = nCL + burst + 2 - nCWL, its read-to-write formula.
+  unsigned nWTRS = 10;
+  unsigned nWTRL = 13;
+  unsigned nRTW = 16;
 };
 
 struct HbmTimingConfig {

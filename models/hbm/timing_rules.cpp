@@ -21,6 +21,9 @@ HbmTimingRules::HbmTimingRules(const HbmTimingConfig& config)
       tCL(ps(config, config.cycles.nCL)),
       tCWL(ps(config, config.cycles.nCWL)),
       tBL(int64_t(config.burst_ps)),
+      write_to_read_S(tCWL + tBL + ps(config, config.cycles.nWTRS)),
+      write_to_read_L(tCWL + tBL + ps(config, config.cycles.nWTRL)),
+      read_to_write(ps(config, config.cycles.nRTW)),
       refresh(config.refresh, ps(config, config.cycles.nRFC), ps(config, config.cycles.nREFI)) {}
 
 }  // namespace aqpim::models::hbm

@@ -69,6 +69,9 @@ inline HbmTimingConfig random_config(std::mt19937_64& random) {
     c.nFAW = unsigned(between(random, 4, 80));
     c.nRFC = unsigned(between(random, 40, 400));
     c.nREFI = c.nRFC + unsigned(between(random, 700, 7000));
+    c.nWTRS = unsigned(between(random, 0, 12));
+    c.nWTRL = c.nWTRS + unsigned(between(random, 0, 8));
+    c.nRTW = unsigned(between(random, 0, 30));
     config.burst_ps = pick<uint64_t>(random, {1250, 1250, 2500, 3100});
   }
   return config;
