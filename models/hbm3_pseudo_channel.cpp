@@ -40,6 +40,8 @@ HbmTimingConfig Hbm3PseudoChannelConfig::timing_config() const {
   result.tck_ps = uint64_t(std::llround(tCK.to_seconds() * 1e12));
   result.burst_ps = uint64_t(std::llround(burst_length * 1000.0 / data_rate_gbps));
   result.refresh = refresh;
+  result.scheduler = scheduler;
+  result.queue_depth = queue_depth;
   result.validate();
   return result;
 }

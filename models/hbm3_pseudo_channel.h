@@ -34,6 +34,9 @@ struct Hbm3PseudoChannelConfig {
   sc_core::sc_time tCK = sc_core::sc_time(0.625, sc_core::SC_NS);
   HbmTimingCycles timing;
   bool refresh = true;
+  // Which host request goes next (HbmScheduler): in call order, or per-bank queues of queue_depth runs.
+  HbmScheduler scheduler = HbmScheduler::InOrder;
+  unsigned queue_depth = 8;
   // false = timing-only: no data is ever stored (reads return zeros, DMI is refused), whatever the payload.
   bool store_data = true;
   uint64_t store_chunk_bytes = 64 * 1024;  // allocation and DMI granule

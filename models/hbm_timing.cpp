@@ -5,7 +5,10 @@
 
 namespace aqpim::models {
 
-HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config) : channel_(config), scheduler_(config) {}
+HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config) : channel_(config), scheduler_(config) {
+  if (config.scheduler == HbmScheduler::BankParallel)
+    bank_parallel_ = std::make_unique<hbm::BankParallelScheduler>(channel_.config);
+}
 
 void HbmTimingEngine::reset_stats() {
   materialize();
@@ -15,6 +18,7 @@ void HbmTimingEngine::reset_stats() {
 }
 
 void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
+  if (bank_parallel_) return;
   materialize();
   memo_.join(channel_, std::move(memo), pristine_);
 }
@@ -40,6 +44,7 @@ bool HbmTimingEngine::same_state(const HbmTimingEngine& other) const {
   ++channel_.stats.host_requests;
   const uint64_t first = scheduler_.first_access_address(address);
   const uint64_t accesses = scheduler_.accesses(address, length);
+  if (bank_parallel_) return bank_parallel_->serve(channel_, arrival_ps, first, accesses, is_write);
   if (accesses >= hbm::PeriodicJump::kMinSteps * scheduler_.accesses_per_address_row())
     return serve_long_request(arrival_ps, first, accesses, is_write);
   return scheduler_.serve(channel_, arrival_ps, first, accesses, is_write);
@@ -53,6 +58,7 @@ uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t
 }
 
 uint64_t HbmTimingEngine::access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
+  if (bank_parallel_) return access(arrival_ps, address, length, is_write);
   leave_memo();
   pristine_ = false;
   ++channel_.stats.host_requests;

@@ -1,5 +1,7 @@
 // Cross-field rules of the parameters (divisibility, capacities, orderings). Single-field ranges are the
 // table's (param_table.cpp) and are checked when a value is assigned.
+#include <cmath>
+
 #include "platform/params.h"
 
 namespace aqpim::platform {
@@ -45,6 +47,10 @@ void validate(const PlatformParams& p) {
   require(burst_tck <= double(t.nCCDS) + 1e-9,
           "a burst of hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns) = " + format_real(burst_tck) +
               " tCK does not fit in " + value("hbm.timing.nCCDS", t.nCCDS));
+  if (channel.scheduler == models::HbmScheduler::BankParallel)
+    require(std::fabs(burst_tck - std::round(burst_tck)) < 1e-9,
+            "hbm.scheduler = bank_parallel books whole command clock cycles, but a burst lasts " + format_real(burst_tck) +
+                " tCK (hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns))");
   const int64_t access_bytes = int64_t(channel.access_bytes());
   require(int64_t(channel.row_bytes) % access_bytes == 0,
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +

@@ -3,24 +3,9 @@
 #include <algorithm>
 #include <climits>
 
+#include "models/hbm/run_accounting.h"
+
 namespace aqpim::models::hbm {
-namespace {
-
-// Busy time is the union of [first command, last data) over a bank's requests.
-void add_busy(BankState& bank, HbmBankStats& stats, int64_t start, int64_t end) {
-  const int64_t from = std::max(start, bank.busy_until);
-  if (end > from) stats.busy_ps += uint64_t(end - from);
-  bank.busy_until = std::max(bank.busy_until, end);
-}
-
-void count_host_columns(HbmBankStats& stats, uint64_t issued, bool hit, uint64_t access_bytes, bool is_write) {
-  stats.row_hits += hit ? issued : issued - 1;
-  stats.row_misses += hit ? 0 : 1;
-  (is_write ? stats.writes : stats.reads) += issued;
-  (is_write ? stats.bytes_written : stats.bytes_read) += issued * access_bytes;
-}
-
-}  // namespace
 
 uint64_t time_host_run(Channel& channel, uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count,
                        bool is_write) {

@@ -30,6 +30,11 @@ void HbmTimingConfig::validate() const {
   require(c.nCCDL >= c.nCCDS, field_value("nCCDL", c.nCCDL) + ": must be >= nCCDS = " + std::to_string(c.nCCDS));
   require(c.nRRDL >= c.nRRDS, field_value("nRRDL", c.nRRDL) + ": must be >= nRRDS = " + std::to_string(c.nRRDS));
   require(c.nWTRL >= c.nWTRS, field_value("nWTRL", c.nWTRL) + ": must be >= nWTRS = " + std::to_string(c.nWTRS));
+  require(queue_depth >= 1 && queue_depth <= 1024, field_value("queue_depth", queue_depth) + ": must be in [1, 1024]");
+  // The bank-parallel scheduler books commands and bus time per command clock cycle.
+  if (scheduler == HbmScheduler::BankParallel)
+    require(burst_ps % tck_ps == 0, "burst time " + std::to_string(burst_ps) + " ps is not a whole number of tCK (" +
+                                        std::to_string(tck_ps) + " ps), as bank-parallel scheduling needs");
   if (refresh)
     require(c.nREFI > c.nRFC, field_value("nREFI", c.nREFI) + ": must exceed nRFC = " + std::to_string(c.nRFC));
 }

@@ -13,6 +13,13 @@ enum class HbmPagePolicy { Open, Closed };
 inline constexpr core::EnumName<HbmPagePolicy> kHbmPagePolicyNames[] = {{HbmPagePolicy::Open, "open"},
                                                                     {HbmPagePolicy::Closed, "closed"}};
 
+// Which host request the channel serves next (docs/models-hbm.md, "Scheduling"). InOrder: first come,
+// first served, every command kind in call order. BankParallel: per-bank queues; a request whose bank is
+// ready goes ahead of one waiting on another bank, into any gap the commands placed so far leave.
+enum class HbmScheduler { InOrder, BankParallel };
+inline constexpr core::EnumName<HbmScheduler> kHbmSchedulerNames[] = {{HbmScheduler::InOrder, "in_order"},
+                                                                  {HbmScheduler::BankParallel, "bank_parallel"}};
+
 // In tCK. Defaults: HBM3 6400 Mbps speed bin (docs/models-hbm.md cites the source).
 struct HbmTimingCycles {
   unsigned nCL = 20;
@@ -48,6 +55,10 @@ struct HbmTimingConfig {
   uint64_t tck_ps = 625;
   uint64_t burst_ps = 1250;  // one column access on the data bus: burst_length / data rate
   bool refresh = true;
+  HbmScheduler scheduler = HbmScheduler::InOrder;
+  // Bank-parallel only: host runs (accesses to one row of one bank) each bank's queue holds; a run whose
+  // bank queue is full waits, and so does every run behind it.
+  unsigned queue_depth = 8;
 
   // Throws std::invalid_argument naming the offending field.
   void validate() const;
