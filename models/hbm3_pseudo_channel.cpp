@@ -35,6 +35,7 @@ HbmTimingConfig Hbm3PseudoChannelConfig::timing_config() const {
   result.geometry.row_bytes = row_bytes;
   result.geometry.access_bytes = access_bytes();
   result.mapping = address_mapping;
+  result.address_bits = address_bits;
   result.page_policy = page_policy;
   result.cycles = timing;
   result.tck_ps = uint64_t(std::llround(tCK.to_seconds() * 1e12));

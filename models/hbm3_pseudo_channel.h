@@ -31,6 +31,7 @@ struct Hbm3PseudoChannelConfig {
   double data_rate_gbps = 6.4;  // per pin
   HbmPagePolicy page_policy = HbmPagePolicy::Open;
   hwif::HbmAddressMapping address_mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
+  std::string address_bits;  // a bit list replacing address_mapping when not empty (hwif/hbm_address_mapping.h)
   sc_core::sc_time tCK = sc_core::sc_time(0.625, sc_core::SC_NS);
   HbmTimingCycles timing;
   bool refresh = true;

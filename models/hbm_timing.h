@@ -101,6 +101,9 @@ class HbmTimingEngine {
   hbm::Channel channel_;
   hbm::FcfsScheduler scheduler_;
   std::unique_ptr<hbm::BankParallelScheduler> bank_parallel_;  // null: in order
+  // Long requests repeat address row by address row (the periodic jump's steps) when the row is the top
+  // address field; with a bit list that puts bank bits above it they are timed run by run.
+  const bool address_rows_repeat_;
   uint64_t skipped_accesses_ = 0;
   hbm::PeriodicJump periodic_;
   hbm::IntervalMemo interval_memo_;

@@ -51,6 +51,19 @@ void validate(const PlatformParams& p) {
     require(std::fabs(burst_tck - std::round(burst_tck)) < 1e-9,
             "hbm.scheduler = bank_parallel books whole command clock cycles, but a burst lasts " + format_real(burst_tck) +
                 " tCK (hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns))");
+  if (!channel.address_bits.empty()) {
+    hwif::HbmGeometry geometry;
+    geometry.bank_groups = channel.bank_groups;
+    geometry.banks_per_group = channel.banks_per_group;
+    geometry.rows_per_bank = channel.rows_per_bank;
+    geometry.row_bytes = channel.row_bytes;
+    geometry.access_bytes = channel.access_bytes();
+    try {
+      hwif::HbmAddressMap(channel.address_mapping, geometry, channel.address_bits);
+    } catch (const std::invalid_argument& error) {
+      throw ParamError(std::string("hbm.address_bits: ") + error.what());
+    }
+  }
   const int64_t access_bytes = int64_t(channel.access_bytes());
   require(int64_t(channel.row_bytes) % access_bytes == 0,
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +

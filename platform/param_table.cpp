@@ -105,6 +105,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        choice(p.hbm.channel.scheduler, models::kHbmSchedulerNames)},
       {"hbm.queue_depth", "runs", "Bank-parallel only: requests (runs to one row) each bank's queue holds; a full queue holds up every later request.",
        integer(p.hbm.channel.queue_depth, 1, 1024)},
+      {"hbm.address_bits", "", "A mapping as a bit list, replacing hbm.address_mapping when not empty: one letter per address bit above the byte in an access, most significant first (R row, B bank, G bank group, C column), e.g. GGBBRRRRRRRRRRRRRRRCCCCC for bank bits above the row.",
+       Text{&p.hbm.channel.address_bits, "empty, or one R/B/G/C letter per address bit (counts fixed by the geometry)"}},
       {"hbm.timing.tck_ns", "ns", "Command clock period.", nanoseconds(p.hbm.channel.tCK, 0.1, 10.0)},
       {"hbm.timing.nCL", "tCK", "Read latency (CAS).", integer(t.nCL, 1, 1000)},
       {"hbm.timing.nRCDRD", "tCK", "Activate to read.", integer(t.nRCDRD, 1, 1000)},

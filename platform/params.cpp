@@ -113,6 +113,9 @@ void assign(const ParamSpec& spec, const json* json_value, const std::string& te
           } else {
             fail_value(spec, source, got);
           }
+        } else if constexpr (std::is_same_v<Field, Text>) {
+          if (json_value && !json_value->is_string()) fail_value(spec, source, got);
+          *field.value = json_value ? json_value->get<std::string>() : text;
         } else {
           std::string value;
           if (json_value) {
@@ -156,6 +159,8 @@ std::string accepted_values(const ParamSpec& spec) {
           return "a number in [" + format_real(field.min) + ", " + format_real(field.max) + "]";
         else if constexpr (std::is_same_v<Field, Flag>)
           return "true or false";
+        else if constexpr (std::is_same_v<Field, Text>)
+          return field.accepted;
         else
           return "one of " + join(field.choices, ", ");
       },
@@ -172,6 +177,8 @@ std::string current_value(const ParamSpec& spec) {
           return format_real(field.get());
         else if constexpr (std::is_same_v<Field, Flag>)
           return *field.value ? "true" : "false";
+        else if constexpr (std::is_same_v<Field, Text>)
+          return *field.value;
         else
           return field.get();
       },
@@ -258,7 +265,8 @@ json to_json(const PlatformParams& params) {
     }());
     std::visit(
         [&](const auto& field) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(field)>, Flag>)
+          if constexpr (std::is_same_v<std::decay_t<decltype(field)>, Flag> ||
+                        std::is_same_v<std::decay_t<decltype(field)>, Text>)
             document[pointer] = *field.value;
           else
             document[pointer] = field.get();

@@ -169,11 +169,17 @@ struct Choice {
   std::vector<std::string> choices;
 };
 
+// Free text, checked by a cross-field rule (validate()) where it depends on other parameters.
+struct Text {
+  std::string* value;
+  std::string accepted;  // what accepted_values() says
+};
+
 struct ParamSpec {
   std::string key;   // dotted path, e.g. "hbm.timing.nCL"
   std::string unit;  // "" when dimensionless
   std::string doc;
-  std::variant<IntRange, RealRange, Flag, Choice> field;
+  std::variant<IntRange, RealRange, Flag, Choice, Text> field;
 };
 
 // The table is built over a particular PlatformParams so the same description reads, writes, validates

@@ -14,7 +14,7 @@ namespace aqpim::models::hbm {
 class HostRuns {
  public:
   explicit HostRuns(const HbmTimingConfig& config)
-      : map_(config.mapping, config.geometry),
+      : map_(config.mapping, config.geometry, config.address_bits),
         accesses_per_address_row_(config.geometry.columns_per_row() * config.geometry.banks()) {
     while ((uint64_t(1) << access_shift_) < config.geometry.access_bytes) ++access_shift_;
   }

@@ -5,7 +5,7 @@
 
 namespace aqpim::models::hbm {
 
-PeriodScope PeriodScope::host_request(const Channel& channel, bool column_lowest, uint64_t arrival_ps, bool is_write) {
+PeriodScope PeriodScope::host_request(const Channel& channel, bool whole_rows_only, uint64_t arrival_ps, bool is_write) {
   const hwif::HbmGeometry& geometry = channel.config.geometry;
   const unsigned banks = geometry.banks();
   PeriodScope scope;
@@ -15,7 +15,7 @@ PeriodScope PeriodScope::host_request(const Channel& channel, bool column_lowest
   scope.t_eff = channel.rules.refresh.outside_window(int64_t(arrival_ps));
   scope.is_write = is_write;
   scope.block_units = geometry.columns_per_row() * banks;
-  scope.inner_units = column_lowest ? 0 : banks;
+  scope.inner_units = whole_rows_only ? 0 : banks;
   return scope;
 }
 

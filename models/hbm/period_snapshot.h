@@ -25,7 +25,8 @@ struct PeriodScope {
 
   // A host request over whole address rows (every bank's row r); with the column field above the banks,
   // one column across all banks repeats too, within an address row.
-  static PeriodScope host_request(const Channel& channel, bool column_lowest, uint64_t arrival_ps, bool is_write);
+  // whole_rows_only: only whole address rows repeat (a column-lowest mapping, or any bit-list mapping).
+  static PeriodScope host_request(const Channel& channel, bool whole_rows_only, uint64_t arrival_ps, bool is_write);
   // A bank stream: whole rows of the banks in bank_mask.
   static PeriodScope bank_stream(uint64_t bank_mask, uint64_t groups, uint64_t columns_per_row);
 };

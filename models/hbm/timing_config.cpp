@@ -17,6 +17,7 @@ void require(bool condition, const std::string& message) {
 
 void HbmTimingConfig::validate() const {
   geometry.validate();
+  hwif::HbmAddressMap(mapping, geometry, address_bits);  // throws naming what is wrong with the bits
   require(tck_ps > 0, "tCK = 0: the clock period must be positive");
   require(burst_ps > 0, "burst time (burst_length / data rate) must be positive");
   const HbmTimingCycles& c = cycles;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/enum_names.h"
 #include "hwif/hbm_address_mapping.h"
@@ -50,6 +51,7 @@ struct HbmTimingCycles {
 struct HbmTimingConfig {
   hwif::HbmGeometry geometry;
   hwif::HbmAddressMapping mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
+  std::string address_bits;  // a bit list replacing `mapping` when not empty (hwif/hbm_address_mapping.h)
   HbmPagePolicy page_policy = HbmPagePolicy::Open;
   HbmTimingCycles cycles;
   uint64_t tck_ps = 625;

@@ -6,7 +6,7 @@ namespace aqpim::models::timing_test {
 
 CycleReference::CycleReference(const HbmTimingConfig& config)
     : config_(config),
-      map_(config.mapping, config.geometry),
+      map_(config.mapping, config.geometry, config.address_bits),
       bank_parallel_(config.scheduler == HbmScheduler::BankParallel),
       tck_(int64_t(config.tck_ps)),
       burst_(int64_t(config.burst_ps / config.tck_ps)),

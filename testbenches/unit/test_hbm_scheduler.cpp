@@ -26,6 +26,7 @@ namespace {
 HbmTimingConfig random_cycle_config(std::mt19937_64& random, HbmScheduler scheduler) {
   HbmTimingConfig config = timing_test::random_config(random);
   config.geometry.rows_per_bank = pick<uint64_t>(random, {64, 4096});
+  if (!config.address_bits.empty()) config.address_bits = timing_test::random_address_bits(random, config);
   config.burst_ps = config.tck_ps * between(random, 1, 3);
   if (config.cycles.nCCDS * config.tck_ps < config.burst_ps) config.cycles.nCCDS = unsigned(config.burst_ps / config.tck_ps);
   config.cycles.nCCDL = std::max(config.cycles.nCCDL, config.cycles.nCCDS);
