@@ -90,6 +90,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"hbm.pim_stacks", "", "Of those, stacks replaced by HBM-PIM.", integer(p.hbm.pim_stacks, 0, 16)},
       {"hbm.channels_per_stack", "", "Independent channels per stack.", integer(p.hbm.channels_per_stack, 1, 64)},
       {"hbm.pseudo_channels", "", "Pseudo-channels per channel.", integer(p.hbm.pseudo_channels, 1, 4)},
+      {"hbm.preset", "", "Standard speed bin applied before any other hbm.* value: organisation, data rate, clock and timings (docs/models-hbm.md, Standard presets cites the sources); none keeps the platform's HBM3 6400 bin.",
+       choice(p.hbm.preset, models::kHbmPresetNames)},
       {"hbm.bank_groups", "", "Bank groups per pseudo-channel.", integer(p.hbm.channel.bank_groups, 1, 16)},
       {"hbm.banks_per_group", "", "Banks per bank group.", integer(p.hbm.channel.banks_per_group, 1, 16)},
       {"hbm.rows_per_bank", "", "Rows per bank.", integer(p.hbm.channel.rows_per_bank, 1, 1 << 24)},

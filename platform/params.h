@@ -17,6 +17,7 @@
 #include "core/attention.h"
 #include "core/enum_names.h"
 #include "models/hbm3_pseudo_channel.h"
+#include "models/hbm_presets.h"
 #include "models/pim_unit.h"
 
 namespace aqpim::platform {
@@ -71,6 +72,8 @@ struct HbmParams {
   int64_t pim_stacks = 4;
   int64_t channels_per_stack = 16;
   int64_t pseudo_channels = 2;
+  // A standard speed bin written into `channel` before any other hbm.* value (none: the defaults below).
+  models::HbmPreset preset = models::HbmPreset::None;
   models::Hbm3PseudoChannelConfig channel = default_channel();
 
   // The model's HBM3 defaults, except the address mapping: bank groups interleaved below the column let a

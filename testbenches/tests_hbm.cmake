@@ -16,3 +16,4 @@ if(AQPIM_BUILD_TESTS)
   set_tests_properties(hbm.standalone_example PROPERTIES TIMEOUT 60 LABELS systemc
                        ENVIRONMENT SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1)
 endif()
+aqpim_add_sc_test(test_hbm_presets SOURCES unit/test_hbm_presets.cpp LIBS aqpim_platform)
