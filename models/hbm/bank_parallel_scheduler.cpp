@@ -320,6 +320,9 @@ void BankParallelScheduler::catch_up_with_streams(const ChannelState& state) {
   // Host commands go after the stream's: ACTs no earlier than its last (and spaced from the latest ones
   // by tRRD and tFAW through the timeline), column accesses tCCD after its last.
   act_floor_ = std::max(act_floor_, up_to_cycles(state.last_act, tck_));
+  // No later host command reaches back before the stream's last ACT and column: forget what lies further
+  // back first (a stream long after the last host request would otherwise stretch the ring across the gap).
+  timeline_.forget_below(std::min(act_floor_, up_to_cycles(state.last_col, tck_)) - lookback_);
   for (unsigned g = 0; g < groups_; ++g)  // the latest ACTs per group, and (below) of the channel
     if (state.groups[g].last_act != kNever) note_group_activate(g, up_to_cycles(state.groups[g].last_act, tck_));
   for (unsigned i = 0; i < 4; ++i)

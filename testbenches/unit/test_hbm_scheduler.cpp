@@ -149,5 +149,15 @@ TEST(HbmScheduler, BankParallelHostRequestsAfterABankStreamFollowIt) {
   EXPECT_GE(host, stream + uint64_t(nCCDS * kTck));  // its column >= the stream's last + tCCD_S
 }
 
+// A bank stream long after the last host request: the host timeline must not stretch across the gap
+// (it did once: tens of GB for a stream ten seconds later).
+TEST(HbmScheduler, BankParallelForgetsTheGapBeforeALateBankStream) {
+  HbmTimingEngine engine(no_refresh(HbmScheduler::BankParallel));
+  engine.access(0, address(0, 0, 0), 32, false);
+  const uint64_t late = 10'000'000'000'000;  // 10 s
+  const uint64_t stream = engine.bank_stream(late, 0xffff, 0, 1024, false);
+  EXPECT_GE(engine.access(late, address(5, 1, 1), 32, false), stream + uint64_t(nCCDS * kTck));
+}
+
 }  // namespace
 }  // namespace aqpim::models
