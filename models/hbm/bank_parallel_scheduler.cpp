@@ -79,7 +79,10 @@ int64_t BankParallelScheduler::admit(unsigned bank, int64_t arrival) {
   const int64_t queue_slot_free = departures_[size_t(bank) * depth_ + departure_next_[bank]];
   last_admission_ = std::max({arrival, last_admission_, queue_slot_free});
   // Every later command comes at or after this admission: what lies further back can no longer bind.
-  timeline_.forget_below(last_admission_ - lookback_);
+  const int64_t bound = last_admission_ - lookback_;
+  timeline_.forget_below(bound);
+  booked_.erase(std::remove_if(booked_.begin(), booked_.end(), [&](const Booked& b) { return b.cycle < bound; }),
+                booked_.end());
   return last_admission_;
 }
 
@@ -101,8 +104,9 @@ uint64_t BankParallelScheduler::place(Channel& channel, const Run& run, int64_t 
   uint64_t completion = 0;
   uint64_t left = run.count;
   while (left > 0) {
-    t = refresh.outside_window(t);
-    refresh.close_row_if_refreshed(bank, t);
+    t = refresh_free_.outside_window(t);
+    // A refresh window since the row's ACT closed it (AllBankRefresh::close_row_if_refreshed, no division).
+    if (bank.open_row >= 0 && refresh.enabled && t >= (bank.epoch + 1) * refresh.tREFI) bank.open_row = -1;
     const bool hit = bank.open_row == run.row;
     int64_t first_command = INT64_MAX;
     if (!hit) {
@@ -147,10 +151,11 @@ int64_t BankParallelScheduler::activate_past_all(int64_t lower, unsigned group) 
                                                  latest_.acts[0] + rules_.tFAW}));
 }
 
-int64_t BankParallelScheduler::earliest_activate(int64_t lower, unsigned group) const {
+int64_t BankParallelScheduler::earliest_activate(int64_t lower, unsigned group) {
   const int64_t rrd_s = rules_.tRRD_S, rrd_l = rules_.tRRD_L;
   int64_t act = std::max(lower, act_floor_);
   if (const int64_t past_all = activate_past_all(act, group); past_all != kNone) return past_all;
+  mark_booked();
   for (;;) {
     act = refresh_free_.outside_window(act);
     // Every constraint is symmetric: a booked ACT x within d of the candidate pushes it to x + d.
@@ -212,7 +217,7 @@ int64_t BankParallelScheduler::column_past_all(int64_t lower, unsigned group, bo
   return column + rules_.data_latency(is_write) >= latest_.bus_end ? column : kNone;
 }
 
-int64_t BankParallelScheduler::earliest_column(int64_t lower, unsigned group, bool is_write) const {
+int64_t BankParallelScheduler::earliest_column(int64_t lower, unsigned group, bool is_write) {
   const int64_t ccd_s = rules_.tCCD_S, ccd_l = rules_.tCCD_L, burst = rules_.tBL;
   const int64_t latency = rules_.data_latency(is_write);
   const auto latest_column = [&](unsigned reads, unsigned writes, int64_t lo, int64_t hi) {
@@ -220,6 +225,7 @@ int64_t BankParallelScheduler::earliest_column(int64_t lower, unsigned group, bo
   };
   int64_t column = std::max({lower, column_floor_, group_column_floor_[group]});
   if (const int64_t past_all = column_past_all(column, group, is_write); past_all != kNone) return past_all;
+  mark_booked();
   for (;;) {
     column = refresh_free_.outside_window(column);
     if (const int64_t x = latest_column(reads_lane(), writes_lane(), column - ccd_s + 1, column + ccd_s - 1); x != kNone) {
@@ -264,8 +270,8 @@ int64_t BankParallelScheduler::earliest_column(int64_t lower, unsigned group, bo
   }
 }
 
-void BankParallelScheduler::note_channel_activate(int64_t act) {
-  timeline_.set(kActs, act);
+void BankParallelScheduler::note_channel_activate(int64_t act, bool mark) {
+  if (mark) timeline_.set(kActs, act);
   latest_.act = std::max(latest_.act, act);
   int64_t* acts = latest_.acts;
   if (act <= acts[0] || std::find(acts, acts + 4, act) != acts + 4) return;
@@ -280,8 +286,9 @@ void BankParallelScheduler::note_group_activate(unsigned group, int64_t act) {
 }
 
 void BankParallelScheduler::book_activate(ChannelState& state, unsigned group, int64_t act) {
-  note_channel_activate(act);
-  note_group_activate(group, act);
+  note_channel_activate(act, false);
+  latest_.group_act[group] = std::max(latest_.group_act[group], act);
+  booked_.push_back({act, group, Kind::Act});
   // What a bank stream's in-order rules read: the latest ACT, per group, and the latest four.
   const int64_t act_ps = act * tck_;
   state.last_act = std::max(state.last_act, act_ps);
@@ -294,9 +301,22 @@ void BankParallelScheduler::book_activate(ChannelState& state, unsigned group, i
 }
 
 void BankParallelScheduler::book_column(unsigned group, int64_t column, bool is_write) {
-  timeline_.set(is_write ? writes_lane() : reads_lane(), column);
-  timeline_.set(is_write ? write_lane(group) : read_lane(group), column);
-  timeline_.set_span(bus_lane(), column + rules_.data_latency(is_write), rules_.tBL);
+  booked_.push_back({column, group, is_write ? Kind::Write : Kind::Read});
+}
+
+void BankParallelScheduler::mark_booked() {
+  for (const Booked& b : booked_) {
+    if (b.kind == Kind::Act) {
+      timeline_.set(kActs, b.cycle);
+      timeline_.set(act_lane(b.group), b.cycle);
+      continue;
+    }
+    const bool is_write = b.kind == Kind::Write;
+    timeline_.set(is_write ? writes_lane() : reads_lane(), b.cycle);
+    timeline_.set(is_write ? write_lane(b.group) : read_lane(b.group), b.cycle);
+    timeline_.set_span(bus_lane(), b.cycle + rules_.data_latency(is_write), rules_.tBL);
+  }
+  booked_.clear();
 }
 
 // A run's columns come one after another: its last one is the latest of them.

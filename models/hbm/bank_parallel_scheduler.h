@@ -85,13 +85,22 @@ class BankParallelScheduler {
   uint64_t place(Channel& channel, const Run& run, int64_t t, int64_t* last_column);
   // The earliest cycle from `lower` on where an ACT / column access keeps every shared constraint with
   // every command booked so far.
-  int64_t earliest_activate(int64_t lower, unsigned group) const;
-  int64_t earliest_column(int64_t lower, unsigned group, bool is_write) const;
+  int64_t earliest_activate(int64_t lower, unsigned group);
+  int64_t earliest_column(int64_t lower, unsigned group, bool is_write);
   // tFAW: `act` itself when no four-activate window containing it would be too short; otherwise the
   // earliest cycle that can end every such window (a lower bound for the next try).
   int64_t four_activate_window_bound(int64_t act) const;
   void book_activate(ChannelState& state, unsigned group, int64_t act);
   void book_column(unsigned group, int64_t column, bool is_write);
+  // Booked commands reach the timeline lazily: only a search that cannot take the shortcut past every
+  // booked command reads it, and requests one after another (a blocking initiator) never do.
+  enum class Kind : uint8_t { Act, Read, Write };
+  struct Booked {
+    int64_t cycle;
+    unsigned group;
+    Kind kind;
+  };
+  void mark_booked();
   // After a run's columns: the latest column, read or write and burst end (cycles, and ps for the channel).
   void note_run_columns(ChannelState& state, unsigned group, int64_t last_column, bool is_write);
   // Past every booked command of its kind, the two-way checks reduce to the in-order rules over the
@@ -100,7 +109,7 @@ class BankParallelScheduler {
   int64_t activate_past_all(int64_t lower, unsigned group) const;
   int64_t column_past_all(int64_t lower, unsigned group, bool is_write) const;
   // An ACT into the timeline and the latest ones: of the channel (tRRD_S, tFAW), of a group (tRRD_L).
-  void note_channel_activate(int64_t act);
+  void note_channel_activate(int64_t act, bool mark = true);
   void note_group_activate(unsigned group, int64_t act);
   // A bank stream ran since the last host request: take its bank states, and keep host commands after its.
   void catch_up_with_streams(const ChannelState& state);
@@ -124,6 +133,7 @@ class BankParallelScheduler {
   const int64_t write_to_read_S_, write_to_read_L_, read_to_write_;  // cycles
   const int64_t lookback_;  // no constraint reaches further back than this
   ReservationTimeline timeline_;
+  std::vector<Booked> booked_;  // not yet in the timeline
   std::vector<BankState> banks_;  // in cycles; busy_until unused (the channel's is in ps)
   const unsigned depth_;
   std::vector<int64_t> departures_;  // per bank, a ring of the last depth_ runs' last column accesses
