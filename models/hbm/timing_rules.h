@@ -107,18 +107,22 @@ struct HbmTimingRules {
   // longer binds so moves with the columns (the periodic jump needs the fields of a repeating step to
   // move by its period), and the results stay those of the plain rule.
   void host_columns_issued(ChannelState& channel, unsigned group, int64_t last_column, bool is_write) const {
+    const HostTurnaround& after = is_write ? after_write_ : after_read_;
+    channel.read_not_before = std::max(channel.read_not_before, last_column + after.read);
+    channel.write_not_before = std::max(channel.write_not_before, last_column + after.write);
     int64_t& group_read = channel.group_read_not_before[group];
-    if (is_write) {
-      channel.read_not_before = std::max(channel.read_not_before, last_column + write_to_read_S);
-      group_read = std::max(group_read, last_column + write_to_read_L);
-    } else {
-      channel.write_not_before = std::max(channel.write_not_before, last_column + read_to_write);
-    }
-    const int64_t floor = last_column + tCCD_S;
-    channel.read_not_before = std::max(channel.read_not_before, floor);
-    channel.write_not_before = std::max(channel.write_not_before, floor);
-    group_read = std::max(group_read, floor);
+    group_read = std::max(group_read, last_column + after.group_read);
   }
+
+ private:
+  // What a host column imposes on the next read, write and read in its group, each at least tCCD_S
+  // (the raise that keeps no-longer-binding bounds moving with the columns).
+  struct HostTurnaround {
+    int64_t read, write, group_read;
+  };
+  const HostTurnaround after_read_, after_write_;
+
+ public:
 };
 
 }  // namespace aqpim::models::hbm
