@@ -72,6 +72,7 @@ int run_pim_reference(const po::variables_map&, const platform::PlatformParams&)
 Subcommand sweep_subcommand();
 Subcommand plot_subcommand();
 Subcommand compare_subcommand();
+Subcommand accuracy_subcommand();
 Subcommand hbm_trace_subcommand();
 
 const std::vector<Subcommand>& subcommands() {
@@ -96,6 +97,7 @@ const std::vector<Subcommand>& subcommands() {
       sweep_subcommand(),
       plot_subcommand(),
       compare_subcommand(),
+      accuracy_subcommand(),
       hbm_trace_subcommand(),
   };
   return commands;

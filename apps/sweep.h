@@ -90,8 +90,9 @@ void emit_sweep_jobs(const SweepPlan& plan, const SweepFiles& files, const std::
 // The table of a sweep directory: {"columns": [...], "rows": [{column: value}...]}, one row per
 // configuration in plan order, status "ok", "failed" or "not run". Throws std::runtime_error.
 nlohmann::ordered_json collect_sweep(const std::string& directory);
-// Writes the table as DIR/sweep.csv and DIR/sweep.json; returns how many rows are not "ok".
-size_t write_sweep_table(const nlohmann::ordered_json& table, const std::string& directory);
+// Writes the table as DIR/<name>.csv and DIR/<name>.json; returns how many rows are not "ok".
+size_t write_sweep_table(const nlohmann::ordered_json& table, const std::string& directory,
+                         const std::string& name = "sweep");
 
 // The error line a failed run left in its log (the last "aqpim: error/failed" line, else the last line).
 std::string run_error_line(const std::string& log_path);
