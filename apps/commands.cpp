@@ -73,6 +73,7 @@ Subcommand sweep_subcommand();
 Subcommand plot_subcommand();
 Subcommand compare_subcommand();
 Subcommand accuracy_subcommand();
+Subcommand hbm_trace_subcommand();
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> commands = {
@@ -97,6 +98,7 @@ const std::vector<Subcommand>& subcommands() {
       plot_subcommand(),
       compare_subcommand(),
       accuracy_subcommand(),
+      hbm_trace_subcommand(),
   };
   return commands;
 }

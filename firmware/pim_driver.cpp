@@ -8,7 +8,7 @@ namespace aqpim::firmware {
 namespace pim = hwif::pim;
 
 PimDriver::PimDriver(hwif::Hal& hal, const hwif::PlatformView& view)
-    : hal_(hal), view_(view), map_(view.mapping, view.hbm), queue_tails_(view.units.size(), kTailUnknown) {}
+    : hal_(hal), view_(view), map_(view.mapping, view.hbm, view.address_bits), queue_tails_(view.units.size(), kTailUnknown) {}
 
 void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands) {
   const uint64_t base = view_.units.at(unit).registers_base, entries = view_.command_queue_entries;

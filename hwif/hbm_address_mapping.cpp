@@ -1,5 +1,6 @@
 #include "hwif/hbm_address_mapping.h"
 
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -20,21 +21,36 @@ void require_power_of_two(const char* field, uint64_t value) {
                                 ": must be a power of two (address fields are bit fields)");
 }
 
-enum class Field { Row, Bank, BankGroup, Column };
-
-// Least significant field first; the zero-width Ch field is simply absent.
-std::vector<Field> fields_low_to_high(HbmAddressMapping mapping) {
+// The named mappings as field orders, most significant first (the zero-width Ch field left out).
+const char* field_order(HbmAddressMapping mapping) {
   switch (mapping) {
     case HbmAddressMapping::RoBaBgCoCh:
     case HbmAddressMapping::ChRoBaBgCo:
-      return {Field::Column, Field::BankGroup, Field::Bank, Field::Row};
+      return "RBGC";
     case HbmAddressMapping::RoCoBaBgCh:
-      return {Field::BankGroup, Field::Bank, Field::Column, Field::Row};
+      return "RCBG";
     case HbmAddressMapping::RoBgBaCoCh:
-      return {Field::Column, Field::Bank, Field::BankGroup, Field::Row};
+      return "RGBC";
   }
   throw std::invalid_argument("unknown HBM address mapping");
 }
+
+unsigned bits_for(uint64_t count) { return log2_exact(count); }  // ceil(log2): rows need not be a power of two
+
+// The bit list of a named mapping: each field's letter repeated over its width.
+std::string bits_of(HbmAddressMapping mapping, const HbmGeometry& geometry) {
+  std::string bits;
+  for (const char* field = field_order(mapping); *field != '\0'; ++field) {
+    const uint64_t count = *field == 'R'   ? geometry.rows_per_bank
+                           : *field == 'B' ? geometry.banks_per_group
+                           : *field == 'G' ? geometry.bank_groups
+                                           : geometry.columns_per_row();
+    bits.append(bits_for(count), *field);
+  }
+  return bits;
+}
+
+uint64_t low_mask(unsigned width) { return width >= 64 ? ~uint64_t(0) : (uint64_t(1) << width) - 1; }
 
 }  // namespace
 
@@ -64,36 +80,86 @@ void HbmGeometry::validate() const {
   require_power_of_two("access bytes (data_width_bits x burst_length / 8)", access_bytes);
 }
 
-HbmAddressMap::HbmAddressMap(HbmAddressMapping mapping, const HbmGeometry& geometry)
-    : mapping_(mapping),
-      geometry_(geometry),
-      banks_per_group_(geometry.banks_per_group),
-      bank_group_mask_(geometry.bank_groups - 1),
-      bank_mask_(geometry.banks_per_group - 1),
-      column_mask_(geometry.columns_per_row() - 1) {
+HbmAddressMap::HbmAddressMap(HbmAddressMapping mapping, const HbmGeometry& geometry, const std::string& bits)
+    : mapping_(mapping), geometry_(geometry), banks_per_group_(geometry.banks_per_group) {
   geometry.validate();
-  unsigned shift = log2_exact(geometry.access_bytes);
-  const auto fields = fields_low_to_high(mapping);
-  column_is_lowest_ = fields.front() == Field::Column;
-  for (Field field : fields) {
-    switch (field) {
-      case Field::Column:
-        column_shift_ = shift;
-        shift += log2_exact(geometry.columns_per_row());
-        break;
-      case Field::BankGroup:
-        bank_group_shift_ = shift;
-        shift += log2_exact(geometry.bank_groups);
-        break;
-      case Field::Bank:
-        bank_shift_ = shift;
-        shift += log2_exact(geometry.banks_per_group);
-        break;
-      case Field::Row:
-        row_shift_ = shift;
-        break;
+  build(bits.empty() ? bits_of(mapping, geometry) : bits);
+}
+
+void HbmAddressMap::build(const std::string& given) {
+  static constexpr char kLetters[kFields + 1] = "RBGC";
+  for (char letter : given)
+    if (letter != '_' && letter != ' ') bits_ += letter;
+  unsigned count[kFields] = {};
+  for (size_t i = 0; i < bits_.size(); ++i) {
+    const char* field = std::strchr(kLetters, bits_[i]);
+    if (field == nullptr || bits_[i] == '\0')
+      throw std::invalid_argument("address bits '" + given + "': '" + std::string(1, bits_[i]) + "' (bit " +
+                                  std::to_string(bits_.size() - 1 - i) + " above the byte in an access) is not one of "
+                                  "R (row), B (bank), G (bank group), C (column)");
+    ++count[field - kLetters];
+  }
+  row_is_top_ = bits_.find_first_not_of('R') >= count[kRow];
+  const bool rows_pow2 = (geometry_.rows_per_bank & (geometry_.rows_per_bank - 1)) == 0;
+  if (!row_is_top_ && !rows_pow2)
+    throw std::invalid_argument("address bits '" + given + "': rows_per_bank = " + std::to_string(geometry_.rows_per_bank) +
+                                " is not a power of two, so the row must be the top field");
+  const uint64_t sizes[kFields] = {geometry_.rows_per_bank, geometry_.banks_per_group, geometry_.bank_groups,
+                                   geometry_.columns_per_row()};
+  static const char* const kNames[kFields] = {"row (rows_per_bank", "bank (banks_per_group", "bank group (bank_groups",
+                                              "column (row_bytes / access bytes"};
+  for (unsigned f = 0; f < kFields; ++f)
+    if (count[f] != bits_for(sizes[f]))
+      throw std::invalid_argument("address bits '" + given + "': " + std::to_string(count[f]) + " " +
+                                  std::string(1, kLetters[f]) + " bits, but the " + kNames[f] + " = " +
+                                  std::to_string(sizes[f]) + ") needs " + std::to_string(bits_for(sizes[f])));
+  // Least significant letter first: address bit `shift`, the next bit of its field.
+  unsigned shift = log2_exact(geometry_.access_bytes);
+  unsigned seen[kFields] = {};
+  for (size_t i = bits_.size(); i-- > 0; ++shift) {
+    const unsigned f = unsigned(std::strchr(kLetters, bits_[i]) - kLetters);
+    std::vector<Segment>& segments = segments_[f];
+    if (!segments.empty() && segments.back().address_shift + segments.back().width == shift)
+      ++segments.back().width;
+    else
+      segments.push_back({shift, 1, seen[f]});
+    ++seen[f];
+  }
+  for (unsigned f = 0; f < kFields; ++f) {
+    contiguous_ = contiguous_ && segments_[f].size() <= 1;
+    if (!segments_[f].empty()) {
+      shift_[f] = segments_[f].front().address_shift;
+      mask_[f] = low_mask(segments_[f].front().width);
     }
   }
+  // A top row takes every address bit above it: any row count decodes.
+  if (row_is_top_ && !segments_[kRow].empty()) segments_[kRow].back().width = 64 - segments_[kRow].back().address_shift;
+  if (row_is_top_) mask_[kRow] = ~uint64_t(0);
+  if (segments_[kRow].empty()) shift_[kRow] = unsigned(bits_.size()) + log2_exact(geometry_.access_bytes);
+  const size_t lowest_other = bits_.find_last_not_of('C');
+  run_mask_ = low_mask(unsigned(bits_.size() - (lowest_other == std::string::npos ? 0 : lowest_other + 1)));
+}
+
+HbmLocation HbmAddressMap::decode_scattered(uint64_t address) const {
+  uint64_t value[kFields] = {};
+  for (unsigned f = 0; f < kFields; ++f)
+    for (const Segment& segment : segments_[f])
+      value[f] |= ((address >> segment.address_shift) & low_mask(segment.width)) << segment.field_shift;
+  HbmLocation location;
+  location.row = value[kRow];
+  location.bank = unsigned(value[kBank]);
+  location.bank_group = unsigned(value[kGroup]);
+  location.column = value[kColumn];
+  return location;
+}
+
+uint64_t HbmAddressMap::encode_scattered(const HbmLocation& location) const {
+  const uint64_t value[kFields] = {location.row, location.bank, location.bank_group, location.column};
+  uint64_t address = 0;
+  for (unsigned f = 0; f < kFields; ++f)
+    for (const Segment& segment : segments_[f])
+      address |= ((value[f] >> segment.field_shift) & low_mask(segment.width)) << segment.address_shift;
+  return address;
 }
 
 }  // namespace aqpim::hwif

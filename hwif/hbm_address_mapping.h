@@ -5,10 +5,17 @@
 // data_width x burst_length / 8 bytes). One pseudo-channel model has no channel bits: Ch has zero width,
 // so ChRoBaBgCo decodes exactly like RoBaBgCoCh; the names are kept so the platform's parameter maps 1:1.
 // The column field counts column accesses, not bytes.
+//
+// Any other mapping is a bit list: one letter per address bit above the byte-in-access bits, the most
+// significant first, R row, B bank (within its group), G bank group, C column; '_' and ' ' are ignored.
+// A field's letters keep its bit order (its first letter is its most significant bit). RoBaBgCoCh of
+// the default geometry is "RRRRRRRRRRRRRRRBBGGCCCCC"; DRAMSys's HBM2 "brc" map, bank bits above the
+// row, is "GGBBRRRRRRRRRRRRRRRCCCCC". Rows may be any count only when the row is the top field.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/enum_names.h"
 
@@ -54,40 +61,61 @@ struct HbmLocation {
 
 class HbmAddressMap {
  public:
-  HbmAddressMap(HbmAddressMapping mapping, const HbmGeometry& geometry);
+  // `bits`, when not empty, is a bit list and replaces `mapping`. Throws std::invalid_argument naming what
+  // is wrong (a letter, a field with the wrong number of bits for the geometry).
+  HbmAddressMap(HbmAddressMapping mapping, const HbmGeometry& geometry, const std::string& bits = "");
 
   // `address` must be below the capacity; the byte-in-access bits are ignored.
   HbmLocation decode(uint64_t address) const {
+    if (!contiguous_) return decode_scattered(address);
     HbmLocation location;
-    location.bank_group = unsigned((address >> bank_group_shift_) & bank_group_mask_);
-    location.bank = unsigned((address >> bank_shift_) & bank_mask_);
-    location.column = (address >> column_shift_) & column_mask_;
-    location.row = address >> row_shift_;
+    location.bank_group = unsigned((address >> shift_[kGroup]) & mask_[kGroup]);
+    location.bank = unsigned((address >> shift_[kBank]) & mask_[kBank]);
+    location.column = (address >> shift_[kColumn]) & mask_[kColumn];
+    location.row = (address >> shift_[kRow]) & mask_[kRow];
     return location;
   }
   // Address of the first byte of that column access.
   uint64_t encode(const HbmLocation& location) const {
-    return (location.row << row_shift_) | (uint64_t(location.bank_group) << bank_group_shift_) |
-           (uint64_t(location.bank) << bank_shift_) | (location.column << column_shift_);
+    if (!contiguous_) return encode_scattered(location);
+    return (location.row << shift_[kRow]) | (uint64_t(location.bank_group) << shift_[kGroup]) |
+           (uint64_t(location.bank) << shift_[kBank]) | (location.column << shift_[kColumn]);
   }
   // Flat bank index as BankAccessExtension numbers banks.
   unsigned flat_bank(const HbmLocation& location) const { return location.bank_group * banks_per_group_ + location.bank; }
-  // Consecutive column accesses from `location` that stay in its bank and row, when the column field is
-  // the lowest one (the stream walks the row before it moves on); 1 otherwise.
+  // Consecutive column accesses from `location` that stay in its bank and row: the lowest address bits
+  // that are column bits count up before another field changes (1 when the lowest bit is no column bit).
   uint64_t accesses_left_in_row(const HbmLocation& location) const {
-    return column_is_lowest_ ? column_mask_ + 1 - location.column : 1;
+    return run_mask_ + 1 - (location.column & run_mask_);
   }
 
   HbmAddressMapping mapping() const { return mapping_; }
   const HbmGeometry& geometry() const { return geometry_; }
+  // The bit list this map decodes with (for a named mapping too), most significant first.
+  const std::string& bits() const { return bits_; }
+  // The row is the most significant field: address rows (row r of every bank) follow each other.
+  bool row_is_top() const { return row_is_top_; }
 
  private:
+  enum Field { kRow, kBank, kGroup, kColumn, kFields };
+  // Address bits [address_shift, address_shift + width) are field bits [field_shift, field_shift + width).
+  struct Segment {
+    unsigned address_shift, width, field_shift;
+  };
+  void build(const std::string& bits);
+  HbmLocation decode_scattered(uint64_t address) const;
+  uint64_t encode_scattered(const HbmLocation& location) const;
+
   HbmAddressMapping mapping_;
   HbmGeometry geometry_;
+  std::string bits_;
   unsigned banks_per_group_;
-  unsigned bank_group_shift_ = 0, bank_shift_ = 0, column_shift_ = 0, row_shift_ = 0;
-  uint64_t bank_group_mask_, bank_mask_, column_mask_;
-  bool column_is_lowest_ = false;
+  bool contiguous_ = true;  // one segment per field: a shift and a mask each
+  bool row_is_top_ = true;
+  unsigned shift_[kFields] = {};
+  uint64_t mask_[kFields] = {};
+  std::vector<Segment> segments_[kFields];
+  uint64_t run_mask_ = 0;  // column accesses a run can span, minus one
 };
 
 }  // namespace aqpim::hwif

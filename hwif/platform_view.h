@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "hwif/hbm_address_mapping.h"
@@ -22,6 +23,7 @@ struct PlatformView {
   uint32_t command_queue_entries = 1;  // descriptors each unit's command queue ring holds
   HbmGeometry hbm;
   HbmAddressMapping mapping = HbmAddressMapping::RoBaBgCoCh;
+  std::string address_bits;  // replaces `mapping` when not empty
   uint64_t cpu_memory_base = 0;  // offloaded KV, reached over PCIe
   uint64_t cpu_memory_bytes = 0;
 };

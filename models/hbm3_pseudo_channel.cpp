@@ -36,11 +36,14 @@ HbmTimingConfig Hbm3PseudoChannelConfig::timing_config() const {
   result.geometry.row_bytes = row_bytes;
   result.geometry.access_bytes = access_bytes();
   result.mapping = address_mapping;
+  result.address_bits = address_bits;
   result.page_policy = page_policy;
   result.cycles = timing;
   result.tck_ps = uint64_t(std::llround(tCK.to_seconds() * 1e12));
   result.burst_ps = uint64_t(std::llround(burst_length * 1000.0 / data_rate_gbps));
   result.refresh = refresh;
+  result.scheduler = scheduler;
+  result.queue_depth = queue_depth;
   result.validate();
   return result;
 }

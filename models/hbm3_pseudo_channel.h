@@ -31,9 +31,13 @@ struct Hbm3PseudoChannelConfig {
   double data_rate_gbps = 6.4;  // per pin
   HbmPagePolicy page_policy = HbmPagePolicy::Open;
   hwif::HbmAddressMapping address_mapping = hwif::HbmAddressMapping::RoBaBgCoCh;
+  std::string address_bits;  // a bit list replacing address_mapping when not empty (hwif/hbm_address_mapping.h)
   sc_core::sc_time tCK = sc_core::sc_time(0.625, sc_core::SC_NS);
   HbmTimingCycles timing;
   bool refresh = true;
+  // Which host request goes next (HbmScheduler): in call order, or per-bank queues of queue_depth runs.
+  HbmScheduler scheduler = HbmScheduler::InOrder;
+  unsigned queue_depth = 8;
   // false = timing-only: no data is ever stored (reads return zeros, DMI is refused), whatever the payload.
   bool store_data = true;
   uint64_t store_chunk_bytes = 64 * 1024;  // allocation and DMI granule

@@ -5,7 +5,11 @@
 
 namespace aqpim::models {
 
-HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config) : channel_(config), scheduler_(config) {}
+HbmTimingEngine::HbmTimingEngine(const HbmTimingConfig& config)
+    : channel_(config), scheduler_(config), address_rows_repeat_(scheduler_.address_map().row_is_top()) {
+  if (config.scheduler == HbmScheduler::BankParallel)
+    bank_parallel_ = std::make_unique<hbm::BankParallelScheduler>(channel_.config);
+}
 
 void HbmTimingEngine::reset_stats() {
   materialize();
@@ -15,6 +19,7 @@ void HbmTimingEngine::reset_stats() {
 }
 
 void HbmTimingEngine::share_memo(std::shared_ptr<HbmTimingMemo> memo) {
+  if (bank_parallel_) return;
   materialize();
   memo_.join(channel_, std::move(memo), pristine_);
 }
@@ -40,7 +45,8 @@ bool HbmTimingEngine::same_state(const HbmTimingEngine& other) const {
   ++channel_.stats.host_requests;
   const uint64_t first = scheduler_.first_access_address(address);
   const uint64_t accesses = scheduler_.accesses(address, length);
-  if (accesses >= hbm::PeriodicJump::kMinSteps * scheduler_.accesses_per_address_row())
+  if (bank_parallel_) return bank_parallel_->serve(channel_, arrival_ps, first, accesses, is_write);
+  if (address_rows_repeat_ && accesses >= hbm::PeriodicJump::kMinSteps * scheduler_.accesses_per_address_row())
     return serve_long_request(arrival_ps, first, accesses, is_write);
   return scheduler_.serve(channel_, arrival_ps, first, accesses, is_write);
 }
@@ -53,6 +59,7 @@ uint64_t HbmTimingEngine::access(uint64_t arrival_ps, uint64_t address, uint64_t
 }
 
 uint64_t HbmTimingEngine::access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write) {
+  if (bank_parallel_) return access(arrival_ps, address, length, is_write);
   leave_memo();
   pristine_ = false;
   ++channel_.stats.host_requests;
@@ -69,9 +76,11 @@ uint64_t HbmTimingEngine::serve_long_request(uint64_t arrival_ps, uint64_t acces
   const hwif::HbmGeometry& geometry = channel_.config.geometry;
   const hwif::HbmAddressMap& map = scheduler_.address_map();
   const unsigned shift_to_units = scheduler_.access_shift();
-  const bool column_lowest = map.accesses_left_in_row(map.decode(0)) == geometry.columns_per_row();
-  const hbm::PeriodScope scope = hbm::PeriodScope::host_request(channel_, column_lowest, arrival_ps, is_write);
-  const uint64_t step_units = column_lowest ? scope.block_units : scope.inner_units;
+  // A bit-list mapping repeats whole address rows (its row is the top field), not necessarily columns.
+  const bool whole_rows_only = map.accesses_left_in_row(map.decode(0)) == geometry.columns_per_row() ||
+                               !channel_.config.address_bits.empty();
+  const hbm::PeriodScope scope = hbm::PeriodScope::host_request(channel_, whole_rows_only, arrival_ps, is_write);
+  const uint64_t step_units = whole_rows_only ? scope.block_units : scope.inner_units;
 
   uint64_t completion = arrival_ps;
   const auto serve = [&](uint64_t accesses) {

@@ -5,7 +5,8 @@
 // This class only wires the parts in models/hbm/ together (docs/models-hbm.md, "How the engine is
 // organised"): the rules (timing_rules.h, all_bank_refresh.h) over one channel state (channel_state.h);
 // the step-by-step reference that issues every command through them (reference.h) in the order the
-// scheduling policy asks for (fcfs_scheduler.h: first come, first served, in call order); and the
+// scheduling policy asks for (fcfs_scheduler.h: first come, first served, in call order; or
+// bank_parallel_scheduler.h, per-bank queues, when the config says so); and the
 // accelerators, each exact and tested bit for bit against the reference: the periodic jump
 // (periodic_jump.h) and the interval memo (interval_memo.h) for long requests, the lockstep closed form
 // (lockstep_jump.h) for all-bank PIM streams, and the memo shared by identical channels
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "models/hbm/bank_parallel_scheduler.h"
 #include "models/hbm/channel.h"
 #include "models/hbm/fcfs_scheduler.h"
 #include "models/hbm/indirect_memo.h"
@@ -35,7 +37,9 @@ class HbmTimingEngine {
   explicit HbmTimingEngine(const HbmTimingConfig& config);
 
   // Joins a memo shared with engines of the same configuration (null leaves it). Throws
-  // std::invalid_argument when the memo already serves another configuration.
+  // std::invalid_argument when the memo already serves another configuration. A bank-parallel engine
+  // never joins one (its queues and booked commands are state the memo does not record): it times
+  // everything itself, with the same results.
   void share_memo(std::shared_ptr<HbmTimingMemo> memo);
 
   // Host access of [address, address + length) through the data bus, arriving at arrival_ps (address
@@ -56,7 +60,8 @@ class HbmTimingEngine {
 
   // Test oracles: the same results as access() / bank_stream(), computed by the step-by-step reference
   // alone (row by row, bank by bank), without any accelerator or shared memo. Same effect on the state
-  // and the statistics.
+  // and the statistics. With bank-parallel scheduling access_reference() is access() (it has no
+  // accelerator); its oracle is the cycle-by-cycle controller in the test suite.
   uint64_t access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
   uint64_t bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                  uint64_t bytes_per_bank, bool is_write);
@@ -109,6 +114,10 @@ class HbmTimingEngine {
 
   hbm::Channel channel_;
   hbm::FcfsScheduler scheduler_;
+  std::unique_ptr<hbm::BankParallelScheduler> bank_parallel_;  // null: in order
+  // Long requests repeat address row by address row (the periodic jump's steps) when the row is the top
+  // address field; with a bit list that puts bank bits above it they are timed run by run.
+  const bool address_rows_repeat_;
   uint64_t skipped_accesses_ = 0;
   hbm::PeriodicJump periodic_;
   hbm::IntervalMemo interval_memo_;

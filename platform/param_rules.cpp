@@ -1,5 +1,7 @@
 // Cross-field rules of the parameters (divisibility, capacities, orderings). Single-field ranges are the
 // table's (param_table.cpp) and are checked when a value is assigned.
+#include <cmath>
+
 #include "platform/params.h"
 
 #include <algorithm>
@@ -105,12 +107,31 @@ void validate(const PlatformParams& p) {
                                   value("hbm.timing.nCCDS", t.nCCDS));
   require(t.nRRDL >= t.nRRDS, value("hbm.timing.nRRDL", t.nRRDL) + " must be at least " +
                                   value("hbm.timing.nRRDS", t.nRRDS));
+  require(t.nWTRL >= t.nWTRS, value("hbm.timing.nWTRL", t.nWTRL) + " must be at least " +
+                                  value("hbm.timing.nWTRS", t.nWTRS));
   require(t.nREFI > t.nRFC, value("hbm.timing.nREFI", t.nREFI) + " must exceed " + value("hbm.timing.nRFC", t.nRFC));
   // A burst must fit in the column-to-column gap, or back-to-back reads would overlap on the bus.
   const double burst_tck = double(channel.burst_length) / (channel.data_rate_gbps * tck_ns(channel));
   require(burst_tck <= double(t.nCCDS) + 1e-9,
           "a burst of hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns) = " + format_real(burst_tck) +
               " tCK does not fit in " + value("hbm.timing.nCCDS", t.nCCDS));
+  if (channel.scheduler == models::HbmScheduler::BankParallel)
+    require(std::fabs(burst_tck - std::round(burst_tck)) < 1e-9,
+            "hbm.scheduler = bank_parallel books whole command clock cycles, but a burst lasts " + format_real(burst_tck) +
+                " tCK (hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns))");
+  if (!channel.address_bits.empty()) {
+    hwif::HbmGeometry geometry;
+    geometry.bank_groups = channel.bank_groups;
+    geometry.banks_per_group = channel.banks_per_group;
+    geometry.rows_per_bank = channel.rows_per_bank;
+    geometry.row_bytes = channel.row_bytes;
+    geometry.access_bytes = channel.access_bytes();
+    try {
+      hwif::HbmAddressMap(channel.address_mapping, geometry, channel.address_bits);
+    } catch (const std::invalid_argument& error) {
+      throw ParamError(std::string("hbm.address_bits: ") + error.what());
+    }
+  }
   const int64_t access_bytes = int64_t(channel.access_bytes());
   require(int64_t(channel.row_bytes) % access_bytes == 0,
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +

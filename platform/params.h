@@ -18,6 +18,7 @@
 #include "core/enum_names.h"
 #include "firmware/subvector_layout.h"
 #include "models/hbm3_pseudo_channel.h"
+#include "models/hbm_presets.h"
 #include "models/pim_unit.h"
 
 namespace aqpim::platform {
@@ -102,6 +103,8 @@ struct HbmParams {
   int64_t pim_stacks = 4;
   int64_t channels_per_stack = 16;
   int64_t pseudo_channels = 2;
+  // A standard speed bin written into `channel` before any other hbm.* value (none: the defaults below).
+  models::HbmPreset preset = models::HbmPreset::None;
   models::Hbm3PseudoChannelConfig channel = default_channel();
 
   // The model's HBM3 defaults, except the address mapping: bank groups interleaved below the column let a
@@ -210,6 +213,7 @@ struct Text {
   std::function<std::string()> get;
   std::function<void(const std::string&)> set;
   std::string what;  // what the text is, for "expected <what>": "a file path"
+  bool empty_allowed = false;  // an empty text means "none" (checked by a cross-field rule, if at all)
 };
 
 struct ParamSpec {

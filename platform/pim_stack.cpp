@@ -59,6 +59,7 @@ hwif::PlatformView PimStack::view(uint64_t base) const {
   view.command_queue_entries = units_.front()->config().command_queue_entries;
   view.hbm = channels_.front()->address_map().geometry();
   view.mapping = config_.channel.address_mapping;
+  view.address_bits = config_.channel.address_bits;
   return view;
 }
 

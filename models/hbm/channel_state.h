@@ -72,10 +72,19 @@ struct ChannelState {
   int64_t last_col = kNever;  // any bank's last column access (tCCD_S)
   int64_t bus_free = 0;       // end of the last host burst on the data bus
   RecentActivations recent_acts;
+  // Read/write turnaround of host column accesses (tWTR_S/L, tRTW), as the earliest time the next host
+  // read may issue (after writes: in any bank group, and per group) and the next host write (after reads).
+  // Kept no lower than last_col + tCCD_S, which every later column respects anyway: a bound no longer
+  // binding then moves with the columns, and the periodic jump sees it repeat (HbmTimingRules::
+  // host_columns_issued). Bank streams neither read nor write them.
+  int64_t read_not_before = kNever;
+  int64_t write_not_before = kNever;
+  std::vector<int64_t> group_read_not_before;  // by bank group
   // A count, not a timing input: all-bank ACTs of bank streams so far. The periodic path needs the ACTs
   // a stream step issued (host steps count theirs in the statistics, off the host's hot path).
   uint64_t stream_acts = 0;
 
+  unsigned group_index(unsigned bank) const { return bank >> group_shift_; }
   BankGroupState& group_of(unsigned bank) { return groups[bank >> group_shift_]; }
   const BankGroupState& group_of(unsigned bank) const { return groups[bank >> group_shift_]; }
   // The channel's part of an ACT: tRRD_S and tFAW remember it.

@@ -100,7 +100,12 @@ uint64_t IntervalMemo::replay(Channel& channel, const PeriodScope& scope, const 
   });
   state.last_act = *field++ + base;
   state.last_col = *field++ + base;
-  if (scope.host) state.bus_free = *field++ + base;
+  if (scope.host) {
+    state.bus_free = *field++ + base;
+    state.read_not_before = *field++ + base;
+    state.write_not_before = *field++ + base;
+    for_each_bit(scope.groups, [&](unsigned g) { state.group_read_not_before[g] = *field++ + base; });
+  }
   int64_t ring[4];
   for (unsigned i = 0; i < 4; ++i) ring[i] = to.ring[i] + delta;
   state.recent_acts.assign(ring);

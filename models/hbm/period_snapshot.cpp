@@ -5,7 +5,7 @@
 
 namespace aqpim::models::hbm {
 
-PeriodScope PeriodScope::host_request(const Channel& channel, bool column_lowest, uint64_t arrival_ps, bool is_write) {
+PeriodScope PeriodScope::host_request(const Channel& channel, bool whole_rows_only, uint64_t arrival_ps, bool is_write) {
   const hwif::HbmGeometry& geometry = channel.config.geometry;
   const unsigned banks = geometry.banks();
   PeriodScope scope;
@@ -15,7 +15,7 @@ PeriodScope PeriodScope::host_request(const Channel& channel, bool column_lowest
   scope.t_eff = channel.rules.refresh.outside_window(int64_t(arrival_ps));
   scope.is_write = is_write;
   scope.block_units = geometry.columns_per_row() * banks;
-  scope.inner_units = column_lowest ? 0 : banks;
+  scope.inner_units = whole_rows_only ? 0 : banks;
   return scope;
 }
 
@@ -37,9 +37,13 @@ void snapshot_field_kinds(const PeriodScope& scope, std::vector<uint8_t>& kinds)
     kinds.push_back(kActOnly);
     kinds.push_back(kMoves);
   });
-  kinds.push_back(kActOnly);                // last_act
-  kinds.push_back(kMoves);                  // last_col
-  if (scope.host) kinds.push_back(kMoves);  // bus_free
+  kinds.push_back(kActOnly);  // last_act
+  kinds.push_back(kMoves);    // last_col
+  if (!scope.host) return;
+  kinds.push_back(kMoves);  // bus_free
+  kinds.push_back(kMoves);  // read_not_before
+  kinds.push_back(kMoves);  // write_not_before
+  for_each_bit(scope.groups, [&](unsigned) { kinds.push_back(kMoves); });  // group_read_not_before
 }
 
 void take_snapshot(const Channel& channel, const PeriodScope& scope, size_t field_count, uint64_t position,
@@ -78,7 +82,12 @@ void take_snapshot(const Channel& channel, const PeriodScope& scope, size_t fiel
   });
   time(state.last_act);
   time(state.last_col);
-  if (scope.host) time(state.bus_free);
+  if (scope.host) {
+    time(state.bus_free);
+    time(state.read_not_before);
+    time(state.write_not_before);
+    for_each_bit(scope.groups, [&](unsigned g) { time(state.group_read_not_before[g]); });
+  }
   snapshot.lo = lo;
   snapshot.hi = hi;
   snapshot.last_act = state.last_act;

@@ -25,7 +25,8 @@ struct PeriodScope {
 
   // A host request over whole address rows (every bank's row r); with the column field above the banks,
   // one column across all banks repeats too, within an address row.
-  static PeriodScope host_request(const Channel& channel, bool column_lowest, uint64_t arrival_ps, bool is_write);
+  // whole_rows_only: only whole address rows repeat (a column-lowest mapping, or any bit-list mapping).
+  static PeriodScope host_request(const Channel& channel, bool whole_rows_only, uint64_t arrival_ps, bool is_write);
   // A bank stream: whole rows of the banks in bank_mask.
   static PeriodScope bank_stream(uint64_t bank_mask, uint64_t groups, uint64_t columns_per_row);
 };
@@ -52,7 +53,8 @@ struct PeriodSnapshot {
 // The fields of a snapshot of `scope`, in order, each with its FieldKind:
 //   t (streams only, the time the next step may start);
 //   per bank in scope: act_time, earliest_act, earliest_pre, busy_until, open row - row_base (INT64_MIN:
-//   closed); per group in scope: last_act, last_col; the channel's last_act, last_col, bus_free (host only).
+//   closed); per group in scope: last_act, last_col; the channel's last_act, last_col; host only: bus_free,
+//   read_not_before, write_not_before and per group in scope group_read_not_before (the turnaround).
 // The jump and the interval replay walk the fields in this order.
 void snapshot_field_kinds(const PeriodScope& scope, std::vector<uint8_t>& kinds);
 // Where the state's fields start (after t, for streams).

@@ -171,7 +171,15 @@ void PeriodicJump::repeat_steps(Channel& channel, const PeriodSnapshot& from, co
     move(state.groups[g].last_col);
   });
   state.last_col += delta;
-  if (scope_.host) state.bus_free += delta;
+  if (scope_.host) {
+    state.bus_free += delta;
+    ++field;  // last_act: replayed from the ring below
+    ++field;  // last_col: moved above
+    ++field;  // bus_free
+    move(state.read_not_before);
+    move(state.write_not_before);
+    for_each_bit(scope_.groups, [&](unsigned g) { move(state.group_read_not_before[g]); });
+  }
   channel.stats.bus_busy_ps += steps * (to.bus_busy_ps - from.bus_busy_ps);
   // The ring ends with the last step's ACTs: those of `to`'s step, shifted. last_act follows.
   const unsigned kept = unsigned(std::min<uint64_t>(pushes, 4));

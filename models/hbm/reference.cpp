@@ -3,24 +3,9 @@
 #include <algorithm>
 #include <climits>
 
+#include "models/hbm/run_accounting.h"
+
 namespace aqpim::models::hbm {
-namespace {
-
-// Busy time is the union of [first command, last data) over a bank's requests.
-void add_busy(BankState& bank, HbmBankStats& stats, int64_t start, int64_t end) {
-  const int64_t from = std::max(start, bank.busy_until);
-  if (end > from) stats.busy_ps += uint64_t(end - from);
-  bank.busy_until = std::max(bank.busy_until, end);
-}
-
-void count_host_columns(HbmBankStats& stats, uint64_t issued, bool hit, uint64_t access_bytes, bool is_write) {
-  stats.row_hits += hit ? issued : issued - 1;
-  stats.row_misses += hit ? 0 : 1;
-  (is_write ? stats.writes : stats.reads) += issued;
-  (is_write ? stats.bytes_written : stats.bytes_read) += issued * access_bytes;
-}
-
-}  // namespace
 
 uint64_t time_host_run(Channel& channel, uint64_t arrival_ps, unsigned flat_bank, uint64_t row, uint64_t count,
                        bool is_write) {
@@ -29,6 +14,7 @@ uint64_t time_host_run(Channel& channel, uint64_t arrival_ps, unsigned flat_bank
   ChannelState& state = channel.state;
   BankState& bank = state.banks[flat_bank];
   BankGroupState& group = state.group_of(flat_bank);
+  const unsigned group_index = state.group_index(flat_bank);
   HbmBankStats& bank_stats = channel.stats.banks[flat_bank];
   // Same bank means same bank group: tCCD_L, and the bus must have carried the previous burst.
   const int64_t spacing = std::max(rules.tCCD_L, rules.tBL);
@@ -47,9 +33,10 @@ uint64_t time_host_run(Channel& channel, uint64_t arrival_ps, unsigned flat_bank
       state.record_activation(act);
       ++bank_stats.activations;
     }
-    const int64_t column = refresh.outside_window(std::max({rules.earliest_column_in_bank(bank, group, is_write),
-                                                            rules.earliest_column_in_channel(state, t),
-                                                            rules.earliest_column_on_bus(state, is_write)}));
+    const int64_t column = refresh.outside_window(
+        std::max({rules.earliest_column_in_bank(bank, group, is_write), rules.earliest_column_in_channel(state, t),
+                  rules.earliest_column_on_bus(state, is_write),
+                  rules.earliest_column_after_turnaround(state, group_index, is_write)}));
     if (refresh.epoch_of(column) != bank.epoch) {  // a refresh closed the row first: reopen right after it
       t = std::max(t, refresh.window_end(column));
       continue;
@@ -57,6 +44,7 @@ uint64_t time_host_run(Channel& channel, uint64_t arrival_ps, unsigned flat_bank
     const uint64_t issued = refresh.columns_before_next_window(column, spacing, count);
     const int64_t last_column = column + int64_t(issued - 1) * spacing;
     rules.columns_issued(bank, group, last_column, is_write);
+    rules.host_columns_issued(state, group_index, last_column, is_write);
     state.last_col = last_column;
     state.bus_free = rules.data_end(last_column, is_write);
     completion = std::max(completion, state.bus_free);

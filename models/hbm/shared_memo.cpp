@@ -38,10 +38,13 @@ namespace {
 std::vector<int64_t> config_words(const HbmTimingConfig& c) {
   const hwif::HbmGeometry& g = c.geometry;
   const HbmTimingCycles& t = c.cycles;
-  return {g.bank_groups, g.banks_per_group, int64_t(g.rows_per_bank), int64_t(g.row_bytes), int64_t(g.access_bytes),
+  std::vector<int64_t> words = {g.bank_groups, g.banks_per_group, int64_t(g.rows_per_bank), int64_t(g.row_bytes), int64_t(g.access_bytes),
           int64_t(c.mapping), int64_t(c.page_policy), int64_t(c.tck_ps), int64_t(c.burst_ps), c.refresh,
+          int64_t(c.scheduler), c.queue_depth,
           t.nCL, t.nRCDRD, t.nRCDWR, t.nRP, t.nRAS, t.nRC, t.nWR, t.nCCDS, t.nCCDL, t.nRRDS, t.nRRDL, t.nFAW,
-          t.nRFC, t.nREFI, t.nRTP, t.nCWL};
+          t.nRFC, t.nREFI, t.nRTP, t.nCWL, t.nWTRS, t.nWTRL, t.nRTW};
+  words.insert(words.end(), c.address_bits.begin(), c.address_bits.end());
+  return words;
 }
 
 }  // namespace

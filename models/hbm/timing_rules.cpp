@@ -21,6 +21,11 @@ HbmTimingRules::HbmTimingRules(const HbmTimingConfig& config)
       tCL(ps(config, config.cycles.nCL)),
       tCWL(ps(config, config.cycles.nCWL)),
       tBL(int64_t(config.burst_ps)),
-      refresh(config.refresh, ps(config, config.cycles.nRFC), ps(config, config.cycles.nREFI)) {}
+      write_to_read_S(tCWL + tBL + ps(config, config.cycles.nWTRS)),
+      write_to_read_L(tCWL + tBL + ps(config, config.cycles.nWTRL)),
+      read_to_write(ps(config, config.cycles.nRTW)),
+      refresh(config.refresh, ps(config, config.cycles.nRFC), ps(config, config.cycles.nREFI)),
+      after_read_{tCCD_S, std::max(tCCD_S, read_to_write), tCCD_S},
+      after_write_{std::max(tCCD_S, write_to_read_S), tCCD_S, std::max(tCCD_S, write_to_read_L)} {}
 
 }  // namespace aqpim::models::hbm

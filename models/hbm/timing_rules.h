@@ -14,13 +14,16 @@
 //   tFAW            4 ACTs -> ACT      channel     ChannelState::recent_acts
 //   tCCD_S          col -> col         channel     ChannelState::last_col
 //   data bus        burst -> burst     channel     ChannelState::bus_free (host accesses only)
+//   tCWL+tBL+tWTR_S WR  -> RD          channel     ChannelState::read_not_before (host accesses only)
+//   tCWL+tBL+tWTR_L WR  -> RD          bank group  ChannelState::group_read_not_before (host only)
+//   tRTW            RD  -> WR          channel     ChannelState::write_not_before (host accesses only)
 //   tRFC, tREFI     refresh windows    all banks   AllBankRefresh
 //
 // Each command kind has one function below that applies its rows of the table: the earliest time it may
 // issue, and what it imposes on later commands. The reference (reference.h) issues every command through
 // them; the accelerators never compute a time themselves, they only replay what these produced.
-// Not modelled: read/write turnaround (tWTR, tRTW: a column rule at channel scope, which would remember
-// the last read's and write's data in ChannelState), per-bank refresh, power-down.
+// Turnaround applies between host accesses (the external data bus changing direction); bank streams
+// move data inside the die and neither see nor leave it. Not modelled: per-bank refresh, power-down.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +41,9 @@ struct HbmTimingRules {
   const int64_t tRCD_RD, tRCD_WR, tRAS, tRC, tRP, tRTP, tWR, tRRD_S, tRRD_L, tFAW, tCCD_S, tCCD_L;
   const int64_t tCL, tCWL;  // column command to its first data beat: read, write
   const int64_t tBL;        // one burst (one column access) on the data bus
+  // Write command to the next read command, other bank group / same group (tCWL + tBL + tWTR_S/L), and
+  // read command to the next write command (tRTW).
+  const int64_t write_to_read_S, write_to_read_L, read_to_write;
   const AllBankRefresh refresh;
 
   int64_t tRCD(bool is_write) const { return is_write ? tRCD_WR : tRCD_RD; }
@@ -85,12 +91,38 @@ struct HbmTimingRules {
   int64_t earliest_column_on_bus(const ChannelState& channel, bool is_write) const {
     return channel.bus_free - data_latency(is_write);
   }
+  // Read/write turnaround: the earliest a host column access of this direction may issue in `group`.
+  int64_t earliest_column_after_turnaround(const ChannelState& channel, unsigned group, bool is_write) const {
+    return is_write ? channel.write_not_before
+                    : std::max(channel.read_not_before, channel.group_read_not_before[group]);
+  }
   // What column accesses up to `last_column` impose on their bank and group; the channel's last_col and
   // bus_free are set by the caller (once for all banks of a stream; host accesses only use the bus).
   void columns_issued(BankState& bank, BankGroupState& group, int64_t last_column, bool is_write) const {
     group.last_col = last_column;
     bank.earliest_pre = std::max(bank.earliest_pre, last_column + column_to_precharge(is_write));
   }
+  // The turnaround a host run's columns up to `last_column` impose. Every bound is then raised to
+  // last_column + tCCD_S, which any later column respects anyway (last_col only grows): a bound that no
+  // longer binds so moves with the columns (the periodic jump needs the fields of a repeating step to
+  // move by its period), and the results stay those of the plain rule.
+  void host_columns_issued(ChannelState& channel, unsigned group, int64_t last_column, bool is_write) const {
+    const HostTurnaround& after = is_write ? after_write_ : after_read_;
+    channel.read_not_before = std::max(channel.read_not_before, last_column + after.read);
+    channel.write_not_before = std::max(channel.write_not_before, last_column + after.write);
+    int64_t& group_read = channel.group_read_not_before[group];
+    group_read = std::max(group_read, last_column + after.group_read);
+  }
+
+ private:
+  // What a host column imposes on the next read, write and read in its group, each at least tCCD_S
+  // (the raise that keeps no-longer-binding bounds moving with the columns).
+  struct HostTurnaround {
+    int64_t read, write, group_read;
+  };
+  const HostTurnaround after_read_, after_write_;
+
+ public:
 };
 
 }  // namespace aqpim::models::hbm

@@ -38,7 +38,7 @@ struct UserInitiator : sc_core::sc_module {
     constexpr unsigned kDim = 64, kRowsPerBank = 4;
     const auto& unit = view.units.at(0);
     const unsigned banks = view.hbm.banks();
-    const aqpim::hwif::HbmAddressMap map(view.mapping, view.hbm);
+    const aqpim::hwif::HbmAddressMap map(view.mapping, view.hbm, view.address_bits);
     sc_core::sc_time delay;
     // Row r of bank b holds token b + r * banks: fp16 values the user chooses.
     std::vector<std::vector<float>> tokens(kRowsPerBank * banks, std::vector<float>(kDim));

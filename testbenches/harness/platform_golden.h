@@ -49,7 +49,7 @@ inline std::vector<float> importance_weights(const firmware::WorkloadData& data,
 inline std::vector<unsigned char> read_bank(platform::AqpimSystem& system, uint32_t unit, unsigned bank,
                                             uint64_t offset, uint64_t bytes) {
   const auto& view = system.view();
-  const hwif::HbmAddressMap map(view.mapping, view.hbm);
+  const hwif::HbmAddressMap map(view.mapping, view.hbm, view.address_bits);
   const uint64_t access = view.hbm.access_bytes, row_bytes = view.hbm.row_bytes;
   std::vector<unsigned char> data(bytes);
   for (uint64_t done = 0; done < bytes; done += access) {

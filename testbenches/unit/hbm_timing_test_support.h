@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <random>
 #include <string>
@@ -41,6 +42,16 @@ T pick(std::mt19937_64& random, std::initializer_list<T> values) {
 
 inline uint64_t between(std::mt19937_64& random, uint64_t lo, uint64_t hi) { return lo + random() % (hi - lo + 1); }
 
+// A bit-list mapping: the named one's letters shuffled (the row kept on top when rows are not a power of
+// two, as they must be).
+inline std::string random_address_bits(std::mt19937_64& random, const HbmTimingConfig& config) {
+  std::string bits = HbmAddressMap(config.mapping, config.geometry).bits();
+  const uint64_t rows = config.geometry.rows_per_bank;
+  const size_t fixed = (rows & (rows - 1)) == 0 ? 0 : bits.find_first_not_of('R');
+  std::shuffle(bits.begin() + std::min(fixed, bits.size()), bits.end(), random);
+  return bits;
+}
+
 inline HbmTimingConfig random_config(std::mt19937_64& random) {
   HbmTimingConfig config;
   config.geometry.bank_groups = pick<unsigned>(random, {1, 2, 4, 4, 8});
@@ -49,6 +60,7 @@ inline HbmTimingConfig random_config(std::mt19937_64& random) {
   config.geometry.row_bytes = pick<uint64_t>(random, {256, 1024, 1024, 2048});
   config.mapping = pick(random, {HbmAddressMapping::RoBaBgCoCh, HbmAddressMapping::RoCoBaBgCh,
                                  HbmAddressMapping::ChRoBaBgCo, HbmAddressMapping::RoBgBaCoCh});
+  if (random() % 4 == 0) config.address_bits = random_address_bits(random, config);
   config.page_policy = random() % 3 == 0 ? HbmPagePolicy::Closed : HbmPagePolicy::Open;
   config.refresh = random() % 5 != 0;
   if (random() % 2) {  // a random, valid speed bin
@@ -69,6 +81,9 @@ inline HbmTimingConfig random_config(std::mt19937_64& random) {
     c.nFAW = unsigned(between(random, 4, 80));
     c.nRFC = unsigned(between(random, 40, 400));
     c.nREFI = c.nRFC + unsigned(between(random, 700, 7000));
+    c.nWTRS = unsigned(between(random, 0, 12));
+    c.nWTRL = c.nWTRS + unsigned(between(random, 0, 8));
+    c.nRTW = unsigned(between(random, 0, 30));
     config.burst_ps = pick<uint64_t>(random, {1250, 1250, 2500, 3100});
   }
   return config;
@@ -122,6 +137,7 @@ inline uint64_t apply(HbmTimingEngine& engine, const Op& op, bool reference) {
 
 inline std::string describe(const HbmTimingConfig& c, const Op& op, int seed, int step) {
   return "seed " + std::to_string(seed) + " step " + std::to_string(step) + ": " + to_string(c.mapping) + " " +
+         (c.address_bits.empty() ? "" : "bits " + c.address_bits + " ") +
          std::to_string(c.geometry.bank_groups) + "x" + std::to_string(c.geometry.banks_per_group) + " banks, " +
          std::to_string(c.geometry.row_bytes) + " B rows, " + (c.page_policy == HbmPagePolicy::Closed ? "closed" : "open") +
          (c.refresh ? ", refresh" : ", no refresh") + "; " + (op.stream ? "stream" : "host") + (op.write ? " write" : " read") +

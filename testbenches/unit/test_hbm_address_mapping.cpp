@@ -93,6 +93,81 @@ TEST(HbmAddressMapping, BadGeometryNamesTheField) {
   EXPECT_THROW(geometry.validate(), std::invalid_argument);
 }
 
+// A named mapping is a bit list too, and the list decodes exactly as the name.
+TEST(HbmAddressMapping, NamedMappingsAreTheirBitLists) {
+  const HbmGeometry geometry;  // 15 row, 2 bank, 2 group, 5 column bits
+  EXPECT_EQ(HbmAddressMap(HbmAddressMapping::RoBaBgCoCh, geometry).bits(), "RRRRRRRRRRRRRRRBBGGCCCCC");
+  EXPECT_EQ(HbmAddressMap(HbmAddressMapping::RoCoBaBgCh, geometry).bits(), "RRRRRRRRRRRRRRRCCCCCBBGG");
+  std::mt19937_64 random(3);
+  for (auto mapping : {HbmAddressMapping::RoBaBgCoCh, HbmAddressMapping::RoCoBaBgCh, HbmAddressMapping::RoBgBaCoCh}) {
+    const HbmAddressMap named(mapping, geometry);
+    const HbmAddressMap listed(HbmAddressMapping::RoBaBgCoCh, geometry, "_" + named.bits() + " ");
+    for (int i = 0; i < 1000; ++i) {
+      const uint64_t address = random() % geometry.capacity_bytes();
+      EXPECT_EQ(listed.decode(address), named.decode(address)) << named.bits();
+    }
+  }
+}
+
+// DRAMSys's HBM2 pseudo-channel "brc" map (am_hbm2_8Gb_pc_brc.json, one pseudo-channel): bank group
+// bits 27-28, bank 25-26, row 10-24, column 5-9, burst 0-4. Our fields cannot be in that order by name.
+TEST(HbmAddressMapping, BankBitsAboveTheRowAsInDramSys) {
+  HbmGeometry geometry;
+  const HbmAddressMap map(HbmAddressMapping::RoBaBgCoCh, geometry, "GGBBRRRRRRRRRRRRRRRCCCCC");
+  EXPECT_FALSE(map.row_is_top());
+  EXPECT_EQ(map.decode(uint64_t(1) << 27), at(1, 0, 0, 0));
+  EXPECT_EQ(map.decode(uint64_t(2) << 25), at(0, 2, 0, 0));
+  EXPECT_EQ(map.decode(uint64_t(5) << 10), at(0, 0, 5, 0));
+  EXPECT_EQ(map.decode(uint64_t(3) << 5), at(0, 0, 0, 3));
+  EXPECT_EQ(map.accesses_left_in_row(map.decode(uint64_t(3) << 5)), 29u);  // columns 3..31 follow
+}
+
+// Scattered fields (interleaved bank and column bits) decode through segments; still a bijection, and a
+// run stops where the lowest non-column bit would change.
+TEST(HbmAddressMapping, ScatteredBitListsAreBijections) {
+  HbmGeometry small;
+  small.bank_groups = 2;
+  small.banks_per_group = 4;
+  small.rows_per_bank = 4;
+  small.row_bytes = 256;  // 8 columns
+  for (const char* bits : {"RBRCGCBC", "CRBGRBCC", "BBGRRCCC", "RRCBGBCC"}) {
+    const HbmAddressMap map(HbmAddressMapping::RoBaBgCoCh, small, bits);
+    std::set<std::tuple<unsigned, unsigned, uint64_t, uint64_t>> seen;
+    for (uint64_t address = 0; address < small.capacity_bytes(); address += small.access_bytes) {
+      const HbmLocation location = map.decode(address);
+      EXPECT_LT(location.row, small.rows_per_bank) << bits;
+      EXPECT_EQ(map.encode(location), address) << bits;
+      seen.emplace(location.bank_group, location.bank, location.row, location.column);
+    }
+    EXPECT_EQ(seen.size(), small.capacity_bytes() / small.access_bytes) << bits;
+  }
+  const HbmAddressMap map(HbmAddressMapping::RoBaBgCoCh, small, "RBRCGBCC");  // two lowest bits are column bits
+  EXPECT_EQ(map.decode(uint64_t(1) << 9).column, 0b100u);  // address bit 9 (the third C from the right) is column bit 2
+  EXPECT_EQ(map.accesses_left_in_row(map.decode(32)), 3u);
+}
+
+TEST(HbmAddressMapping, BadBitListsNameTheProblem) {
+  const HbmGeometry geometry;
+  const auto message = [&](const std::string& bits) {
+    try {
+      HbmAddressMap(HbmAddressMapping::RoBaBgCoCh, geometry, bits);
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message("RRRRRRRRRRRRRRRBBGGCCCCX").find("'X'"), std::string::npos);
+  EXPECT_NE(message("RRRRRRRRRRRRRRRBBBGGCCCC").find("3 B bits"), std::string::npos);
+  HbmGeometry odd = geometry;
+  odd.rows_per_bank = 300;
+  try {
+    HbmAddressMap(HbmAddressMapping::RoBaBgCoCh, odd, "GGBBRRRRRRRRRCCCCC");
+    FAIL() << "a 300-row bank below other fields";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("power of two"), std::string::npos) << error.what();
+  }
+}
+
 TEST(HbmSparseStore, WritingOnePageOfAnEightGibChannelAllocatesOneChunk) {
   const uint64_t gib = uint64_t(1) << 30;
   HbmSparseStore store(8 * gib, 64 * 1024);
