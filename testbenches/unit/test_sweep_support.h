@@ -38,18 +38,32 @@ inline std::string fresh_directory(const std::string& name) {
   return path;
 }
 
-// `arguments` is appended to the binary's path as shell text; `environment` prefixes the command.
-inline CommandResult run_aqpim(const std::string& arguments, const std::string& environment = "") {
+// Runs `program` with `arguments` (shell text) under `environment` (a prefix of the command), capturing its
+// output. A program killed by a signal shows as the shell reports it: exit code 128 + signal.
+inline CommandResult run_program(const std::string& program, const std::string& arguments,
+                                 const std::string& environment = "") {
   const std::string base = fresh_directory("command");
   const std::string out = base + "/stdout", err = base + "/stderr";
-  const std::string command = environment + " " + std::string(AQPIM_BINARY_DIR) + "/bin/aqpim " + arguments +
-                              " > " + out + " 2> " + err;
+  const std::string command = environment + " " + program + " " + arguments + " > " + out + " 2> " + err;
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = read_file(out);
   result.err = read_file(err);
   return result;
+}
+
+// `arguments` is appended to the binary's path as shell text; `environment` prefixes the command.
+inline CommandResult run_aqpim(const std::string& arguments, const std::string& environment = "") {
+  return run_program(std::string(AQPIM_BINARY_DIR) + "/bin/aqpim", arguments, environment);
+}
+
+// True when `text` is exactly one line (ending in a line break) that starts with `prefix`.
+inline ::testing::AssertionResult one_line_starting(const std::string& text, const std::string& prefix) {
+  if (text.rfind(prefix, 0) != 0) return ::testing::AssertionFailure() << "does not start with '" << prefix << "': " << text;
+  if (text.empty() || text.back() != '\n' || text.find('\n') != text.size() - 1)
+    return ::testing::AssertionFailure() << "not exactly one line: " << text;
+  return ::testing::AssertionSuccess();
 }
 
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }

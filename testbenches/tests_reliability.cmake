@@ -1,0 +1,14 @@
+# Reliability: errors inside the simulation, fuzzed input boundaries, sweeps that survive faults,
+# reproducible results (see testbenches/CMakeLists.txt for the helper functions).
+if(AQPIM_BUILD_TESTS)
+  # Provokes one kind of simulation error per run on the aqpim binary's entry path.
+  add_executable(sim_error_probe probes/sim_error_probe.cpp)
+  target_link_libraries(sim_error_probe PRIVATE aqpim_apps aqpim_warnings)
+  target_include_directories(sim_error_probe PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+endif()
+aqpim_add_unit_test(test_sim_errors SOURCES unit/test_sim_errors.cpp LIBS nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  target_compile_definitions(test_sim_errors PRIVATE AQPIM_SIM_ERROR_PROBE="$<TARGET_FILE:sim_error_probe>")
+  add_dependencies(test_sim_errors sim_error_probe)
+endif()
+
