@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/transfer_part.h"
+
 namespace aqpim::models {
 namespace {
 constexpr uint64_t kChunkBytes = uint64_t(1) << 20;  // the DMI granule
@@ -43,7 +45,7 @@ void CpuMemory::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time&
   if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
   move_data(payload);
   const uint64_t bytes = payload.get_data_length();
-  const sc_core::sc_time streaming(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
+  const sc_core::sc_time streaming = streaming_time(payload, config_.bandwidth);
   const sc_core::sc_time start = std::max(sc_core::sc_time_stamp() + delay, free_at_);
   free_at_ = start + streaming;
   delay = free_at_ + config_.latency - sc_core::sc_time_stamp();

@@ -12,3 +12,6 @@ if(AQPIM_BUILD_TESTS)
   add_dependencies(test_sim_errors sim_error_probe)
 endif()
 
+# Host transfers above 4 GiB travel as parts with the unsplit transfer's timing.
+aqpim_add_sc_test(test_large_transfers SOURCES sc/test_large_transfers.cpp LIBS aqpim_models)
+
