@@ -15,3 +15,7 @@ endif()
 # Host transfers above 4 GiB travel as parts with the unsplit transfer's timing.
 aqpim_add_sc_test(test_large_transfers SOURCES sc/test_large_transfers.cpp LIBS aqpim_models)
 
+# Fuzzed input boundaries: PIM command descriptors (COMMAND register and queue).
+aqpim_add_sc_test(test_fuzz_pim_commands SOURCES sc/test_fuzz_pim_commands.cpp LIBS aqpim_models)
+# TLM payloads into every model's target socket.
+aqpim_add_sc_test(test_fuzz_tlm_targets SOURCES sc/test_fuzz_tlm_targets.cpp LIBS aqpim_models)
