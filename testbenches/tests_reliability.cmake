@@ -19,3 +19,5 @@ aqpim_add_sc_test(test_large_transfers SOURCES sc/test_large_transfers.cpp LIBS 
 aqpim_add_sc_test(test_fuzz_pim_commands SOURCES sc/test_fuzz_pim_commands.cpp LIBS aqpim_models)
 # TLM payloads into every model's target socket.
 aqpim_add_sc_test(test_fuzz_tlm_targets SOURCES sc/test_fuzz_tlm_targets.cpp LIBS aqpim_models)
+# Parameter files and --set strings through the command line's entry (no simulation: SystemC's entry only).
+aqpim_add_sc_test(test_fuzz_params SOURCES unit/test_fuzz_params.cpp LIBS aqpim_apps)
