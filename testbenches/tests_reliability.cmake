@@ -23,3 +23,9 @@ aqpim_add_sc_test(test_fuzz_tlm_targets SOURCES sc/test_fuzz_tlm_targets.cpp LIB
 aqpim_add_sc_test(test_fuzz_params SOURCES unit/test_fuzz_params.cpp LIBS aqpim_apps)
 # Real-model files (llama2.c checkpoints and tokenizers), corrupted.
 aqpim_add_unit_test(test_fuzz_model_files SOURCES unit/test_fuzz_model_files.cpp LIBS aqpim_core)
+
+# Sweeps that survive faults: a run killed on purpose, --resume, atomic result files.
+aqpim_add_sc_test(test_sweep_faults SOURCES unit/test_sweep_faults.cpp LIBS aqpim_apps nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_sweep_faults aqpim)
+endif()

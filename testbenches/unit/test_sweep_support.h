@@ -68,6 +68,15 @@ inline ::testing::AssertionResult one_line_starting(const std::string& text, con
 
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 
+// A sweep table or a run report without what differs between two runs of the same configuration: the
+// host's wall time.
+inline nlohmann::json without_wall_time(nlohmann::json document) {
+  if (document.contains("rows"))
+    for (auto& row : document["rows"]) row.erase("wall_seconds");
+  document.erase("wall_seconds");
+  return document;
+}
+
 // A small, fast workload: the tiny model on one PIM stack.
 inline const char* kSmallRun =
     "--set model.preset=tiny --set hbm.pim_stacks=1 --set workload.context_tokens=512 --set workload.decode_steps=3 "
