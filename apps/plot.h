@@ -34,6 +34,18 @@ struct PlotRequest {
   std::vector<std::pair<std::string, std::string>> where;
 };
 
+// What a plot is made of: the gnuplot script (drawing into `output`) and the data files it reads, one per
+// line of a line plot, one for all bars of a breakdown.
+struct PlotFiles {
+  std::string script;
+  std::vector<std::string> data_files;
+  size_t series = 0;  // lines, or stacked columns
+};
+// Reads the table and writes the data files into `directory`; throws PlotError for bad requests and for an
+// input that is not a sweep table (truncated, corrupt, another document).
+PlotFiles compose_plot(const PlotRequest& request, const std::string& directory, const std::string& output);
+
+// compose_plot() into a temporary directory, then gnuplot renders request.output (which appears whole).
 // Throws PlotError for bad requests, std::runtime_error when gnuplot is missing or fails.
 void plot_sweep(const PlotRequest& request);
 

@@ -29,3 +29,8 @@ aqpim_add_sc_test(test_sweep_faults SOURCES unit/test_sweep_faults.cpp LIBS aqpi
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_sweep_faults aqpim)
 endif()
+# Sweep results (--collect) and tables (plot), corrupted.
+aqpim_add_sc_test(test_fuzz_sweep_files SOURCES unit/test_fuzz_sweep_files.cpp LIBS aqpim_apps nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_fuzz_sweep_files aqpim)
+endif()
