@@ -34,3 +34,16 @@ aqpim_add_sc_test(test_fuzz_sweep_files SOURCES unit/test_fuzz_sweep_files.cpp L
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_fuzz_sweep_files aqpim)
 endif()
+
+# Reproducible results: the same run twice, a sweep with one job or two.
+aqpim_add_unit_test(test_reproducible SOURCES unit/test_reproducible.cpp LIBS nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_reproducible aqpim)
+
+  # The run matrix (every preset x design x context x batch), labelled apart from the quick suite.
+  add_executable(test_run_matrix unit/test_run_matrix.cpp)
+  target_link_libraries(test_run_matrix PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json aqpim_warnings)
+  target_compile_definitions(test_run_matrix PRIVATE AQPIM_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  add_dependencies(test_run_matrix aqpim)
+  gtest_discover_tests(test_run_matrix DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT 300 LABELS matrix)
+endif()
