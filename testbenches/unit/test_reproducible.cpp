@@ -20,6 +20,12 @@ std::string without_wall_line(const std::string& report) {
 
 class SameRunTwice : public ::testing::TestWithParam<const char*> {};
 
+std::string run_name(const ::testing::TestParamInfo<const char*>& run) {
+  static const char* const kNames[] = {"mistral_7b_aqpim", "tiny_functional", "llama_2_7b_attacc",
+                                       "llama_2_7b_gpu_offload_split"};
+  return kNames[run.index];
+}
+
 TEST_P(SameRunTwice, GivesBitIdenticalReportsAndTimelines) {
   const std::string out = fresh_directory("twice");
   std::string reports[2], traces[2];
@@ -43,7 +49,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "--set model.preset=llama-2-7b --set workload.context_tokens=4096 --set sim.design=attacc "
                       "--set workload.decode_steps=2",
                       "--set model.preset=llama-2-7b --set workload.context_tokens=32768 --set sim.design=gpu_offload "
-                      "--set workload.decode_steps=2"));
+                      "--set workload.decode_steps=2"),
+    run_name);
 
 TEST(Reproducible, ASweepGivesTheSameTableAndReportsWithOneOrTwoJobs) {
   const std::string grid = " --set model.preset=tiny --set workload.decode_steps=3 --vary workload.context_tokens=1024,4096"
