@@ -24,9 +24,27 @@ nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "")
   return nlohmann::json::parse(in);
 }
 
+// What both modes report, from the workload alone: tiny (2 layers, 4 query and 2 KV heads of 128), batch 3,
+// 900 + 17 tokens, 4 k-means iterations.
+void expect_workload_figures(const nlohmann::json& report) {
+  constexpr int64_t layers = 2, heads = 4, kv_heads = 2, head_dim = 128, batch = 3, steps = 17, iterations = 4;
+  // fp16 K and V of every token of every KV head.
+  EXPECT_EQ(report["kv_bytes"]["fp16"].get<double>(), double(layers * kv_heads * head_dim * 2 * 2 * batch * (900 + steps)));
+  const auto count = [&](const char* opcode) { return report["pim_commands"][opcode]["count"].get<int64_t>(); };
+  // Decode: one LUT, score, softmax and value pass per step, sequence, layer and query head.
+  for (const char* opcode : {"build_lut", "score", "softmax_partial", "softmax_normalize", "value_histogram", "value_output"})
+    EXPECT_EQ(count(opcode), steps * batch * layers * heads) << opcode;
+  // Prefill: each k-means iteration clusters K and V of every sequence, layer and KV head once.
+  for (const char* opcode : {"kmeans_assign", "kmeans_accumulate", "reduce", "update_centroids"})
+    EXPECT_EQ(count(opcode), batch * layers * kv_heads * 2 * iterations) << opcode;
+  EXPECT_EQ(count("store_codebook"), batch * layers * kv_heads * 2);
+}
+
 TEST(RunModes, FunctionalAndTimingOnlyGiveIdenticalTimeTrafficAndCommands) {
   const auto functional = run_aqpim("functional");
   const auto timing = run_aqpim("timing");
+  expect_workload_figures(timing);
+  expect_workload_figures(functional);
   ASSERT_GT(timing["latency_s"]["total"].get<double>(), 0.0);
   EXPECT_EQ(functional["latency_s"], timing["latency_s"]);  // total, prefill, decode and every phase
   EXPECT_EQ(functional["traffic_bytes"], timing["traffic_bytes"]);
