@@ -31,14 +31,6 @@ std::string general_usage() {
   return text + "\n'aqpim <command> --help' shows a command's options; 'aqpim params' lists every parameter.\n";
 }
 
-platform::PlatformParams load_parameters(const po::variables_map& vm) {
-  platform::ParamLoader loader;
-  if (vm.count("config"))
-    for (const auto& path : vm["config"].as<std::vector<std::string>>()) loader.add_file(path);
-  if (vm.count("set"))
-    for (const auto& assignment : vm["set"].as<std::vector<std::string>>()) loader.add_override(assignment);
-  return loader.resolve();
-}
 
 int run_subcommand(const Subcommand& command, const std::vector<std::string>& args) {
   po::options_description options("options of 'aqpim " + command.name + "'");
@@ -56,10 +48,19 @@ int run_subcommand(const Subcommand& command, const std::vector<std::string>& ar
     std::cout << "aqpim " << command.name << ": " << command.summary << "\n\n" << options << "\n";
     return kExitOk;
   }
-  return command.run(vm, load_parameters(vm));
+  return command.run(vm, command.platform_parameters ? parameter_sources(vm).resolve() : platform::PlatformParams{});
 }
 
 }  // namespace
+
+platform::ParamLoader parameter_sources(const po::variables_map& vm, const std::string& example) {
+  platform::ParamLoader loader(example);
+  if (vm.count("config"))
+    for (const auto& path : vm["config"].as<std::vector<std::string>>()) loader.add_file(path);
+  if (vm.count("set"))
+    for (const auto& assignment : vm["set"].as<std::vector<std::string>>()) loader.add_override(assignment);
+  return loader;
+}
 
 std::string this_executable() {
   char path[PATH_MAX];

@@ -28,9 +28,17 @@ struct Subcommand {
   // Adds the subcommand's own options (the parameter options --config/--set are added for every one).
   std::function<void(boost::program_options::options_description&)> add_options;
   std::function<int(const boost::program_options::variables_map&, const platform::PlatformParams&)> run;
+  // false: --config/--set name keys of the command's own table (it reads them with parameter_sources), and
+  // run() receives default platform parameters.
+  bool platform_parameters = true;
 };
 
 const std::vector<Subcommand>& subcommands();
+
+// The --config files and --set overrides of a command line, in order, not yet applied to any table.
+// example: a valid KEY=VALUE of the command's table, for the error of an override without '='.
+platform::ParamLoader parameter_sources(const boost::program_options::variables_map& vm,
+                                        const std::string& example = "pim.placement=bank_group");
 
 // The running aqpim binary, for commands that run one simulation per child process (SystemC elaborates
 // once per process).

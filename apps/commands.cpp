@@ -79,6 +79,7 @@ int run_pim_reference(const po::variables_map&, const platform::PlatformParams&)
 Subcommand sweep_subcommand();
 Subcommand plot_subcommand();
 Subcommand compare_subcommand();
+Subcommand accuracy_subcommand();
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> commands = {
@@ -102,6 +103,7 @@ const std::vector<Subcommand>& subcommands() {
       sweep_subcommand(),
       plot_subcommand(),
       compare_subcommand(),
+      accuracy_subcommand(),
   };
   return commands;
 }

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -171,10 +172,10 @@ class TempDir {
 };
 
 void run_gnuplot(const fs::path& directory, const std::string& script, const std::string& output) {
+  write_text(directory / "plot.gp", script);  // first: a kept script is there to read even without gnuplot
   const std::string gnuplot = find_gnuplot();
   if (gnuplot.empty())
     throw std::runtime_error("plot needs gnuplot, which is not in PATH (Debian: apt-get install gnuplot-nox)");
-  write_text(directory / "plot.gp", script);
   const std::string log = (directory / "gnuplot.log").string(), script_path = (directory / "plot.gp").string();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -212,48 +213,11 @@ bool powers_of_two(const std::set<double>& values) {
   return true;
 }
 
-PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::path& directory,
-                      const std::string& output) {
-  require_column(table, "--x", request.x, true);
-  if (request.y.empty()) throw PlotError("--y: give at least one column to plot");
-  for (const auto& y : request.y) require_column(table, "--y", y, true);
-  if (!request.series.empty()) require_column(table, "--series", request.series, false);
-
-  // One line per (series value, y column), in table order.
-  std::vector<std::pair<std::string, std::string>> lines;
-  std::map<std::pair<std::string, std::string>, std::map<double, double>> points;
-  std::set<double> xs;
-  for (const auto& row : table.rows) {
-    const std::string series = request.series.empty() ? "" : cell_text(row[request.series]);
-    const double x = row[request.x].get<double>();
-    xs.insert(x);
-    for (const auto& y : request.y) {
-      const auto key = std::make_pair(series, y);
-      if (!points.count(key)) lines.push_back(key);
-      auto& line = points[key];
-      if (line.count(x)) {
-        // Two rows at one x on one line: some other parameter varies; say which, rather than zigzag.
-        std::string others;
-        for (const auto& parameter : table.parameters)
-          if (parameter != request.x && parameter != request.series) others += (others.empty() ? "'" : ", '") + parameter + "'";
-        throw PlotError("rows repeat " + request.x + "=" + cell_text(row[request.x]) + " on one line; " +
-                        (others.empty() ? std::string("the table has duplicate rows")
-                                        : "they differ in " + others + ": use --series or --where KEY=VALUE"));
-      }
-      line[x] = row[y].get<double>();
-      if (request.log_y && line[x] <= 0)
-        throw PlotError("--logy: column '" + y + "' has a value <= 0 at " + request.x + "=" + cell_text(row[request.x]));
-    }
-  }
-  const Axis y_axis = metric_axis(request.y.size() == 1 ? request.y.front() : request.y.front());
-  PlotFiles files;
-  std::string script = preamble(request, output, (request.y.size() == 1 ? request.y.front() : std::string("metrics")) +
-                                                     " vs " + request.x, 1000, 620);
-  script += "set xlabel " + gp_quoted(request.x) + "\nset ylabel " +
-            gp_quoted(request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1)) +
-            "\nset format y " + gp_quoted(y_axis.format) + "\nset key top left box opaque\n" +
-            (request.log_y ? "set logscale y 10\nset yrange [*:*]\n" : "set yrange [0:*]\n");
-  // Some room left and right, so the first and last points (and their tick labels) are not on the border.
+// The x axis of a line plot: its range, with some room left and right so the first and last points (and
+// their tick labels) are not on the border, logarithmic for powers of two; ticks at the named values, else at
+// the swept values when there are few (a sweep's x values are the interesting ones, not round numbers).
+std::string x_axis_script(const PlotRequest& request, const std::set<double>& xs) {
+  std::string script;
   const double low = *xs.begin(), high = *xs.rbegin();
   char range[96];
   if (request.log_x || powers_of_two(xs)) {
@@ -266,17 +230,66 @@ PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::
     std::snprintf(range, sizeof range, "set xrange [%.17g:%.17g]\n", low - pad, high + pad);
   }
   script += range;
-  if (xs.size() <= 12) {
-    // Ticks at the swept values: a sweep's x values are the interesting ones, not round numbers.
-    std::string tics;
-    for (double x : xs) {
-      std::ostringstream value;
-      value.precision(12);
-      value << x;
-      tics += (tics.empty() ? "" : ", ") + gp_quoted(value.str()) + " " + value.str();
+  auto number = [](double x) {
+    std::ostringstream value;
+    value.precision(12);
+    value << x;
+    return value.str();
+  };
+  std::vector<std::pair<double, std::string>> ticks = request.x_ticks;
+  if (ticks.empty() && xs.size() <= 12)
+    for (double x : xs) ticks.emplace_back(x, number(x));
+  std::string tics;
+  for (const auto& [x, label] : ticks) tics += (tics.empty() ? "" : ", ") + gp_quoted(label) + " " + number(x);
+  return script + (tics.empty() ? "" : "set xtics (" + tics + ")\n");
+}
+
+PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::path& directory,
+                      const std::string& output) {
+  require_column(table, "--x", request.x, true);
+  if (request.y.empty()) throw PlotError("--y: give at least one column to plot");
+  for (const auto& y : request.y) require_column(table, "--y", y, true);
+  if (!request.series.empty()) require_column(table, "--series", request.series, false);
+
+  // One line per (series value, y column), in table order; its points in x order (a scatter keeps them all).
+  std::vector<std::pair<std::string, std::string>> lines;
+  std::map<std::pair<std::string, std::string>, std::multimap<double, double>> points;
+  std::set<double> xs;
+  for (const auto& row : table.rows) {
+    const std::string series = request.series.empty() ? "" : cell_text(row[request.series]);
+    const double x = row[request.x].get<double>();
+    xs.insert(x);
+    for (const auto& y : request.y) {
+      const auto key = std::make_pair(series, y);
+      if (!points.count(key)) lines.push_back(key);
+      auto& line = points[key];
+      if (line.count(x) && !request.points_only) {
+        // Two rows at one x on one line: some other parameter varies; say which, rather than zigzag.
+        std::string others;
+        for (const auto& parameter : table.parameters)
+          if (parameter != request.x && parameter != request.series) others += (others.empty() ? "'" : ", '") + parameter + "'";
+        throw PlotError("rows repeat " + request.x + "=" + cell_text(row[request.x]) + " on one line; " +
+                        (others.empty() ? std::string("the table has duplicate rows")
+                                        : "they differ in " + others + ": use --series or --where KEY=VALUE"));
+      }
+      const double value = row[y].get<double>();
+      line.emplace(x, value);
+      if (request.log_y && value <= 0)
+        throw PlotError("--logy: column '" + y + "' has a value <= 0 at " + request.x + "=" + cell_text(row[request.x]));
     }
-    script += "set xtics (" + tics + ")\n";
   }
+  const Axis y_axis = metric_axis(request.y.size() == 1 ? request.y.front() : request.y.front());
+  PlotFiles files;
+  std::string script = preamble(request, output, (request.y.size() == 1 ? request.y.front() : std::string("metrics")) +
+                                                     " vs " + request.x, 1000, 620);
+  const std::string default_y_label =
+      request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1);
+  script += "set xlabel " + gp_quoted(request.x_label.empty() ? request.x : request.x_label) + "\nset ylabel " +
+            gp_quoted(request.y_label.empty() ? default_y_label : request.y_label) + "\nset format y " +
+            gp_quoted(y_axis.format) + "\nset key " + request.legend_position + " box opaque width 3\n" +
+            (request.legend_title.empty() ? "" : "set key title " + gp_quoted(request.legend_title) + "\n") +
+            (request.log_y ? "set logscale y 10\nset yrange [*:*]\n" : "set yrange [0:*]\n");
+  script += x_axis_script(request, xs);
   std::string plot = "plot ";
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& [series, y] = lines[i];
@@ -289,10 +302,12 @@ PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::
     const std::string file = "line" + std::to_string(i) + ".dat";
     write_text(directory / file, data);
     files.data_files.push_back((directory / file).string());
-    std::string title = request.series.empty() ? "" : request.series + "=" + series;
+    std::string title = request.series.empty() ? "" : request.legend_title.empty() ? request.series + "=" + series : series;
     if (request.y.size() > 1 || title.empty()) title += (title.empty() ? "" : ", ") + y;
-    plot += std::string(i ? ", " : "") + gp_quoted((directory / file).string()) +
-            " using 1:2 with linespoints linewidth 2 pointtype 7 title " + gp_quoted(title);
+    plot += std::string(i ? ", " : "") + gp_quoted((directory / file).string()) + " using 1:2 with " +
+            (request.points_only ? "points pointsize 1.5 pointtype " + std::to_string(5 + 2 * int(i))
+                                 : std::string("linespoints linewidth 2 pointtype 7")) +
+            " title " + gp_quoted(title);
   }
   files.script = script + plot + "\n";
   files.series = lines.size();
@@ -383,10 +398,19 @@ void plot_sweep(const PlotRequest& request) {
   } catch (const std::runtime_error&) {
     throw PlotError("--output: cannot write '" + request.output + "'");
   }
-  TempDir directory;
-  const PlotFiles files = compose_plot(request, directory.path().string(), image->temporary_path());
-  run_gnuplot(directory.path(), files.script, image->temporary_path());
+  std::optional<TempDir> temporary;
+  if (request.script_directory.empty()) temporary.emplace();
+  const fs::path directory = temporary ? temporary->path() : fs::path(request.script_directory);
+  const PlotFiles files = compose_plot(request, directory.string(), image->temporary_path());
+  run_gnuplot(directory, files.script, image->temporary_path());
   image->commit();
+  if (!request.script_directory.empty()) {
+    // A kept script is run again by hand: it draws into the image's own name, not the temporary one.
+    std::string script = files.script;
+    const std::string drawn = gp_quoted(image->temporary_path());
+    script.replace(script.find(drawn), drawn.size(), gp_quoted(request.output));
+    write_text(directory / "plot.gp", script);
+  }
 }
 
 }  // namespace aqpim::apps

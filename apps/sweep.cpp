@@ -561,7 +561,7 @@ std::vector<size_t> configurations_without_result(const ordered_json& table) {
   return indices;
 }
 
-size_t write_sweep_table(const ordered_json& table, const std::string& directory) {
+size_t write_sweep_table(const ordered_json& table, const std::string& directory, const std::string& name) {
   const auto columns = table.at("columns").get<std::vector<std::string>>();
   std::string csv;
   for (size_t i = 0; i < columns.size(); ++i) csv += (i ? "," : "") + csv_cell(columns[i]);
@@ -572,8 +572,8 @@ size_t write_sweep_table(const ordered_json& table, const std::string& directory
     csv += "\n";
     not_ok += row.at("status") != "ok";
   }
-  write_file((fs::path(directory) / "sweep.csv").string(), csv);
-  write_file((fs::path(directory) / "sweep.json").string(), table.dump(1) + "\n");
+  write_file((fs::path(directory) / (name + ".csv")).string(), csv);
+  write_file((fs::path(directory) / (name + ".json")).string(), table.dump(1) + "\n");
   return not_ok;
 }
 

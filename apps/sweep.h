@@ -112,8 +112,9 @@ struct SweepTable {
   std::vector<std::string> unreadable;  // "<file>: <what is wrong>"
 };
 SweepTable collect_sweep(const std::string& directory);
-// Writes the table as DIR/sweep.csv and DIR/sweep.json; returns how many rows are not "ok".
-size_t write_sweep_table(const nlohmann::ordered_json& table, const std::string& directory);
+// Writes the table as DIR/<name>.csv and DIR/<name>.json; returns how many rows are not "ok".
+size_t write_sweep_table(const nlohmann::ordered_json& table, const std::string& directory,
+                         const std::string& name = "sweep");
 // The configurations a resumed sweep runs again: every row without a result ("not run" or "failed").
 std::vector<size_t> configurations_without_result(const nlohmann::ordered_json& table);
 

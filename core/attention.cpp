@@ -28,6 +28,8 @@ void score_coded(const float* query, const QuantizedKv& keys, size_t count, floa
     for (size_t i = 0; i < shape.sub_vectors; ++i)
       build_lut(query + i * shape.sub_dim(), codebooks.sub_space(i), shape.clusters, shape.sub_dim(),
                 luts.data() + i * shape.clusters);
+    if (keys.fp16_tables)
+      for (float& product : luts) product = round_to_fp16(product);
     const size_t begin = keys.window_begin(window), end = std::min(keys.window_end(window), count);
     score_codes(luts.data(), shape.sub_vectors, shape.clusters, keys.codes.data() + begin * shape.sub_vectors,
                 end - begin, scores + begin);

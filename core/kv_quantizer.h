@@ -44,6 +44,9 @@ struct QuantizedKv {
   std::vector<fp16_bits> recent_rows;  // recent x head_dim
   // Stored channel c holds original channel channel_order[c]; empty = identity (no pre-sorting).
   std::vector<uint32_t> channel_order;
+  // Hardware arithmetic: the inner-product tables scoring looks codes up in are held as fp16 (a DRAM row
+  // of 512 products), so each product is rounded to fp16 before the lookups.
+  bool fp16_tables = false;
 
   size_t recent_tokens() const { return head_dim ? recent_rows.size() / head_dim : 0; }
   size_t tokens() const { return sink_tokens + coded_tokens + recent_tokens(); }

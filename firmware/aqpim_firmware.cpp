@@ -57,20 +57,8 @@ AqpimFirmware::AqpimFirmware(const AqpimFirmwareConfig& config, const hwif::Plat
 AqpimFirmware::~AqpimFirmware() = default;
 
 void AqpimFirmware::prepare_channel_orders() {
-  if (!config_.channel_presort) return;
   // Offline calibration, folded into the projection weights in a real deployment: costs no run time.
-  const uint32_t dim = config_.model.head_dim, stride = config_.model.kv_heads * dim;
-  for (uint32_t layer = 0; layer < config_.model.layers; ++layer)
-    for (uint32_t sequence = 0; sequence < config_.batch; ++sequence)
-      for (uint32_t kv_head = 0; kv_head < config_.model.kv_heads; ++kv_head) {
-        const uint64_t index = instance_index(sequence, layer, kv_head);
-        const float* keys = data_->keys(sequence, layer) + size_t(kv_head) * dim;
-        const float* values = data_->values(sequence, layer) + size_t(kv_head) * dim;
-        key_orders_[index] = core::calibrate_channel_order(keys, config_.context_tokens, stride, dim,
-                                                           layout_.sub_dim(), core::RopePairing::kHalfSplit);
-        value_orders_[index] = core::calibrate_channel_order(values, config_.context_tokens, stride, dim,
-                                                             layout_.sub_dim(), core::RopePairing::kNone);
-      }
+  if (config_.channel_presort) head_data_->calibrate_channel_orders(layout_.sub_dim());
 }
 
 std::vector<float> AqpimFirmware::initial_codebook(const float* rows, size_t count, const QuantShape& quant,
@@ -135,18 +123,7 @@ void AqpimFirmware::write_prefill_data(PimDriver& pim, const HeadInstance& head)
   std::vector<unsigned char> weights;
   if (functional) {
     // The GPU's importance weights: attention the last t prompt queries pay each token (GQA heads summed).
-    const uint32_t t = config_.importance_queries, stride = config_.model.kv_heads * dim;
-    const auto& shape = data_->shape();
-    std::vector<float> last_queries(size_t(t) * group() * dim);
-    for (uint32_t q = 0; q < t; ++q)
-      for (uint32_t g = 0; g < group(); ++g)
-        std::memcpy(&last_queries[(size_t(q) * group() + g) * dim],
-                    data_->prefill_queries(head.sequence, head.layer) +
-                        ((size_t(shape.prefill_queries - t + q) * config_.model.heads) + head.kv_head * group() + g) *
-                            dim,
-                    dim * 4);
-    const float* keys = data_->keys(head.sequence, head.layer) + size_t(head.kv_head) * dim;
-    const auto all = core::importance_weights(last_queries.data(), t, group(), keys, config_.context_tokens, stride, dim);
+    const auto all = head_data_->importance_weights(head.sequence, head.layer, head.kv_head, config_.importance_queries);
     weights.assign(weight_bytes * lanes(), 0);
     for (uint32_t c = 0; c < coded; ++c)
       std::memcpy(weights.data() + (c % lanes()) * weight_bytes + (c / lanes()) * kFp32Bytes, &all[first + c],
@@ -244,7 +221,8 @@ void AqpimFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) 
 void AqpimFirmware::stage_leaving_row(PimDriver& pim, const HeadInstance& head, bool keys, uint32_t row) {
   // The row's tokens go to the staging area, one token per bank.
   const uint64_t staging = keys ? layout_.staging_k(head.place.slot_in_layer) : layout_.staging_v(head.place.slot_in_layer);
-  const uint64_t token_bytes = uint64_t(config_.model.head_dim) * kFp16Bytes;
+  // Whole column accesses: a head narrower than one access (head_dim 8 = 16 bytes) is padded with zeros.
+  const uint64_t token_bytes = round_up(uint64_t(config_.model.head_dim) * kFp16Bytes, view_.hbm.access_bytes);
   std::vector<unsigned char> image;
   if (data_) image = lane_rows_image(head_rows(head, keys, config_.quant.sink_tokens + row * lanes(), lanes()), token_bytes);
   pim.write_banks(head.place.unit, staging, token_bytes, data_ ? image.data() : nullptr);

@@ -1,6 +1,8 @@
 #include "firmware/attention_firmware.h"
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace aqpim::firmware {
 
@@ -18,6 +20,46 @@ AttentionFirmware::AttentionFirmware(const WorkloadConfig& workload, const Workl
       throw std::invalid_argument("firmware: the workload data's shape differs from the firmware configuration");
     outputs_.assign(size_t(workload.decode_steps) * workload.batch * model.layers * model.heads * model.head_dim, 0.0f);
   }
+}
+
+void AttentionFirmware::set_decode_micro_batches(uint32_t groups) {
+  if (groups < 1 || groups > workload_.batch)
+    throw std::invalid_argument("decode micro-batches must be in [1, batch = " + std::to_string(workload_.batch) + "]");
+  micro_batches_ = groups;
+}
+
+void AttentionFirmware::attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first,
+                                         uint32_t count) {
+  if (first != 0 || count != workload_.batch)
+    throw std::logic_error(std::string(mode_name()) + " cannot attend part of the batch (decode pipelining)");
+  attend_layer(hal, layer, step);
+}
+
+// The batch in groups of sequences: each group's dense work, then its attention; the next layer's dense
+// work of a group is launched as soon as its attention is done, so the GPU works on one group while PIM
+// attends another (the GPU runs its launches in order).
+void AttentionFirmware::decode_step_pipelined(hwif::Hal& hal, uint32_t step) {
+  const ModelDims& model = workload_.model;
+  const uint32_t groups = micro_batches_;
+  const auto first = [&](uint32_t g) { return uint32_t(uint64_t(g) * workload_.batch / groups); };
+  std::vector<uint64_t> ready(groups);
+  {
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+    for (uint32_t g = 0; g < groups; ++g) ready[g] = hal.gpu_launch(projection_work(model, first(g + 1) - first(g)));
+  }
+  for (uint32_t layer = 0; layer < model.layers; ++layer)
+    for (uint32_t g = 0; g < groups; ++g) {
+      {
+        hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+        hal.wait_until(ready[g]);
+      }
+      attend_sequences(hal, layer, step, first(g), first(g + 1) - first(g));
+      if (layer + 1 == model.layers) continue;
+      hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+      ready[g] = hal.gpu_launch(projection_work(model, first(g + 1) - first(g)));
+    }
+  hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+  hal.gpu_wait();
 }
 
 float* AttentionFirmware::output(uint32_t step, uint32_t sequence, uint32_t layer, uint32_t head) {
@@ -57,14 +99,20 @@ void AttentionFirmware::run(hwif::Hal& hal) {
   for (size_t phase = 0; phase < prefill_phase_ps_.size(); ++phase)
     prefill_phase_ps_[phase] = hal.phase_total_ps(hwif::Phase(phase));
 
+  hal.milestone("prefill_end");
+
   for (uint32_t step = 0; step < workload_.decode_steps; ++step) {
-    for (uint32_t layer = 0; layer < model.layers; ++layer) {
-      {
-        hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-        hal.gpu_launch(projection_work(model, workload_.batch));
-        hal.gpu_wait();
+    if (micro_batches_ > 1) {
+      decode_step_pipelined(hal, step);
+    } else {
+      for (uint32_t layer = 0; layer < model.layers; ++layer) {
+        {
+          hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+          hal.gpu_launch(projection_work(model, workload_.batch));
+          hal.gpu_wait();
+        }
+        attend_layer(hal, layer, step);
       }
-      attend_layer(hal, layer, step);
     }
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
     hal.gpu_launch(lm_head_work(model, workload_.batch));

@@ -38,6 +38,10 @@ class AttentionFirmware {
   // KV bytes held in CPU memory at the end of the run (all layers and heads); 0 when everything fits.
   virtual double offloaded_kv_bytes() const { return 0.0; }
   const WorkloadConfig& workload() const { return workload_; }
+  // Decode in `groups` groups of sequences (1: the whole batch at once): the GPU's dense work of one
+  // group overlaps the attention of another, each group's work reading the weights again (roofline).
+  // Throws std::invalid_argument outside [1, batch].
+  void set_decode_micro_batches(uint32_t groups);
 
  protected:
   // data: the workload's values in functional mode, null for timing-only.
@@ -48,6 +52,9 @@ class AttentionFirmware {
   virtual hwif::GpuWork extra_prefill_work() const { return {}; }
   virtual void store_layer(hwif::Hal& hal, uint32_t layer) = 0;
   virtual void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) = 0;
+  // Decode attention of sequences [first, first + count) of the batch only: what pipelining needs
+  // (set_decode_micro_batches). A design that cannot split the batch throws std::logic_error.
+  virtual void attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count);
 
   uint32_t group() const { return workload_.model.heads / workload_.model.kv_heads; }
   bool functional() const { return data_ != nullptr; }
@@ -57,6 +64,8 @@ class AttentionFirmware {
   const WorkloadData* data_;
 
  private:
+  void decode_step_pipelined(hwif::Hal& hal, uint32_t step);
+  uint32_t micro_batches_ = 1;
   std::vector<float> outputs_;
   uint64_t prefill_end_ps_ = 0;
   std::array<uint64_t, size_t(hwif::Phase::kCount)> prefill_phase_ps_{};

@@ -28,17 +28,10 @@ PimAttentionFirmware::PimAttentionFirmware(const WorkloadConfig& workload, const
   io_.partials = group() * workload.model.head_dim * kFp32Bytes;
   io_.outputs = io_.partials + group() * view.pes_per_unit * 2 * kFp32Bytes;
   io_.end = io_.outputs + group() * view.pes_per_unit * workload.model.head_dim * kFp32Bytes;
-  const uint64_t instances = layout_.head_instances();
-  key_orders_.assign(instances, {});
-  value_orders_.assign(instances, {});
+  if (data) head_data_ = std::make_unique<HeadData>(workload, *data);
 }
 
 PimAttentionFirmware::~PimAttentionFirmware() = default;
-
-uint64_t PimAttentionFirmware::instance_index(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
-  return (uint64_t(layer) * workload_.batch + sequence) * workload_.model.kv_heads + kv_head;
-}
-
 
 std::vector<PimAttentionFirmware::HeadInstance> PimAttentionFirmware::layer_instances(uint32_t layer) const {
   std::vector<HeadInstance> heads;
@@ -51,45 +44,6 @@ std::vector<PimAttentionFirmware::HeadInstance> PimAttentionFirmware::layer_inst
   });
   return heads;
 }
-
-
-const std::vector<uint32_t>& PimAttentionFirmware::key_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
-  return key_orders_.at(instance_index(sequence, layer, kv_head));
-}
-const std::vector<uint32_t>& PimAttentionFirmware::value_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const {
-  return value_orders_.at(instance_index(sequence, layer, kv_head));
-}
-
-
-std::vector<float> PimAttentionFirmware::head_rows(const HeadInstance& head, bool keys, uint32_t first, uint32_t count) const {
-  const uint32_t dim = workload_.model.head_dim, stride = workload_.model.kv_heads * dim;
-  const float* source = (keys ? data_->keys(head.sequence, head.layer) : data_->values(head.sequence, head.layer)) +
-                        size_t(first) * stride + size_t(head.kv_head) * dim;
-  std::vector<float> rows(size_t(count) * dim);
-  const auto& order = keys ? key_order(head.sequence, head.layer, head.kv_head)
-                           : value_order(head.sequence, head.layer, head.kv_head);
-  if (order.empty()) {
-    for (uint32_t n = 0; n < count; ++n) std::memcpy(&rows[size_t(n) * dim], source + size_t(n) * stride, dim * 4);
-  } else {
-    core::apply_channel_order(order, source, count, stride, rows.data());
-  }
-  return rows;
-}
-
-
-std::vector<float> PimAttentionFirmware::decode_query(const HeadInstance& head, uint32_t g, uint32_t step) const {
-  const uint32_t dim = workload_.model.head_dim, head_index = head.kv_head * group() + g;
-  const float* source = data_->decode_queries(head.sequence, head.layer) +
-                        (size_t(step) * workload_.model.heads + head_index) * dim;
-  std::vector<float> query(source, source + dim);
-  const auto& order = key_order(head.sequence, head.layer, head.kv_head);
-  if (!order.empty()) core::apply_channel_order(order, source, 1, dim, query.data());
-  // Scaling the query once scales every score: q . k / sqrt(d) = (q / sqrt(d)) . k, as core::attention does.
-  const float scale = 1.0f / std::sqrt(float(dim));
-  for (float& value : query) value *= scale;
-  return query;
-}
-
 
 std::vector<unsigned char> PimAttentionFirmware::lane_rows_image(const std::vector<float>& rows,
                                                           uint64_t bytes_per_bank) const {
@@ -105,9 +59,7 @@ std::vector<unsigned char> PimAttentionFirmware::lane_rows_image(const std::vect
   return image;
 }
 
-
 void PimAttentionFirmware::begin(hwif::Hal& hal) { pim_ = std::make_unique<PimDriver>(hal, view_); }
-
 
 void PimAttentionFirmware::attend_heads(hwif::Hal& hal, const std::vector<HeadInstance>& heads, uint32_t step,
                                         uint32_t rows) {
@@ -219,15 +171,14 @@ void PimAttentionFirmware::attend_heads(hwif::Hal& hal, const std::vector<HeadIn
       pim.read_io(head.place.unit, io_.outputs, functional ? pe_outputs.data() : nullptr, output_count * kFp32Bytes);
       if (!functional) continue;
       const auto value_bits = core::to_fp16_bits(gpu_values[h - begin].data(), gpu_values[h - begin].size());
-      const auto& order = value_order(head.sequence, head.layer, head.kv_head);
       for (uint32_t g = 0; g < groups; ++g) {
         const auto& scores = gpu_scores[(h - begin) * groups + g];
         std::vector<float> probabilities(scores.size()), stored(dim, 0.0f);
         core::softmax_normalize(scores.data(), scores.size(), totals[(h - begin) * groups + g], probabilities.data());
         core::accumulate_rows_fp16(probabilities.data(), value_bits.data(), scores.size(), dim, stored.data());
         for (uint32_t pe = 0; pe < pes; ++pe) core::add_into(stored.data(), &pe_outputs[(size_t(g) * pes + pe) * dim], dim);
-        float* out = output(step, head.sequence, head.layer, head.kv_head * groups + g);
-        for (uint32_t c = 0; c < dim; ++c) out[order.empty() ? c : order[c]] = stored[c];
+        head_data_->unorder_output(head.sequence, head.layer, head.kv_head, stored.data(),
+                                   output(step, head.sequence, head.layer, head.kv_head * groups + g));
       }
     }
     begin = end;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "firmware/attention_firmware.h"
+#include "firmware/head_data.h"
 #include "firmware/kv_layout.h"
 #include "hwif/platform_view.h"
 #include "hwif/pim_commands.h"
@@ -22,9 +23,8 @@ class PimAttentionFirmware : public AttentionFirmware {
  public:
   ~PimAttentionFirmware() override;
   const KvLayout& layout() const { return layout_; }
-  // The channel order applied to a head instance's keys / values (empty without pre-sorting).
-  const std::vector<uint32_t>& key_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const;
-  const std::vector<uint32_t>& value_order(uint32_t sequence, uint32_t layer, uint32_t kv_head) const;
+  // Functional runs: the head instances' data in stored channel order (null for timing-only runs).
+  const HeadData* head_data() const { return head_data_.get(); }
 
  protected:
   struct HeadInstance {
@@ -63,10 +63,13 @@ class PimAttentionFirmware : public AttentionFirmware {
 
   uint32_t lanes() const { return layout_.geometry().pes_per_unit; }
   std::vector<HeadInstance> layer_instances(uint32_t layer) const;
-  uint64_t instance_index(uint32_t sequence, uint32_t layer, uint32_t kv_head) const;
   // Rows of tokens [first, first + count) of one head, in stored channel order, fp16-exact floats.
-  std::vector<float> head_rows(const HeadInstance& head, bool keys, uint32_t first, uint32_t count) const;
-  std::vector<float> decode_query(const HeadInstance& head, uint32_t g, uint32_t step) const;
+  std::vector<float> head_rows(const HeadInstance& head, bool keys, uint32_t first, uint32_t count) const {
+    return head_data_->rows(head.sequence, head.layer, head.kv_head, keys, first, count);
+  }
+  std::vector<float> decode_query(const HeadInstance& head, uint32_t g, uint32_t step) const {
+    return head_data_->query(head.sequence, head.layer, head.kv_head, g, step);
+  }
   // Per-bank image of rows in token order (token c -> bank c % lanes, row c / lanes), [bank][bytes_per_bank].
   std::vector<unsigned char> lane_rows_image(const std::vector<float>& rows, uint64_t bytes_per_bank) const;
 
@@ -74,7 +77,7 @@ class PimAttentionFirmware : public AttentionFirmware {
   KvLayout layout_;
   IoMap io_;
   std::unique_ptr<PimDriver> pim_;
-  std::vector<std::vector<uint32_t>> key_orders_, value_orders_;  // per head instance; empty = identity
+  std::unique_ptr<HeadData> head_data_;
 };
 
 }  // namespace aqpim::firmware

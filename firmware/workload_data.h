@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/accuracy_fixes.h"
 #include "core/synthetic_kv.h"
 
 namespace aqpim::firmware {
@@ -14,6 +15,9 @@ struct WorkloadShape {
   uint32_t batch = 1, layers = 1, heads = 1, kv_heads = 1, head_dim = 128;
   uint32_t context_tokens = 0, decode_steps = 0, prefill_queries = 32;
   uint64_t seed = 1;
+  // Which key channels RoPE rotates together, so channel pre-sorting keeps them in one sub-vector (the order
+  // can then fold into W_k): the synthetic data follows the half-split convention, llama2.c interleaves.
+  core::RopePairing rope_pairing = core::RopePairing::kHalfSplit;
 };
 
 class WorkloadData {

@@ -70,9 +70,14 @@ class Hal {
   virtual void wait_copies() = 0;
 
   // Starts dense work on the GPU, which runs it after any work started earlier, concurrently with the
-  // firmware; returns at once. gpu_wait() returns when all started GPU work is done.
-  virtual void gpu_launch(const GpuWork& work) = 0;
+  // firmware; returns at once, with the time the work will be done. gpu_wait() returns when all started GPU
+  // work is done; wait_until() when the firmware's clock has reached `ps` (e.g. one launch's end).
+  virtual uint64_t gpu_launch(const GpuWork& work) = 0;
   virtual void gpu_wait() = 0;
+  virtual void wait_until(uint64_t ps) = 0;
+  // The firmware reached a point of its dataflow worth a snapshot (e.g. "prefill_end"); the platform may
+  // observe it to split statistics. Nothing happens unless someone observes.
+  virtual void milestone(const char* name) { (void)name; }
 
   virtual Phase set_phase(Phase phase) = 0;  // returns the phase it replaces
   virtual uint64_t phase_total_ps(Phase phase) = 0;  // time spent in `phase` so far, the current stretch included

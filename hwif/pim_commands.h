@@ -44,6 +44,14 @@ enum class Opcode : uint32_t {
   move_bank_to_io = 17,    // bank bytes -> IO slot of each PE
   move_io_to_bank = 18,    // IO slot of each PE -> bank bytes
   gather_accumulators = 19,  // accumulators of each PE -> its IO slot (fp32; e.g. mac_weighted outputs)
+  // The paper's mapping (docs/models-pim.md, "Sub-vector mapping"): each PE owns sub-vectors of a head.
+  build_table = 20,    // bank codebooks x IO queries -> inner-product table rows (fp16) in the banks
+  score_table = 21,    // bank codes -> row-hit lookups in the table rows -> partial scores summed on the buffer die
+  softmax_buffer = 22,  // buffer PE: bank scores + IO partial (max, sum) -> bank probabilities, IO total
+  value_table = 23,    // bank codes, probabilities -> row-hit lookups in codebook dimension rows -> IO output
+  copy_rows = 24,      // bank bytes -> other bank bytes, in every selected bank (a window's codebook page)
+  finish_centroids = 25,  // each PE: own accumulators -> own centroids (buffer die: weight-sum reciprocals)
+  score_summed = 26,   // bank codes x LUT SRAM -> partial scores summed on the buffer die -> every bank
   count_
 };
 
@@ -53,6 +61,16 @@ enum Flag : uint32_t {
   flag_clear_accumulators = 1u << 0,
   // kmeans_accumulate: every token weighs 1 and scalars_offset is not read.
   flag_unweighted = 1u << 1,
+  // PE p's j-th sub-vector is sub-vector p + j x PEs of the head (sub-vector mapping): queries and outputs
+  // in the IO buffer are whole head vectors, of which each PE takes or gives its own sub-vectors.
+  flag_interleaved_sub_vectors = 1u << 2,
+  // The codebook is not in the codebook SRAM but in each PE's bank at codebook_offset (sub-vector j's K x d
+  // fp16 entries from j x stride, the stride K x d x 2 bytes rounded up to whole rows): kmeans_assign,
+  // encode and value_output read it from there, finish_centroids writes it there.
+  flag_codebook_in_bank = 1u << 3,
+  // kmeans_assign, encode: the MIN (cluster assignment) runs on the buffer-die PE: every PE sends its K
+  // distances per token and sub-vector up the link and gets the codes back (the paper's Table I).
+  flag_assign_in_buffer = 1u << 4,
 };
 
 // One command. Fields an opcode does not use are ignored (firmware leaves them zero). Offsets into SRAMs
@@ -71,7 +89,7 @@ struct Command {
   uint64_t codes_offset = 0;               // uint16 codes region
   uint64_t scalars_offset = 0;             // fp32 per-token input region (scores, probabilities, weights)
   uint64_t result_offset = 0;              // fp32 per-token output region (scores, probabilities)
-  uint32_t codebook_offset = 0;            // codebook SRAM, fp16 entries
+  uint32_t codebook_offset = 0;  // codebook SRAM, fp16 entries; flag_codebook_in_bank: bytes in each bank
   uint32_t lut_offset = 0;                 // LUT SRAM, fp32 entries
   uint32_t accumulator_offset = 0;         // bank PE accumulators, fp32 entries
   uint32_t buffer_accumulator_offset = 0;  // buffer PE accumulators, fp32 entries
@@ -79,9 +97,15 @@ struct Command {
   uint32_t io_stride = 0;    // bytes between PE p's IO slot and PE p+1's (slot = io_offset + p * io_stride)
   float softmax_max = 0.0f;  // softmax_normalize: the merged (global) partial
   float softmax_sum = 0.0f;
+  // The sub-vector mapping's commands serve `heads` query heads at once (GQA; 0 means 1): their per-token
+  // scores and probabilities are token-major, head h of token n at (n x heads + h) x 4 bytes, and their
+  // outputs head-major in the accumulators, [h][sub-vector][dim] from output_accumulator_offset.
+  uint32_t heads = 0;
+  uint32_t output_accumulator_offset = 0;  // value_table, value_output (sub-vector mapping): accumulators
 };
 static_assert(std::is_standard_layout_v<Command> && std::is_trivially_copyable_v<Command>);
-static_assert(sizeof(Command) == 104, "the descriptor layout is part of the register interface");
+inline uint32_t heads_of(const Command& command) { return command.heads ? command.heads : 1; }
+static_assert(sizeof(Command) == 112, "the descriptor layout is part of the register interface");
 
 enum class Error : uint32_t {
   none = 0,

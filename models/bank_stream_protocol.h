@@ -5,12 +5,13 @@
 // it travels on sockets typed with BankStreamProtocol (IEEE 1666 protocol types): binding a PIM unit's
 // bank socket to a plain memory, or a plain initiator to a channel's bank socket, does not compile.
 //
-// Every transaction on these sockets carries a BankAccessExtension. Payload fields:
+// Every transaction on these sockets carries a BankAccessExtension. Payload fields (an indirect pass's data
+// layout per bank is in the extension below):
 //   command      TLM_READ_COMMAND or TLM_WRITE_COMMAND
 //   address      ignored (the bank-local position is bank_offset below)
 //   data_ptr     null in timing-only mode (nothing is copied); else data_length bytes laid out bank by
 //                bank in ascending bank index: [bank b0: bytes_per_bank][bank b1: bytes_per_bank]...
-//   data_length  bytes_per_bank x popcount(bank_mask), or 0 when data_ptr is null
+//   data_length  data_bytes_per_bank() x popcount(bank_mask), or 0 when data_ptr is null
 // A transaction without the extension gets TLM_COMMAND_ERROR_RESPONSE. The target adds the streaming time to `delay` (never waits) and sets TLM_OK_RESPONSE, or
 // TLM_ADDRESS_ERROR_RESPONSE when the range leaves a bank, or TLM_GENERIC_ERROR_RESPONSE when the mask is
 // empty or names banks that do not exist.
@@ -21,6 +22,8 @@
 #include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/hbm/indirect_pass.h"
 
 namespace aqpim::models {
 
@@ -44,6 +47,16 @@ struct BankAccessExtension : tlm::tlm_extension<BankAccessExtension> {
   // The same offset in every bank taking part.
   uint64_t bank_offset = 0;
   uint64_t bytes_per_bank = 0;
+  // An intra-row indirection pass instead of a plain stream (bank_offset and bytes_per_bank unused): see
+  // models/hbm/indirect_pass.h. Its data, where carried, is per bank: index stream 0's bytes, index
+  // stream 1's, then the table rows (table_rows x row_bytes), each as the pass reads them.
+  bool indirect = false;
+  hbm::IndirectPass pass;
+
+  // Bytes per bank the transaction's data holds.
+  uint64_t data_bytes_per_bank(uint64_t row_bytes) const {
+    return indirect ? pass.index_bytes(0) + pass.index_bytes(1) + pass.table_rows * row_bytes : bytes_per_bank;
+  }
 
   tlm::tlm_extension_base* clone() const override { return new BankAccessExtension(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -118,6 +119,24 @@ void Hbm3PseudoChannel::for_each_bank_piece(unsigned flat_bank, uint64_t bank_of
   }
 }
 
+namespace {
+
+// The bank ranges a bank-side transaction's data covers, in the order its payload holds them per bank.
+struct BankRange {
+  uint64_t offset, bytes;
+};
+std::vector<BankRange> data_ranges(const BankAccessExtension& access, uint64_t row_bytes) {
+  if (!access.indirect) return {{access.bank_offset, access.bytes_per_bank}};
+  const hbm::IndirectPass& pass = access.pass;
+  std::vector<BankRange> ranges;
+  for (unsigned s = 0; s < 2; ++s)
+    if (pass.index[s].bits_per_token) ranges.push_back({pass.index[s].offset, pass.index_bytes(s)});
+  ranges.push_back({pass.table_offset, pass.table_rows * row_bytes});
+  return ranges;
+}
+
+}  // namespace
+
 void Hbm3PseudoChannel::bank_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   const auto* access_extension = payload.get_extension<BankAccessExtension>();
   if (!access_extension) return payload.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
@@ -126,20 +145,45 @@ void Hbm3PseudoChannel::bank_transport(int, tlm::tlm_generic_payload& payload, s
   if (access.bank_mask == 0 || (banks < 64 && (access.bank_mask >> banks) != 0))
     return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
   const uint64_t bank_bytes = config_.rows_per_bank * config_.row_bytes;
-  if (access.bank_offset > bank_bytes || access.bytes_per_bank > bank_bytes - access.bank_offset)
-    return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  const std::vector<BankRange> ranges = data_ranges(access, config_.row_bytes);
+  for (const BankRange& range : ranges)
+    if (range.offset > bank_bytes || range.bytes > bank_bytes - range.offset)
+      return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
   const tlm::tlm_command command = payload.get_command();
   if (command == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
+  // Lookups read their tables: an indirect pass never writes.
+  if (access.indirect && command != tlm::TLM_READ_COMMAND)
+    return payload.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  if (access.indirect && access.pass.table_offset % config_.row_bytes != 0)
+    return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
 
+  const uint64_t bytes_per_bank = access.data_bytes_per_bank(config_.row_bytes);
   if (unsigned char* data = payload.get_data_ptr()) {
-    const uint64_t needed = access.bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask));
+    const uint64_t needed = bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask));
     if (payload.get_data_length() < needed) return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-    uint64_t bank_start = 0;  // the payload holds the banks one after another, ascending
-    for (unsigned bank = 0; bank < banks; ++bank) {
-      if (!(access.bank_mask >> bank & 1)) continue;
-      unsigned char* bank_data = data + bank_start;
-      for_each_bank_piece(bank, access.bank_offset, access.bytes_per_bank, [&](uint64_t address, uint64_t at, uint64_t bytes) {
-        if (command == tlm::TLM_READ_COMMAND) {
+    move_bank_data(access.bank_mask, ranges, data, command == tlm::TLM_WRITE_COMMAND);
+  }
+  const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
+  const bool is_write = command == tlm::TLM_WRITE_COMMAND;
+  const uint64_t completion =
+      access.indirect ? engine_.bank_indirect(arrival, access.bank_mask, access.pass)
+                      : engine_.bank_stream(arrival, access.bank_mask, access.bank_offset, access.bytes_per_bank, is_write);
+  if (trace_)
+    trace(access.indirect ? "bank lookups" : is_write ? "bank write" : "bank read", arrival, completion,
+          bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask)));
+  delay += from_ps(completion - arrival);
+  payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+template <class Ranges>
+void Hbm3PseudoChannel::move_bank_data(uint64_t bank_mask, const Ranges& ranges, unsigned char* data, bool is_write) {
+  const unsigned banks = config_.bank_groups * config_.banks_per_group;
+  unsigned char* bank_data = data;  // the payload holds the banks one after another, ascending
+  for (unsigned bank = 0; bank < banks; ++bank) {
+    if (!(bank_mask >> bank & 1)) continue;
+    for (const auto& range : ranges) {
+      for_each_bank_piece(bank, range.offset, range.bytes, [&](uint64_t address, uint64_t at, uint64_t bytes) {
+        if (!is_write) {
           if (config_.store_data)
             store_.read(address, bank_data + at, bytes);
           else
@@ -148,17 +192,9 @@ void Hbm3PseudoChannel::bank_transport(int, tlm::tlm_generic_payload& payload, s
           store_.write(address, bank_data + at, bytes);
         }
       });
-      bank_start += access.bytes_per_bank;
+      bank_data += range.bytes;
     }
   }
-  const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
-  const uint64_t completion = engine_.bank_stream(arrival, access.bank_mask, access.bank_offset, access.bytes_per_bank,
-                                                  command == tlm::TLM_WRITE_COMMAND);
-  if (trace_)
-    trace(command == tlm::TLM_WRITE_COMMAND ? "bank write" : "bank read", arrival, completion,
-          access.bytes_per_bank * uint64_t(__builtin_popcountll(access.bank_mask)));
-  delay += from_ps(completion - arrival);
-  payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 bool Hbm3PseudoChannel::get_direct_mem_ptr(int, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi) {

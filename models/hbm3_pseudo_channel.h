@@ -79,6 +79,10 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   bool get_direct_mem_ptr(int initiator_id, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
   unsigned int transport_dbg(int initiator_id, tlm::tlm_generic_payload& payload);
 
+  // Moves bank-side data between the payload (banks of the mask one after another, each holding its
+  // ranges back to back) and the store.
+  template <class Ranges>
+  void move_bank_data(uint64_t bank_mask, const Ranges& ranges, unsigned char* data, bool is_write);
   // Moves the data of a host access between the payload and the store.
   void move_data(tlm::tlm_generic_payload& payload);
   // Calls move(global_address, offset_in_bank_range, bytes) for each column-access piece of

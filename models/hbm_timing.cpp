@@ -174,4 +174,66 @@ uint64_t HbmTimingEngine::time_bank_stream(uint64_t arrival_ps, uint64_t bank_ma
   return uint64_t(cursor.completion);
 }
 
+// ---- intra-row indirection passes: index chunks and table lookups, alternating in every bank ----
+
+uint64_t HbmTimingEngine::bank_indirect(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass) {
+  pristine_ = false;
+  const HbmTimingMemo::Request request = {2,
+                                           int64_t(arrival_ps),
+                                           int64_t(bank_mask),
+                                           int64_t(pass.index[0].offset),
+                                           int64_t(pass.index[0].bits_per_token),
+                                           int64_t(pass.index[1].offset),
+                                           int64_t(pass.index[1].bits_per_token),
+                                           int64_t(pass.tokens),
+                                           int64_t(pass.tokens_per_chunk),
+                                           int64_t(pass.table_offset),
+                                           int64_t(pass.table_rows),
+                                           int64_t(pass.rows_per_table)};
+  return memo_.time(channel_, request, [&] { return time_indirect_pass(arrival_ps, bank_mask, pass, true); });
+}
+
+uint64_t HbmTimingEngine::bank_indirect_reference(uint64_t arrival_ps, uint64_t bank_mask,
+                                                  const hbm::IndirectPass& pass) {
+  leave_memo();
+  pristine_ = false;
+  return time_indirect_pass(arrival_ps, bank_mask, pass, false);
+}
+
+// Chunk by chunk through the reference functions, the banks in lockstep as soon as they are uniform (one
+// all-bank row usually makes them so): then each step is one representative's.
+uint64_t HbmTimingEngine::time_indirect_pass(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass,
+                                             bool accelerated) {
+  ++channel_.stats.pim_requests;
+  int64_t t = int64_t(arrival_ps), completion = t;
+  if (bank_mask == 0 || pass.tokens == 0) return arrival_ps;
+  const uint64_t columns_per_row = channel_.config.geometry.columns_per_row();
+  const unsigned shift_to_units = scheduler_.access_shift();
+  const int64_t first_table_row = int64_t(pass.table_offset / channel_.config.geometry.row_bytes);
+  hbm::StreamBanks banks(channel_.state, bank_mask);
+  for (uint64_t chunk = 0; chunk < pass.chunks(); ++chunk) {
+    if (!banks.in_lockstep) hbm::LockstepJump::try_enter(channel_, banks);
+    if (accelerated && chunk_memo_.replay(channel_, banks, pass, chunk, t, completion)) {
+      skipped_accesses_ += pass.table_rows * pass.lookups_per_row(chunk);
+      continue;
+    }
+    int64_t chunk_completion = t;
+    for (unsigned s = 0; s < 2; ++s) {
+      if (pass.index[s].bits_per_token == 0) continue;
+      hbm::StreamCursor cursor(uint64_t(t), pass.chunk_first_byte(s, chunk) >> shift_to_units,
+                               (pass.chunk_end_byte(s, chunk) - 1) >> shift_to_units, columns_per_row, false);
+      while (!cursor.done()) hbm::time_stream_row(channel_, banks, cursor);
+      t = cursor.t;
+      chunk_completion = std::max(chunk_completion, cursor.completion);
+    }
+    for (uint64_t row = 0; row < pass.table_rows; ++row)
+      hbm::time_row_lookups(channel_, banks, first_table_row + int64_t(row), pass.lookups_per_row(chunk), t,
+                            chunk_completion);
+    completion = std::max(completion, chunk_completion);
+    if (accelerated) chunk_memo_.record(channel_, banks, t, chunk_completion);
+  }
+  if (banks.in_lockstep) hbm::LockstepJump::leave(channel_, banks);
+  return uint64_t(completion);
+}
+
 }  // namespace aqpim::models

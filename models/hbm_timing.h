@@ -18,6 +18,8 @@
 
 #include "models/hbm/channel.h"
 #include "models/hbm/fcfs_scheduler.h"
+#include "models/hbm/indirect_memo.h"
+#include "models/hbm/indirect_pass.h"
 #include "models/hbm/interval_memo.h"
 #include "models/hbm/lockstep_jump.h"
 #include "models/hbm/periodic_jump.h"
@@ -47,12 +49,18 @@ class HbmTimingEngine {
   uint64_t bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                        bool is_write);
 
+  // Bank-side intra-row indirection pass (hbm/indirect_pass.h): chunk after chunk, the index streams into
+  // the register file, then `lookups` row hits per token in each table row. Ranges must be valid. Returns
+  // the end of the last access's data. O(chunks x (index rows + table rows)).
+  uint64_t bank_indirect(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass);
+
   // Test oracles: the same results as access() / bank_stream(), computed by the step-by-step reference
   // alone (row by row, bank by bank), without any accelerator or shared memo. Same effect on the state
   // and the statistics.
   uint64_t access_reference(uint64_t arrival_ps, uint64_t address, uint64_t length, bool is_write);
   uint64_t bank_stream_reference(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset,
                                  uint64_t bytes_per_bank, bool is_write);
+  uint64_t bank_indirect_reference(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass);
 
   // Test aid: true when both engines would time every future request identically (bank, group and channel
   // state, compared field by field; statistics are not included).
@@ -60,6 +68,8 @@ class HbmTimingEngine {
   // Diagnostic: column accesses (per bank, for bank streams) the periodic jump, the interval memo and the
   // lockstep closed form skipped, in the requests this engine timed itself (not in those it took from a shared memo).
   uint64_t skipped_accesses() const { return skipped_accesses_; }
+  // Diagnostic: chunks of intra-row indirection passes replayed from the chunk memo.
+  uint64_t indirect_chunk_replays() const { return chunk_memo_.replays(); }
   // Diagnostic: refresh intervals of host requests this engine replayed from its interval memo.
   uint64_t interval_memo_hits() const { return interval_memo_.replays(); }
 
@@ -93,12 +103,17 @@ class HbmTimingEngine {
   uint64_t time_bank_stream(uint64_t arrival_ps, uint64_t bank_mask, uint64_t bank_offset, uint64_t bytes_per_bank,
                             bool is_write, StreamMode mode);
 
+  // Chunk by chunk; `accelerated` replays chunks from the chunk memo where it can.
+  uint64_t time_indirect_pass(uint64_t arrival_ps, uint64_t bank_mask, const hbm::IndirectPass& pass,
+                              bool accelerated);
+
   hbm::Channel channel_;
   hbm::FcfsScheduler scheduler_;
   uint64_t skipped_accesses_ = 0;
   hbm::PeriodicJump periodic_;
   hbm::IntervalMemo interval_memo_;
   hbm::LockstepJump lockstep_;
+  hbm::IndirectChunkMemo chunk_memo_;
   hbm::SharedMemoCursor memo_;
   bool pristine_ = true;  // no request timed yet
 };

@@ -81,7 +81,7 @@ uint64_t Host::gpu_time_ps(const hwif::GpuWork& work) const {
   return uint64_t(std::llround(std::max(compute_s, memory_s) * 1e12));
 }
 
-void Host::gpu_launch(const hwif::GpuWork& work) {
+uint64_t Host::gpu_launch(const hwif::GpuWork& work) {
   const uint64_t duration = gpu_time_ps(work);
   const uint64_t start = std::max(gpu_free_ps_, now_ps());
   gpu_free_ps_ = start + duration;
@@ -91,6 +91,11 @@ void Host::gpu_launch(const hwif::GpuWork& work) {
   statistics_.gpu_busy_ps += duration;
   statistics_.gpu_flops += work.flops;
   statistics_.gpu_bytes += work.bytes;
+  return gpu_free_ps_;
+}
+
+void Host::milestone(const char* name) {
+  if (milestone_observer_) milestone_observer_(name, now_ps());
 }
 
 void Host::advance_to(uint64_t ps) {

@@ -72,8 +72,10 @@ class Host : public sc_core::sc_module, public hwif::Hal {
   void read(uint64_t address, void* data, size_t bytes) override;
   void write_async(uint64_t address, const void* data, size_t bytes) override;
   void wait_copies() override;
-  void gpu_launch(const hwif::GpuWork& work) override;
+  uint64_t gpu_launch(const hwif::GpuWork& work) override;
   void gpu_wait() override;
+  void wait_until(uint64_t ps) override { advance_to(ps); }
+  void milestone(const char* name) override;
   hwif::Phase set_phase(hwif::Phase phase) override;
   uint64_t phase_total_ps(hwif::Phase phase) override;
   uint64_t now_ps() override;
@@ -84,6 +86,9 @@ class Host : public sc_core::sc_module, public hwif::Hal {
 
   // Firmware phases and GPU kernels become spans on two tracks; null (the default) records nothing.
   void set_trace_sink(hwif::TraceSink* sink);
+  // Called with the firmware's milestones and the host's time of each (in the host's thread).
+  using MilestoneObserver = std::function<void(const std::string& name, uint64_t ps)>;
+  void set_milestone_observer(MilestoneObserver observer) { milestone_observer_ = std::move(observer); }
 
  private:
   void run();
@@ -111,6 +116,7 @@ class Host : public sc_core::sc_module, public hwif::Hal {
   TransferPartExtension part_;  // attached to payload_ while a split access is under way
   hwif::TraceSink* trace_ = nullptr;
   hwif::TraceSink::Track phase_track_ = 0, gpu_track_ = 0;
+  MilestoneObserver milestone_observer_;
 };
 
 }  // namespace aqpim::models

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "core/kernels.h"
+#include "models/pim_opcode_functions.h"
 
 namespace aqpim::models::pim {
 namespace {
@@ -54,19 +55,31 @@ void compute_store_codebook(const ComputeStep& s, const PeOperands& operands, Pr
 // ---- kmeans_assign, encode: nearest centroid per sub-vector -> packed codes ------------------------------
 bool plan_assign(P& p) {
   const Command& c = p.command();
-  if (!p.need({{"count", c.count}, {"sub_vectors", c.sub_vectors}, {"dim", c.dim}}) || !p.need_clusters() ||
-      !p.codebook_fits())
+  if (!p.need({{"count", c.count}, {"sub_vectors", c.sub_vectors}, {"dim", c.dim}}) || !p.need_clusters())
+    return false;
+  if (p.codebook_in_bank())
+    p.read_bank_codebook();
+  else if (!p.codebook_fits())
     return false;
   if (!p.write_codes()) return false;
   p.read_vectors();
-  p.plan().pe_mac_ops = P::mul(p.tokens(), p.m(), p.k(), p.d() + 1);  // d distance MACs + 1 MIN compare
+  const uint64_t distances = P::mul(p.tokens(), p.m(), p.k());
+  if (!(c.flags & flag_assign_in_buffer)) {
+    p.plan().pe_mac_ops = P::mul(distances, p.d() + 1);  // d distance MACs + 1 MIN compare
+    return true;
+  }
+  // The paper's Table I: distances (fp16) up to the buffer die, which takes the MIN and sends codes back.
+  p.plan().pe_mac_ops = P::mul(distances, p.d());
+  p.plan().buffer_ops = P::mul(p.plan().selected_pes, distances);
+  p.plan().link_bytes = P::mul(p.plan().selected_pes, P::add(P::mul(distances, P::fp16_bytes),
+                                                             P::mul(p.tokens(), p.m(), P::fp16_bytes)));
   return true;
 }
 void compute_assign(const ComputeStep& s, const PeOperands& operands, ProcessingElement&) {
   const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim;
   const size_t tokens = operands.tokens(), row = operands.row();
   const std::vector<float> rows = widen(operands.vectors());
-  const std::vector<float> centroids = s.codebook(operands.pe());
+  const std::vector<float>& centroids = s.codebook(operands);
   std::vector<float> points(tokens * d);
   std::vector<uint32_t> sub_codes(tokens);
   std::vector<uint16_t> codes(tokens * m);
@@ -155,23 +168,28 @@ void compute_update_centroids(const ComputeStep& s) {
 }
 
 // ---- build_lut: inner products of the IO query with every centroid ---------------------------------------
+// With `heads` queries at io_offset (flag_interleaved_sub_vectors: whole head vectors), head h's tables at
+// lut_offset + h x m x K.
 bool plan_build_lut(P& p) {
   const Command& c = p.command();
+  const uint64_t query_bytes = P::mul(p.heads(), p.io_vector_floats(), P::fp32_bytes);
   if (!p.need({{"sub_vectors", c.sub_vectors}, {"dim", c.dim}}) || !p.need_clusters() || !p.codebook_fits() ||
-      !p.lut_fits() || !p.io_fits(P::mul(p.row(), P::fp32_bytes)))
+      !p.lut_fits(P::mul(p.heads(), p.m(), p.k())) || !p.io_fits(query_bytes))
     return false;
-  p.plan().pe_mac_ops = P::mul(p.m(), p.k(), p.d());
-  p.plan().sram_bytes = P::mul(p.m(), p.k(), P::fp32_bytes);
-  p.plan().link_bytes = P::mul(p.row(), P::fp32_bytes);  // the query is broadcast once
+  p.plan().pe_mac_ops = P::mul(p.heads(), p.m(), p.k(), p.d());
+  p.plan().sram_bytes = P::mul(p.heads(), p.m(), p.k(), P::fp32_bytes);
+  p.plan().link_bytes = query_bytes;  // the queries are broadcast once
   return true;
 }
 void compute_build_lut(const ComputeStep& s, const PeOperands& operands, ProcessingElement& pe) {
-  const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim;
-  const std::vector<float> query = operands.query();
-  const std::vector<float> centroids = s.codebook(operands.pe());
-  for (size_t i = 0; i < m; ++i)
-    core::build_lut(query.data() + i * d, centroids.data() + i * k * d, k, d,
-                    pe.lut.data() + s.command.lut_offset + i * k);
+  const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim, vector = s.io_vector_floats();
+  const std::vector<float>& centroids = s.codebook(operands.pe());
+  for (size_t h = 0; h < s.heads(); ++h) {
+    const auto query = load_array<float>(s.unit.io_buffer().data() + s.command.io_offset + h * vector * 4, vector);
+    for (size_t j = 0; j < m; ++j)
+      core::build_lut(query.data() + size_t(s.global_sub_vector(operands.pe(), uint32_t(j))) * d,
+                      centroids.data() + j * k * d, k, d, pe.lut.data() + s.command.lut_offset + (h * m + j) * k);
+  }
 }
 
 // ---- score: sum of LUT entries the codes select ----------------------------------------------------------
@@ -219,39 +237,63 @@ void compute_softmax_normalize(const ComputeStep& s, const PeOperands& operands,
 }
 
 // ---- value_histogram, value_output, value_reconstruct: the two value paths ------------------------------
+// With `heads` probabilities per token ([token][head]), head h's histograms at accumulator_offset + h x m x K.
 bool plan_value_histogram(P& p) {
   const Command& c = p.command();
-  if (!p.need({{"count", c.count}, {"sub_vectors", c.sub_vectors}}) || !p.need_clusters() ||
-      !p.accumulators_fit(P::mul(p.m(), p.k())))
+  const uint64_t bins = P::mul(p.heads(), p.m(), p.k());
+  if (!p.need({{"count", c.count}, {"sub_vectors", c.sub_vectors}}) || !p.need_clusters() || !p.accumulators_fit(bins))
     return false;
   if (!p.read_codes()) return false;
-  p.read_scalars();
-  p.plan().pe_mac_ops = P::mul(p.tokens(), p.m());
-  p.clear_cost(P::mul(p.m(), p.k()));
+  p.token_stream(StreamRole::scalars, false, c.scalars_offset, P::mul(p.heads(), P::fp32_bytes));
+  p.plan().pe_mac_ops = P::mul(p.tokens(), p.m(), p.heads());
+  p.clear_cost(bins);
   return true;
 }
 void compute_value_histogram(const ComputeStep& s, const PeOperands& operands, ProcessingElement& pe) {
-  const size_t m = s.command.sub_vectors, k = s.command.clusters;
+  const size_t m = s.command.sub_vectors, k = s.command.clusters, heads = s.heads();
   float* accumulators = pe.accumulators.data() + s.command.accumulator_offset;
-  s.clear_if_asked(accumulators, m * k);
-  core::accumulate_histogram(operands.scalars().data(), operands.codes().data(), operands.tokens(), m, k,
-                             accumulators);
+  s.clear_if_asked(accumulators, heads * m * k);
+  const std::vector<uint16_t> codes = operands.codes();
+  const auto probabilities = load_array<float>(operands.stream(StreamRole::scalars), operands.tokens() * heads);
+  for (size_t h = 0; h < heads; ++h)
+    core::accumulate_histogram(head_scalars(probabilities, heads, h).data(), codes.data(), operands.tokens(), m, k,
+                               accumulators + h * m * k);
 }
+// The sub-vector mapping (flag_interleaved_sub_vectors) keeps the outputs in the accumulators, [head][j][d]
+// from output_accumulator_offset, added up over windows (flag_clear_accumulators clears them first), for one
+// gather_accumulators at the end; otherwise each PE's output goes to its IO slot.
 bool plan_value_output(P& p) {
   const Command& c = p.command();
-  if (!p.need({{"sub_vectors", c.sub_vectors}, {"dim", c.dim}}) || !p.need_clusters() || !p.codebook_fits() ||
-      !p.accumulators_fit(P::mul(p.m(), p.k())) || !p.io_slots_fit(P::mul(p.row(), P::fp32_bytes)))
+  const bool interleaved = c.flags & flag_interleaved_sub_vectors;
+  if (!p.need({{"sub_vectors", c.sub_vectors}, {"dim", c.dim}}) || !p.need_clusters() ||
+      !p.accumulators_fit(P::mul(p.heads(), p.m(), p.k())))
     return false;
-  p.plan().pe_mac_ops = P::mul(p.m(), p.k(), p.d());
-  p.plan().link_bytes = P::mul(p.plan().selected_pes, p.row(), P::fp32_bytes);
+  if (p.codebook_in_bank())
+    p.read_bank_codebook();
+  else if (!p.codebook_fits())
+    return false;
+  const uint64_t outputs = P::mul(p.heads(), p.row());
+  p.plan().pe_mac_ops = P::mul(p.heads(), p.m(), p.k(), p.d());
+  if (interleaved) {
+    if (!p.output_accumulators_fit(outputs)) return false;
+    if (c.flags & flag_clear_accumulators) p.plan().sram_bytes = P::mul(outputs, P::fp32_bytes);
+    return true;
+  }
+  if (!p.io_slots_fit(P::mul(outputs, P::fp32_bytes))) return false;
+  p.plan().link_bytes = P::mul(p.plan().selected_pes, outputs, P::fp32_bytes);
   return true;
 }
 void compute_value_output(const ComputeStep& s, const PeOperands& operands, ProcessingElement& pe) {
-  std::vector<float> out(operands.row());
-  core::histogram_times_codebook(pe.accumulators.data() + s.command.accumulator_offset,
-                                 s.codebook(operands.pe()).data(), s.command.sub_vectors, s.command.clusters,
-                                 s.command.dim, out.data());
-  store_array(out, operands.io_slot());
+  const size_t m = s.command.sub_vectors, k = s.command.clusters, d = s.command.dim, heads = s.heads();
+  const std::vector<float> codebook = s.codebook(operands);
+  std::vector<float> out(heads * m * d);
+  for (size_t h = 0; h < heads; ++h)
+    core::histogram_times_codebook(pe.accumulators.data() + s.command.accumulator_offset + h * m * k, codebook.data(), m,
+                                   k, d, out.data() + h * m * d);
+  if (!(s.command.flags & flag_interleaved_sub_vectors)) return store_array(out, operands.io_slot());
+  float* sums = pe.accumulators.data() + s.command.output_accumulator_offset;
+  s.clear_if_asked(sums, out.size());
+  core::add_into(sums, out.data(), out.size());
 }
 bool plan_value_reconstruct(P& p) {
   const Command& c = p.command();
@@ -327,19 +369,26 @@ void compute_move_bank_to_io(const ComputeStep& s, const PeOperands& operands, P
 void compute_move_io_to_bank(const ComputeStep& s, const PeOperands& operands, ProcessingElement&) {
   std::memcpy(operands.stream(StreamRole::raw), operands.io_slot(), moved_bytes(s));
 }
+// Each selected PE sends `length` fp32 accumulators over the link to its IO slot; interleaved (the sub-vector
+// mapping), its [head][j][d] outputs to their places in the `heads` head vectors at io_offset.
 bool plan_gather_accumulators(P& p) {
-  // Each selected PE sends `length` fp32 accumulators over the link to its IO slot.
   const Command& c = p.command();
+  const bool interleaved = c.flags & flag_interleaved_sub_vectors;
   if (!p.need({{"length", c.length}}) || !p.accumulators_fit(c.length) ||
-      !p.io_slots_fit(P::mul(c.length, P::fp32_bytes)))
+      !(interleaved ? p.io_fits(P::mul(p.heads(), p.io_vector_floats(), P::fp32_bytes))
+                    : p.io_slots_fit(P::mul(c.length, P::fp32_bytes))))
     return false;
+  if (interleaved && c.length != P::mul(p.heads(), p.row()))
+    return p.fail_shape("length must be heads x sub_vectors x dim when interleaved");
   p.plan().sram_bytes = P::mul(c.length, P::fp32_bytes);
   p.plan().link_bytes = P::mul(p.plan().selected_pes, c.length, P::fp32_bytes);
   return true;
 }
 void compute_gather_accumulators(const ComputeStep& s, const PeOperands& operands, ProcessingElement& pe) {
-  std::memcpy(operands.io_slot(), pe.accumulators.data() + s.command.accumulator_offset,
-              size_t(s.command.length) * sizeof(float));
+  const float* values = pe.accumulators.data() + s.command.accumulator_offset;
+  if (s.command.flags & flag_interleaved_sub_vectors)
+    return store_head_outputs(s, operands.pe(), values, s.unit.io_buffer().data());
+  std::memcpy(operands.io_slot(), values, size_t(s.command.length) * sizeof(float));
 }
 
 // In opcode order: find_opcode() indexes it.
@@ -383,6 +432,26 @@ constexpr OpcodeSpec kOpcodes[] = {
      plan_move_io_to_bank, nullptr, compute_move_io_to_bank},
     {Opcode::gather_accumulators, "gather_accumulators", "accumulators of each PE -> its IO slot (fp32)",
      plan_gather_accumulators, nullptr, compute_gather_accumulators},
+    {Opcode::build_table, "build_table",
+     "bank codebooks x IO queries -> an fp16 inner-product table row per sub-vector and query head",
+     plan_build_table, nullptr, compute_build_table},
+    {Opcode::score_table, "score_table",
+     "bank codes -> row-hit lookups in the table rows -> partial scores summed on the buffer die -> every bank",
+     plan_score_table, compute_score_table, nullptr},
+    {Opcode::softmax_buffer, "softmax_buffer",
+     "buffer PE: one bank's scores + IO partial (max, sum) -> probabilities to every bank, total to IO",
+     plan_softmax_buffer, compute_softmax_buffer, nullptr},
+    {Opcode::value_table, "value_table",
+     "bank codes, probabilities -> row-hit lookups in the value codebook's rows -> accumulators (outputs)",
+     plan_value_table, nullptr, compute_value_table},
+    {Opcode::copy_rows, "copy_rows", "bank bytes -> bank bytes elsewhere, in every selected bank", plan_copy_rows,
+     nullptr, nullptr},
+    {Opcode::finish_centroids, "finish_centroids",
+     "each PE: own k-means sums -> own centroids (buffer die: weight-sum reciprocals) -> SRAM or bank",
+     plan_finish_centroids, nullptr, compute_finish_centroids},
+    {Opcode::score_summed, "score_summed",
+     "bank codes x LUT SRAM -> partial scores summed on the buffer die -> every bank", plan_score_summed,
+     compute_score_summed, nullptr},
 };
 static_assert(std::size(kOpcodes) == size_t(Opcode::count_), "one table entry per opcode");
 

@@ -75,8 +75,26 @@ bool Planner::codebook_fits() {
               g_.codebook_entries);
 }
 
-bool Planner::lut_fits() {
-  return fits(Error::lut_overflow, "LUT SRAM", "lut_offset", c_.lut_offset, mul(m(), k()), g_.lut_entries);
+bool Planner::lut_fits(uint64_t entries) {
+  return fits(Error::lut_overflow, "LUT SRAM", "lut_offset", c_.lut_offset, entries, g_.lut_entries);
+}
+
+bool Planner::output_accumulators_fit(uint64_t entries) {
+  return fits(Error::accumulator_overflow, "accumulators", "output_accumulator_offset", c_.output_accumulator_offset,
+              entries, g_.accumulator_entries);
+}
+
+bool Planner::row_aligned(uint64_t offset, const char* field) {
+  if (offset % g_.row_bytes == 0) return true;
+  return fail_shape(std::string(field) + " = " + std::to_string(offset) + " must start a row (" +
+                    std::to_string(g_.row_bytes) + " bytes)");
+}
+
+bool Planner::register_file_tokens(uint64_t lanes, uint64_t& tokens) {
+  tokens = lanes ? g_.grf_entries / lanes : 0;
+  if (tokens > 0) return true;
+  return fail_shape("the register file (" + std::to_string(g_.grf_entries) + " lanes) holds no token's " +
+                    std::to_string(lanes) + " index lanes");
 }
 
 bool Planner::accumulators_fit(uint64_t entries) {
@@ -122,6 +140,38 @@ bool Planner::code_stream(bool write) {
 namespace {
 uint64_t ceil_div(uint64_t value, uint64_t divisor) { return value / divisor + (value % divisor != 0); }
 }  // namespace
+
+uint64_t Planner::codebook_bank_stride() const {
+  return mul(ceil_div(mul(k(), d(), fp16_bytes), g_.row_bytes), g_.row_bytes);
+}
+
+void Planner::read_bank_codebook() {
+  plan_.streams.push_back(
+      {StreamRole::codebook_image, false, false, c_.codebook_offset, mul(m(), codebook_bank_stride())});
+}
+
+bool Planner::table_fits_row() {
+  if (mul(k(), fp16_bytes) <= g_.row_bytes) return true;
+  return fail_shape("an inner-product table of clusters = " + std::to_string(k()) + " fp16 entries does not fit one " +
+                    std::to_string(g_.row_bytes) + "-byte row (windows keep K <= " + std::to_string(g_.row_bytes / 2) +
+                    ")");
+}
+
+bool Planner::needs_per_bank_pes() {
+  if (g_.banks_per_pe == 1) return true;
+  return fail_shape("needs one PE per bank (pim.placement=bank): a PE owns the sub-vectors of its bank");
+}
+
+bool Planner::code_index(hbm::IndirectPass::IndexStream& stream) {
+  if (k() < 2) return fail_shape("packed codes need clusters >= 2");
+  const uint64_t bits_per_token = mul(m(), core::code_bits(k()));
+  const uint64_t first_bit = mul(c_.first_token, bits_per_token), range_bits = mul(c_.count, bits_per_token);
+  if (first_bit % 8 || range_bits % 8)
+    return fail_shape("packed codes of tokens [first_token, first_token + count) must start and end on a byte (" +
+                      std::to_string(bits_per_token) + " bits per token)");
+  stream = {add(c_.codes_offset, first_bit / 8), bits_per_token};
+  return true;
+}
 
 Plan plan_command(const Command& command, const Geometry& geometry) { return Planner(command, geometry).run(); }
 

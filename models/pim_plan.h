@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "hwif/pim_commands.h"
+#include "models/hbm/indirect_pass.h"
 
 namespace aqpim::models::pim {
 
@@ -29,11 +30,14 @@ struct Geometry {
   uint64_t accumulator_entries = 4096;
   uint64_t buffer_accumulator_entries = 16384;
   uint64_t io_buffer_bytes = 65536;
+  uint64_t row_bytes = 1024;    // a DRAM row of the banks: one inner-product table (K fp16) must fit
+  uint32_t grf_entries = 256;   // 16-bit lanes of a PE's register file (code indices; fp32 values take two)
 };
 
-// Which operand a bank stream carries; the unit routes data by it.
-enum class StreamRole { vectors, codes, scalars, result, codebook_image, raw };
-inline constexpr size_t stream_role_count = size_t(StreamRole::raw) + 1;
+// Which operand a bank stream carries; the unit routes data by it. An indirect pass (role `lookups`)
+// carries the codes, the per-token scalars and the table rows in one transaction; the unit splits them.
+enum class StreamRole { vectors, codes, scalars, result, codebook_image, raw, table, lookups };
+inline constexpr size_t stream_role_count = size_t(StreamRole::lookups) + 1;
 
 struct BankStream {
   StreamRole role;
@@ -41,7 +45,16 @@ struct BankStream {
   bool first_bank_only;  // only the lowest bank of each selected PE takes part (codebook images)
   uint64_t offset;       // inside each bank
   uint64_t bytes_per_bank;
+  bool lowest_pe_only = false;  // only the lowest selected PE's banks take part (the buffer die reads one copy)
+  bool indirect = false;        // an intra-row indirection pass: `pass` instead of offset and bytes
+  hbm::IndirectPass pass{};
 };
+
+// Bytes per bank a stream's data holds: its range, or an indirect pass's index streams and table rows.
+inline uint64_t stream_data_bytes_per_bank(const BankStream& stream, const Geometry& geometry) {
+  if (!stream.indirect) return stream.bytes_per_bank;
+  return stream.pass.index_bytes(0) + stream.pass.index_bytes(1) + stream.pass.table_rows * geometry.row_bytes;
+}
 
 // The few streams of one command, held inline: decode plans tens of millions of commands, and a heap
 // allocation each was a measurable share of the simulation's wall time.
@@ -118,7 +131,8 @@ class Planner {
   bool need(std::initializer_list<std::pair<const char*, uint32_t>> fields);
   bool need_clusters();
   bool codebook_fits();
-  bool lut_fits();
+  bool lut_fits() { return lut_fits(mul(m(), k())); }
+  bool lut_fits(uint64_t entries);
   bool accumulators_fit(uint64_t entries);
   bool buffer_accumulators_fit(uint64_t entries);
   bool io_slots_fit(uint64_t slot_bytes);  // the IO slot of every selected PE
@@ -133,6 +147,26 @@ class Planner {
   void write_result() { token_stream(StreamRole::result, true, c_.result_offset, fp32_bytes); }
   // Clearing the accumulators is an SRAM write of the whole destination.
   void clear_cost(uint64_t entries);
+
+  // The sub-vector mapping (flags in hwif/pim_commands.h): query heads served at once, the head vector a
+  // query or output in the IO buffer has, and a codebook kept in the banks (flag_codebook_in_bank), each
+  // sub-vector's K x d fp16 entries starting on a row of their own so a value pass can look them up.
+  uint64_t heads() const { return heads_of(c_); }
+  uint64_t io_vector_floats() const {
+    return c_.flags & flag_interleaved_sub_vectors ? mul(m(), g_.pe_count, d()) : row();
+  }
+  uint64_t codebook_bank_stride() const;
+  bool codebook_in_bank() const { return c_.flags & flag_codebook_in_bank; }
+  void read_bank_codebook();
+  // The lookups of one sub-vector's K entries: an inner-product table of K fp16 fits one row.
+  bool table_fits_row();
+  bool needs_per_bank_pes();
+  bool row_aligned(uint64_t offset, const char* field);
+  bool output_accumulators_fit(uint64_t entries);  // from output_accumulator_offset
+  // Tokens a register-file load holds when each token takes `lanes` of its 16-bit lanes.
+  bool register_file_tokens(uint64_t lanes, uint64_t& tokens);
+  // An index stream of the PE's packed codes for the command's token range, for an indirect pass.
+  bool code_index(hbm::IndirectPass::IndexStream& stream);
 
  private:
   bool check_pe_mask();

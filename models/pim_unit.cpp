@@ -37,6 +37,11 @@ pim::Geometry make_geometry(const PimUnitConfig& config) {
   geometry.accumulator_entries = config.histogram_entries;
   geometry.buffer_accumulator_entries = config.buffer_accumulator_entries;
   geometry.io_buffer_bytes = config.io_buffer_bytes;
+  require(config.row_bytes >= 64 && (config.row_bytes & (config.row_bytes - 1)) == 0,
+          "row_bytes must be a power of two of at least 64");
+  require(config.grf_entries >= 1, "grf_entries must be positive");
+  geometry.row_bytes = config.row_bytes;
+  geometry.grf_entries = config.grf_entries;
   const uint64_t window = pim::reg::sub_window;
   require(config.codebook_sram_bytes <= window && config.lut_sram_bytes <= window &&
               config.histogram_entries * sizeof(float) <= window &&
@@ -291,7 +296,8 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   pim::StreamData data;
   std::string failure;
   for (const auto& stream : plan.streams) {
-    const uint64_t total = stream.bytes_per_bank * uint64_t(__builtin_popcountll(stream_bank_mask(command, stream)));
+    const uint64_t total =
+        pim::stream_data_bytes_per_bank(stream, geometry_) * uint64_t(__builtin_popcountll(stream_bank_mask(command, stream)));
     // A payload's length is 32 bits; no bank is that large, so such a stream could never be valid.
     if (total > UINT32_MAX) return reject(command, pim::Error::bad_shape, "a bank stream exceeds 4 GiB");
     if (config_.functional) data[size_t(stream.role)].assign(total, 0);
@@ -344,9 +350,10 @@ void PimUnit::record(const pim::Command& command, const pim::PhaseCycles& cycles
 
 uint64_t PimUnit::stream_bank_mask(const pim::Command& command, const pim::BankStream& stream) const {
   // The plan has checked that pe_mask names existing PEs only.
-  if (geometry_.banks_per_pe == 1) return command.pe_mask;
+  const uint64_t pe_mask = stream.lowest_pe_only ? command.pe_mask & (~command.pe_mask + 1) : command.pe_mask;
+  if (geometry_.banks_per_pe == 1) return pe_mask;
   uint64_t mask = 0;
-  for (uint64_t pes = command.pe_mask; pes != 0; pes &= pes - 1) {
+  for (uint64_t pes = pe_mask; pes != 0; pes &= pes - 1) {
     const uint64_t banks = bank_mask_of(uint32_t(__builtin_ctzll(pes)));
     mask |= stream.first_bank_only ? banks & (~banks + 1) : banks;
   }
@@ -361,6 +368,8 @@ bool PimUnit::stream_banks(const pim::Command& command, const pim::Plan& plan, b
     access.bank_mask = stream_bank_mask(command, stream);
     access.bank_offset = stream.offset;
     access.bytes_per_bank = stream.bytes_per_bank;
+    access.indirect = stream.indirect;
+    access.pass = stream.pass;
     auto& bytes = data[size_t(stream.role)];  // sized by execute(); empty in timing-only mode
 
     tlm::tlm_generic_payload& payload = bank_payload_;
@@ -374,7 +383,8 @@ bool PimUnit::stream_banks(const pim::Command& command, const pim::Plan& plan, b
     bank_socket->b_transport(payload, offset);
     payload.clear_extension(&access);
     if (payload.get_response_status() != tlm::TLM_OK_RESPONSE) {
-      failure = std::string(writes ? "bank write" : "bank read") + " at offset " + std::to_string(stream.offset) +
+      failure = std::string(stream.indirect ? "bank lookups" : writes ? "bank write" : "bank read") + " at offset " +
+                std::to_string(stream.indirect ? stream.pass.table_offset : stream.offset) +
                 " (" + std::to_string(stream.bytes_per_bank) +
                 " bytes per bank) failed: " + payload.get_response_string();
       return false;

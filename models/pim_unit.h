@@ -52,6 +52,10 @@ struct PimUnitConfig {
   uint32_t link_bytes_per_cycle = 32;  // PEs <-> buffer die, shared by the pseudo-channel's PEs
   uint32_t issue_overhead_cycles = 4;  // command decode and broadcast
   uint32_t command_queue_entries = 64;  // descriptors the command queue ring holds (pim::reg::command_queue)
+  uint64_t row_bytes = 1024;            // the pseudo-channel's DRAM row: an fp16 inner-product table fills one
+  // 16-bit lanes of each PE's register file, which holds the code indices (and fp32 weights, two lanes each)
+  // of an intra-row indirection pass: 16 registers of 256 bits, as in HBM-PIM (docs/models-pim.md).
+  uint32_t grf_entries = 256;
   sc_core::sc_time host_access_latency = sc_core::SC_ZERO_TIME;  // each register/window access
   bool functional = true;                                        // false: timing-only, no data is stored or moved
 };

@@ -2,6 +2,8 @@
 // table's (param_table.cpp) and are checked when a value is assigned.
 #include "platform/params.h"
 
+#include <algorithm>
+
 namespace aqpim::platform {
 namespace {
 
@@ -9,7 +11,73 @@ double tck_ns(const models::Hbm3PseudoChannelConfig& channel) {
   return channel.tCK / sc_core::sc_time(1, sc_core::SC_PS) / 1000.0;
 }
 
+template <class Require, class Value>
+void validate_mapping(const PlatformParams& p, Require&& require, Value&& value) {
+  const bool subvector = p.pim.mapping == PimMapping::subvector;
+  require(!p.pq.windowed_clustering || subvector,
+          "pq.windowed_clustering = true needs pim.mapping=subvector (the token mapping keeps one codebook per head)");
+  if (subvector) {
+    require(p.pim.unit.placement == models::PimPlacement::bank,
+            "pim.mapping=subvector puts each sub-vector in a bank of its own: it needs pim.placement=bank");
+    const int64_t table_bytes = p.pq.centroids_per_window() * 2;
+    require(p.pim.codebook_store == firmware::CodebookStore::sram ||
+                table_bytes <= int64_t(p.hbm.channel.row_bytes),
+            "an inner-product table of pq.centroids per window x 2 bytes = " + std::to_string(table_bytes) +
+                " bytes does not fit " + value("hbm.row_bytes", int64_t(p.hbm.channel.row_bytes)) +
+                " with pim.codebook_store=dram: turn pq.windowed_clustering on with a smaller pq.window_centroids, or "
+                "use pim.codebook_store=sram");
+    require(!(p.pq.value_path == ValuePathSetting::reconstruct && p.pim.codebook_store == firmware::CodebookStore::sram),
+            "pq.value_path=reconstruct looks values up in DRAM rows: it needs pim.codebook_store=dram");
+  }
+  const PimSramNeeds needs = pim_sram_needs(p);
+  const auto& unit = p.pim.unit;
+  require(needs.codebook_bytes <= int64_t(unit.codebook_sram_bytes),
+          needs.codebook_what + " = " + std::to_string(needs.codebook_bytes) + " bytes) does not fit " +
+              value("pim.codebook_sram_kib", int64_t(unit.codebook_sram_bytes / 1024)) + " KiB");
+  require(needs.lut_bytes <= int64_t(unit.lut_sram_bytes),
+          needs.lut_what + " = " + std::to_string(needs.lut_bytes) + " bytes) does not fit " +
+              value("pim.lut_sram_kib", int64_t(unit.lut_sram_bytes / 1024)) + " KiB");
+  require(needs.accumulator_entries <= int64_t(unit.histogram_entries),
+          needs.accumulator_what + " = " + std::to_string(needs.accumulator_entries) + ") exceed " +
+              value("pim.accumulator_entries", int64_t(unit.histogram_entries)));
+  require(needs.buffer_accumulator_entries <= int64_t(unit.buffer_accumulator_entries),
+          needs.buffer_accumulator_what + " = " + std::to_string(needs.buffer_accumulator_entries) + ") exceed " +
+              value("pim.buffer_accumulator_entries", int64_t(unit.buffer_accumulator_entries)));
+}
+
 }  // namespace
+
+PimSramNeeds pim_sram_needs(const PlatformParams& p) {
+  const int64_t m = p.pq.sub_vectors, d = p.model.head_dim / m;
+  PimSramNeeds needs;
+  if (p.pim.mapping == PimMapping::token) {
+    // Each PE keeps one head's codebook, LUT and k-means sums while it works on that head.
+    const int64_t k = p.pq.centroids;
+    needs.codebook_bytes = m * k * d * 2;
+    needs.codebook_what = "one head's codebook (pq.sub_vectors x pq.centroids x sub_dim x 2 bytes";
+    needs.lut_bytes = m * k * 4;
+    needs.lut_what = "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes";
+    needs.accumulator_entries = needs.buffer_accumulator_entries = m * k * (d + 1);
+    needs.accumulator_what = needs.buffer_accumulator_what = "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1)";
+    return needs;
+  }
+  // A PE holds its bank's sub-vectors of one head: codebooks and tables only with the SRAM store.
+  const int64_t banks = p.hbm.channel.bank_groups * p.hbm.channel.banks_per_group;
+  const int64_t per_bank = std::max<int64_t>(1, m / std::min(m, banks)), k = p.pq.centroids_per_window();
+  const int64_t heads = p.pim.gqa_one_pass ? p.model.heads / p.model.kv_heads : 1;
+  const bool sram = p.pim.codebook_store == firmware::CodebookStore::sram;
+  needs.codebook_bytes = sram ? per_bank * k * d * 2 : 0;
+  needs.codebook_what = "a bank's sub-vector codebooks (sub-vectors per bank x centroids per window x sub_dim x 2 bytes";
+  needs.lut_bytes = sram ? heads * per_bank * k * 4 : 0;
+  needs.lut_what = "a pass's LUTs (query heads x sub-vectors per bank x centroids per window x 4 bytes";
+  needs.accumulator_entries = std::max(per_bank * k * (d + 1), heads * per_bank * (k + d));
+  needs.accumulator_what =
+      "a bank's k-means sums or value histograms and outputs (max(sub-vectors per bank x K x (sub_dim + 1), query heads "
+      "x sub-vectors per bank x (K + sub_dim))";
+  needs.buffer_accumulator_entries = 0;
+  needs.buffer_accumulator_what = "buffer accumulators (unused";
+  return needs;
+}
 
 void validate(const PlatformParams& p) {
   auto require = [](bool ok, const std::string& message) {
@@ -47,26 +115,7 @@ void validate(const PlatformParams& p) {
   require(int64_t(channel.row_bytes) % access_bytes == 0,
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +
               std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
-  const auto& unit = p.pim.unit;
-  // AQPIM keeps one head's codebook, LUT and k-means sums on each PE while it works on that head.
-  const int64_t codebook_bytes = p.pq.sub_vectors * p.pq.centroids * sub_dim * 2;
-  require(codebook_bytes <= int64_t(unit.codebook_sram_bytes),
-          "one head's codebook (pq.sub_vectors x pq.centroids x sub_dim x 2 bytes = " + std::to_string(codebook_bytes) +
-              " bytes) does not fit " + value("pim.codebook_sram_kib", int64_t(unit.codebook_sram_bytes / 1024)) + " KiB");
-  const int64_t lut_bytes = p.pq.sub_vectors * p.pq.centroids * 4;
-  require(lut_bytes <= int64_t(unit.lut_sram_bytes),
-          "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = " + std::to_string(lut_bytes) +
-              " bytes) does not fit " + value("pim.lut_sram_kib", int64_t(unit.lut_sram_bytes / 1024)) + " KiB");
-  const int64_t kmeans_entries = p.pq.sub_vectors * p.pq.centroids * (sub_dim + 1);
-  require(kmeans_entries <= int64_t(unit.histogram_entries),
-          "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = " + std::to_string(kmeans_entries) +
-              ") exceed " + value("pim.accumulator_entries", int64_t(unit.histogram_entries)));
-  require(kmeans_entries <= int64_t(unit.buffer_accumulator_entries),
-          "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = " + std::to_string(kmeans_entries) +
-              ") exceed " + value("pim.buffer_accumulator_entries", int64_t(unit.buffer_accumulator_entries)));
-  require(!p.pq.windowed_clustering,
-          "pq.windowed_clustering = true is modelled by the algorithm core only; the platform firmware keeps one "
-          "codebook per head: set it to false");
+  validate_mapping(p, require, value);
   if (p.pq.importance_weighting)
     require(p.pq.importance_queries <= p.workload.context_tokens,
             value("pq.importance_queries", p.pq.importance_queries) + " exceeds " +

@@ -8,34 +8,17 @@
 namespace aqpim::platform {
 namespace {
 
-template <class Integer>
-IntRange integer(Integer& field, int64_t min, int64_t max) {
-  return {[&field] { return int64_t(field); }, [&field](int64_t value) { field = Integer(value); }, min, max};
-}
 // A size given in KiB, held in bytes by the model.
 template <class Integer>
 IntRange kibibytes(Integer& field, int64_t min, int64_t max) {
   return {[&field] { return int64_t(field / 1024); }, [&field](int64_t value) { field = Integer(value) * 1024; }, min,
           max};
 }
-RealRange real(double& field, double min, double max) {
-  return {[&field] { return field; }, [&field](double value) { field = value; }, min, max};
-}
 // A duration given in ns, held as an sc_time (whole picoseconds at the default resolution).
 RealRange nanoseconds(sc_core::sc_time& field, double min, double max) {
   return {[&field] { return field / sc_core::sc_time(1, sc_core::SC_PS) / 1000.0; },
           [&field](double value) { field = sc_core::sc_time(value, sc_core::SC_NS); }, min, max};
 }
-template <class Enum, size_t N>
-Choice choice(Enum& field, const core::EnumName<Enum> (&names)[N]) {
-  return {[&field, &names] { return std::string(core::enum_name(names, field)); },
-          [&field, &names](const std::string& name) { field = *core::parse_enum(names, name); },
-          core::enum_names(names)};
-}
-Choice choice(std::string& field, std::vector<std::string> choices) {
-  return {[&field] { return field; }, [&field](const std::string& name) { field = name; }, std::move(choices)};
-}
-
 }  // namespace
 
 std::vector<ParamSpec> parameter_table(PlatformParams& p) {
@@ -63,6 +46,15 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        integer(p.workload.decode_steps, 0, 1 << 20)},
       {"workload.seed", "", "Seed of the synthetic KV data and of k-means initialisation (functional mode).",
        integer(p.workload.seed, 0, std::numeric_limits<int32_t>::max())},
+      {"workload.source", "",
+       "Where functional mode's K, V and queries come from: the synthetic generator, or a llama2.c model's fp32 forward "
+       "pass over workload.text_file (model.* must equal the checkpoint's shape; model.preset=stories260k does).",
+       choice(p.workload.source, kWorkloadSourceNames)},
+      {"workload.model_file", "", "llama2.c checkpoint of workload.source=llama2c.", file_path(p.workload.model_file)},
+      {"workload.tokenizer_file", "", "Its tokenizer (tokenizer.bin format).", file_path(p.workload.tokenizer_file)},
+      {"workload.text_file", "",
+       "Text teacher-forced through the model: sequence b reads its b-th run of context + decode tokens after BOS.",
+       file_path(p.workload.text_file)},
 
       {"pq.sub_vectors", "", "m: sub-vectors each KV head vector is split into (sub-vector width = head_dim / m).",
        integer(p.pq.sub_vectors, 1, 1024)},
@@ -79,12 +71,12 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        integer(p.pq.importance_queries, 1, 4096)},
       {"pq.channel_presort", "", "Permute channels offline so similar channels share a sub-vector.",
        Flag{&p.pq.channel_presort}},
-      {"pq.windowed_clustering", "", "Page-aware windowed clustering (codebooks carried from row window to window).",
+      {"pq.windowed_clustering", "", "Page-aware windowed clustering: pq.centroids in windows of at most pq.window_centroids (one DRAM row of products), each window's codebook starting from the previous one's (pim.mapping=subvector).",
        Flag{&p.pq.windowed_clustering}},
       {"pq.window_centroids", "", "K_row: most centroids one DRAM row window holds (1 KB row / 2-byte products = 512).",
        integer(p.pq.window_centroids, 2, 4096)},
-      {"pq.value_path", "", "How PIM aggregates values: per-centroid softmax histogram x codebook, or reconstruct V then weight.",
-       choice(p.pq.value_path, core::kValuePathNames)},
+      {"pq.value_path", "", "How PIM aggregates values: per-centroid softmax histogram x codebook, or reconstruct V from the codebook then weight; auto: what the mapping's hardware does (token: histogram; subvector: reconstruct by lookups with pim.codebook_store=dram, histogram with sram).",
+       choice(p.pq.value_path, kValuePathSettingNames)},
 
       {"hbm.stacks", "", "HBM stacks attached to the GPU.", integer(p.hbm.stacks, 1, 16)},
       {"hbm.pim_stacks", "", "Of those, stacks replaced by HBM-PIM.", integer(p.hbm.pim_stacks, 0, 16)},
@@ -117,6 +109,14 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"hbm.timing.nRFC", "tCK", "Refresh cycle time.", integer(t.nRFC, 1, 10000)},
       {"hbm.timing.nREFI", "tCK", "Average refresh interval.", integer(t.nREFI, 1, 1000000)},
 
+      {"pim.mapping", "", "How AQPIM places a head's KV cache: subvector (the paper's: a head per pseudo-channel, each sub-vector in its own bank with its own codebook) or token (tokens dealt over the banks, a full codebook per processing unit).",
+       choice(p.pim.mapping, kPimMappingNames)},
+      {"pim.codebook_store", "", "Where the subvector mapping keeps codebooks and inner-product tables: dram (rows of the banks, lookups by intra-row indirection, the paper's) or sram (the processing unit's codebook and LUT SRAMs).",
+       choice(p.pim.codebook_store, kCodebookStoreNames)},
+      {"pim.gqa_one_pass", "", "Subvector mapping: one pass over a KV head's codes scores (and weighs values for) its whole query group; false: one pass per query head.",
+       Flag{&p.pim.gqa_one_pass}},
+      {"pim.buffer_assignment", "", "Subvector mapping: the k-means assignment (MIN over K distances) runs on the buffer-die unit, distances crossing the link (the paper's Table I); false: on the bank units.",
+       Flag{&p.pim.buffer_assignment}},
       {"pim.placement", "", "Where processing units sit: one per bank or one per bank group.",
        choice(p.pim.unit.placement, models::kPimPlacementNames)},
       {"pim.macs_per_unit", "MACs/tCK", "FP16 multiply-accumulate lanes per processing unit.",
@@ -131,6 +131,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        kibibytes(p.pim.unit.io_buffer_bytes, 1, 65536)},
       {"pim.buffer_macs", "MACs/tCK", "Multiply-accumulate lanes of the buffer-die unit of each pseudo-channel.",
        integer(p.pim.unit.buffer_macs, 1, 4096)},
+      {"pim.grf_entries", "lanes", "16-bit lanes of a processing unit's register file: the code indices (and fp32 weights, two lanes each) one intra-row indirection chunk holds (HBM-PIM: 16 x 256-bit registers = 256).",
+       integer(p.pim.unit.grf_entries, 1, 1 << 20)},
 
       {"gpu.peak_tflops", "TFLOP/s", "Dense fp16 peak of the host GPU (H100 SXM: 989).",
        real(p.gpu.peak_tflops, 0.1, 100000.0)},

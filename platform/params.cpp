@@ -45,7 +45,7 @@ std::string quoted_input(const std::string& text) {
 }
 
 std::string unknown_key_message(const std::string& key, const std::string& source,
-                                std::vector<ParamSpec>& table) {
+                                const std::vector<ParamSpec>& table) {
   const ParamSpec* closest = nullptr;
   size_t best = std::numeric_limits<size_t>::max();
   // No key is longer than this; beyond it a suggestion is pointless and the distance quadratic.
@@ -57,7 +57,7 @@ std::string unknown_key_message(const std::string& key, const std::string& sourc
   }
   std::string message = "unknown parameter " + quoted_input(key) + " in " + source;
   if (closest && best <= std::max<size_t>(3, key.size() / 4)) message += " (did you mean '" + closest->key + "'?)";
-  return message + "; 'aqpim params' lists them all";
+  return message;
 }
 
 std::string describe_json(const json& value) {
@@ -178,8 +178,12 @@ void assign(const ParamSpec& spec, const json* json_value, const std::string& te
           } else {
             value = text;
           }
-          if (std::find(field.choices.begin(), field.choices.end(), value) == field.choices.end())
-            fail_value(spec, source, quoted_input(value));
+          if constexpr (std::is_same_v<Field, Choice>) {
+            if (std::find(field.choices.begin(), field.choices.end(), value) == field.choices.end())
+              fail_value(spec, source, quoted_input(value));
+          } else if (value.empty()) {
+            fail_value(spec, source, "an empty string");
+          }
           field.set(value);
         }
       },
@@ -213,8 +217,10 @@ std::string accepted_values(const ParamSpec& spec) {
           return "a number in [" + format_real(field.min) + ", " + format_real(field.max) + "]";
         else if constexpr (std::is_same_v<Field, Flag>)
           return "true or false";
-        else
+        else if constexpr (std::is_same_v<Field, Choice>)
           return "one of " + join(field.choices, ", ");
+        else
+          return field.what;
       },
       spec.field);
 }
@@ -272,14 +278,12 @@ void ParamLoader::flatten(const json& node, const std::string& prefix, const std
 void ParamLoader::add_override(const std::string& key_equals_value, const std::string& source) {
   auto equals = key_equals_value.find('=');
   if (equals == std::string::npos || equals == 0)
-    throw ParamError(source + " " + quoted_input(key_equals_value) + ": expected KEY=VALUE, e.g. " + source +
-                     " pim.placement=bank_group");
+    throw ParamError(source + " " + quoted_input(key_equals_value) + ": expected KEY=VALUE, e.g. " + source + " " + example_);
   assignments_.push_back({key_equals_value.substr(0, equals), source, nullptr, key_equals_value.substr(equals + 1)});
 }
 
-PlatformParams ParamLoader::resolve() const {
-  PlatformParams params;
-  auto table = parameter_table(params);
+void ParamLoader::apply_where(const std::vector<ParamSpec>& table, const std::string& listing,
+                              const std::function<bool(const Assignment&)>& selected) const {
   auto find_spec = [&](const Assignment& assignment) -> const ParamSpec& {
     for (const auto& spec : table)
       if (spec.key == assignment.key) return spec;
@@ -288,27 +292,37 @@ PlatformParams ParamLoader::resolve() const {
       if (spec.key.rfind(assignment.key + ".", 0) == 0)
         throw ParamError("parameter group " + quoted_input(assignment.key) + " in " + assignment.source +
                          ": expected an object of parameters, not a single value");
-    throw ParamError(unknown_key_message(assignment.key, assignment.source, table));
+    throw ParamError(unknown_key_message(assignment.key, assignment.source, table) + "; " + listing);
   };
-  auto apply = [&](const Assignment& assignment) {
-    assign(find_spec(assignment), assignment.json_value.get(), assignment.text_value, assignment.source);
-  };
-
   for (const auto& assignment : assignments_)
-    if (assignment.key == "model.preset") apply(assignment);
+    if (selected(assignment))
+      assign(find_spec(assignment), assignment.json_value.get(), assignment.text_value, assignment.source);
+}
+
+void ParamLoader::apply_to(const std::vector<ParamSpec>& table, const std::string& listing) const {
+  apply_where(table, listing, [](const Assignment&) { return true; });
+}
+
+PlatformParams ParamLoader::resolve() const {
+  PlatformParams params;
+  const auto table = parameter_table(params);
+  const std::string listing = "'aqpim params' lists them all";
+  apply_where(table, listing, [](const Assignment& assignment) { return assignment.key == "model.preset"; });
   for (const auto& preset : model_presets())
     if (preset.name == params.model.preset) params.model = preset.shape;
-  for (const auto& assignment : assignments_)
-    if (assignment.key != "model.preset") apply(assignment);
-
+  apply_where(table, listing, [](const Assignment& assignment) { return assignment.key != "model.preset"; });
   validate(params);
   return params;
 }
 
 json to_json(const PlatformParams& params) {
   PlatformParams copy = params;
+  return to_json(parameter_table(copy));
+}
+
+json to_json(const std::vector<ParamSpec>& table) {
   json document = json::object();
-  for (const auto& spec : parameter_table(copy)) {
+  for (const auto& spec : table) {
     json::json_pointer pointer("/" + [&] {
       std::string path = spec.key;
       std::replace(path.begin(), path.end(), '.', '/');
@@ -335,8 +349,21 @@ std::string to_markdown_reference(const PlatformParams& defaults) {
       << "passed with `--config FILE`, or one at a time with `--set KEY=VALUE`; later sources win, and\n"
       << "`model.preset` is applied before every other `model.*` value. Unknown keys, wrong types and\n"
       << "out-of-range values are errors (exit code 2).\n\n";
+  out << markdown_tables(parameter_table(copy));
+  out << "\n## Model presets\n\n| preset | layers | hidden | heads | kv_heads | head_dim | ffn_hidden | vocab | notes |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& preset : model_presets()) {
+    const auto& s = preset.shape;
+    out << "| `" << preset.name << "` | " << s.layers << " | " << s.hidden << " | " << s.heads << " | " << s.kv_heads
+        << " | " << s.head_dim << " | " << s.ffn_hidden << " | " << s.vocab << " | " << preset.description << " |\n";
+  }
+  return out.str();
+}
+
+std::string markdown_tables(const std::vector<ParamSpec>& table) {
+  std::ostringstream out;
   std::string group;
-  for (const auto& spec : parameter_table(copy)) {
+  for (const auto& spec : table) {
     std::string spec_group = spec.key.substr(0, spec.key.find('.'));
     if (spec_group != group) {
       group = spec_group;
@@ -344,13 +371,6 @@ std::string to_markdown_reference(const PlatformParams& defaults) {
     }
     out << "| `" << spec.key << "` | " << current_value(spec) << " | " << spec.unit << " | "
         << accepted_values(spec) << " | " << spec.doc << " |\n";
-  }
-  out << "\n## Model presets\n\n| preset | layers | hidden | heads | kv_heads | head_dim | ffn_hidden | vocab | notes |\n"
-      << "|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& preset : model_presets()) {
-    const auto& s = preset.shape;
-    out << "| `" << preset.name << "` | " << s.layers << " | " << s.hidden << " | " << s.heads << " | " << s.kv_heads
-        << " | " << s.head_dim << " | " << s.ffn_hidden << " | " << s.vocab << " | " << preset.description << " |\n";
   }
   return out.str();
 }
@@ -363,6 +383,8 @@ const std::vector<ModelPreset>& model_presets() {
       {"llama-3.2-3b", "Llama-3.2-3B, GQA 3:1", {"llama-3.2-3b", 28, 3072, 24, 8, 128, 8192, 128256}},
       {"llama-2-7b", "Llama-2-7B, multi-head attention", {"llama-2-7b", 32, 4096, 32, 32, 128, 11008, 32000}},
       {"tiny", "Small test model for functional runs", {"tiny", 2, 512, 4, 2, 128, 1024, 1000}},
+      {"stories260k", "llama2.c stories260K (data/realdata), for workload.source=llama2c",
+       {"stories260k", 5, 64, 8, 4, 8, 172, 512}},
   };
   return presets;
 }

@@ -16,6 +16,7 @@
 
 #include "core/attention.h"
 #include "core/enum_names.h"
+#include "firmware/subvector_layout.h"
 #include "models/hbm3_pseudo_channel.h"
 #include "models/pim_unit.h"
 
@@ -28,6 +29,19 @@ inline constexpr core::EnumName<Design> kDesignNames[] = {
 enum class SimMode { timing, functional };
 inline constexpr core::EnumName<SimMode> kSimModeNames[] = {{SimMode::timing, "timing"},
                                                             {SimMode::functional, "functional"}};
+// How AQPIM places a head's KV cache on PIM: the paper's (a head per pseudo-channel, each sub-vector in its
+// own bank with its own codebook), or tokens dealt over the banks with a full codebook per PE.
+enum class PimMapping { subvector, token };
+inline constexpr core::EnumName<PimMapping> kPimMappingNames[] = {{PimMapping::subvector, "subvector"},
+                                                                  {PimMapping::token, "token"}};
+// pq.value_path: `automatic` takes what the mapping's hardware does (docs/firmware.md).
+enum class ValuePathSetting { automatic, histogram, reconstruct };
+inline constexpr core::EnumName<ValuePathSetting> kValuePathSettingNames[] = {
+    {ValuePathSetting::automatic, "auto"},
+    {ValuePathSetting::histogram, "histogram"},
+    {ValuePathSetting::reconstruct, "reconstruct"}};
+inline constexpr core::EnumName<firmware::CodebookStore> kCodebookStoreNames[] = {
+    {firmware::CodebookStore::dram, "dram"}, {firmware::CodebookStore::sram, "sram"}};
 inline std::string to_string(Design design) { return std::string(core::enum_name(kDesignNames, design)); }
 inline std::string to_string(SimMode mode) { return std::string(core::enum_name(kSimModeNames, mode)); }
 
@@ -42,11 +56,22 @@ struct ModelParams {
   int64_t vocab = 32000;
 };
 
+// Where a functional run's K, V and queries come from (workload.source).
+enum class WorkloadSource { synthetic, llama2c };
+inline constexpr core::EnumName<WorkloadSource> kWorkloadSourceNames[] = {{WorkloadSource::synthetic, "synthetic"},
+                                                                          {WorkloadSource::llama2c, "llama2c"}};
+
 struct WorkloadParams {
   int64_t context_tokens = 32768;
   int64_t batch = 16;
   int64_t decode_steps = 128;
   int64_t seed = 1;
+  WorkloadSource source = WorkloadSource::synthetic;
+  // llama2c: the model whose shape model.* must equal, and the text teacher-forced through it (sequence b
+  // reads the b-th run of context + decode tokens). Relative paths are read from the current directory.
+  std::string model_file = "data/realdata/stories260K.bin";
+  std::string tokenizer_file = "data/realdata/tok512.bin";
+  std::string text_file = "data/realdata/tinyshakespeare_head40k.txt";
 };
 
 struct PqParams {
@@ -60,7 +85,13 @@ struct PqParams {
   bool channel_presort = true;
   bool windowed_clustering = false;
   int64_t window_centroids = 512;
-  core::ValuePath value_path = core::ValuePath::kHistogram;
+  ValuePathSetting value_path = ValuePathSetting::automatic;
+
+  // Page-aware windows: K centroids in all, at most window_centroids per window (one row of products).
+  int64_t windows() const {
+    return windowed_clustering && centroids > window_centroids ? (centroids + window_centroids - 1) / window_centroids : 1;
+  }
+  int64_t centroids_per_window() const { return (centroids + windows() - 1) / windows(); }
 };
 
 // A model's own configuration field that is a user parameter lives once, in the model's config struct:
@@ -84,6 +115,10 @@ struct HbmParams {
 };
 
 struct PimParams {
+  PimMapping mapping = PimMapping::token;
+  firmware::CodebookStore codebook_store = firmware::CodebookStore::dram;
+  bool gqa_one_pass = true;       // one pass over a KV head's codes serves its whole query group
+  bool buffer_assignment = true;  // k-means MIN on the buffer-die unit (the paper's Table I)
   // Placement, MAC lanes and SRAM sizes. Defaults hold one head's full working set at the paper's shape
   // (m = 32, K = 512, sub_dim 4): codebook 32 x 512 x 4 fp16 = 128 KiB, LUT 32 x 512 fp32 = 64 KiB, k-means
   // sums 32 x 512 x 5 fp32 = 81920 accumulators.
@@ -168,13 +203,41 @@ struct Choice {
   std::function<void(const std::string&)> set;  // only ever called with one of `choices`
   std::vector<std::string> choices;
 };
+// Free text that must not be empty, such as a file path (opened, and its errors reported, by whoever uses it).
+struct Text {
+  std::function<std::string()> get;
+  std::function<void(const std::string&)> set;
+  std::string what;  // what the text is, for "expected <what>": "a file path"
+};
 
 struct ParamSpec {
   std::string key;   // dotted path, e.g. "hbm.timing.nCL"
   std::string unit;  // "" when dimensionless
   std::string doc;
-  std::variant<IntRange, RealRange, Flag, Choice> field;
+  std::variant<IntRange, RealRange, Flag, Choice, Text> field;
 };
+
+// Field builders for tables over any settings struct (the platform's below, the accuracy command's in apps/).
+template <class Integer>
+IntRange integer(Integer& field, int64_t min, int64_t max) {
+  return {[&field] { return int64_t(field); }, [&field](int64_t value) { field = Integer(value); }, min, max};
+}
+template <class Real>
+RealRange real(Real& field, double min, double max) {
+  return {[&field] { return double(field); }, [&field](double value) { field = Real(value); }, min, max};
+}
+template <class Enum, size_t N>
+Choice choice(Enum& field, const core::EnumName<Enum> (&names)[N]) {
+  return {[&field, &names] { return std::string(core::enum_name(names, field)); },
+          [&field, &names](const std::string& name) { field = *core::parse_enum(names, name); },
+          core::enum_names(names)};
+}
+inline Choice choice(std::string& field, std::vector<std::string> choices) {
+  return {[&field] { return field; }, [&field](const std::string& name) { field = name; }, std::move(choices)};
+}
+inline Text file_path(std::string& field) {
+  return {[&field] { return field; }, [&field](const std::string& path) { field = path; }, "a file path"};
+}
 
 // The table is built over a particular PlatformParams so the same description reads, writes, validates
 // and documents it; nothing else lists the parameters.
@@ -189,11 +252,17 @@ std::string current_value(const ParamSpec& spec);    // as it would be written o
 // by any source (the last one wins), then every other assignment in source order.
 class ParamLoader {
  public:
+  // example: a valid KEY=VALUE of the table the sources are meant for, shown when an override lacks its '='.
+  explicit ParamLoader(std::string example = "pim.placement=bank_group") : example_(std::move(example)) {}
   void add_file(const std::string& path);
   void add_json(const nlohmann::json& document, const std::string& source_name);
   // "--set KEY=VALUE"; `source` names the option in error messages (aqpim sweep passes "--vary").
   void add_override(const std::string& key_equals_value, const std::string& source = "--set");
   PlatformParams resolve() const;
+  // Assigns every gathered value, in source order, to the field `table` describes, checking type and range
+  // (ParamError). An unknown key's message suggests the closest key and ends with `listing`, which says
+  // where the keys are listed ("'aqpim params' lists them all").
+  void apply_to(const std::vector<ParamSpec>& table, const std::string& listing) const;
 
  private:
   struct Assignment {
@@ -204,14 +273,28 @@ class ParamLoader {
     std::string text_value;
   };
   void flatten(const nlohmann::json& node, const std::string& prefix, const std::string& source);
+  void apply_where(const std::vector<ParamSpec>& table, const std::string& listing,
+                   const std::function<bool(const Assignment&)>& selected) const;
+  std::string example_;
   std::vector<Assignment> assignments_;
 };
 
 // Cross-field rules (divisibility, capacities, orderings); single-field ranges are checked on assignment.
 void validate(const PlatformParams& params);
 
+// What one bank-level processing unit must hold for AQPIM on the configured mapping, and how each figure is
+// made up (for the messages when an SRAM is too small).
+struct PimSramNeeds {
+  int64_t codebook_bytes = 0, lut_bytes = 0, accumulator_entries = 0, buffer_accumulator_entries = 0;
+  std::string codebook_what, lut_what, accumulator_what, buffer_accumulator_what;
+};
+PimSramNeeds pim_sram_needs(const PlatformParams& params);
+
 nlohmann::json to_json(const PlatformParams& params);  // a complete, valid parameter file
+nlohmann::json to_json(const std::vector<ParamSpec>& table);  // the same for any table: nested by the dots
 std::string to_markdown_reference(const PlatformParams& defaults);
+// One Markdown table per group of keys (the text before the first dot): key, default, unit, accepted, meaning.
+std::string markdown_tables(const std::vector<ParamSpec>& table);
 
 struct ModelPreset {
   std::string name;

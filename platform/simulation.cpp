@@ -10,9 +10,11 @@
 #include "core/metrics.h"
 #include "core/pq_codec.h"
 #include "firmware/aqpim_firmware.h"
+#include "firmware/aqpim_subvector_firmware.h"
 #include "models/pim_opcodes.h"
 #include "platform/aqpim_system.h"
 #include "platform/system_config.h"
+#include "platform/workload_source.h"
 
 namespace aqpim::platform {
 namespace {
@@ -86,7 +88,7 @@ Simulation::Simulation(const PlatformParams& params, hwif::TraceSink* trace) : p
     throw ParamError("'hbm.pim_stacks' (0): the platform needs at least one HBM-PIM stack (the GPU baseline leaves it idle)");
   const bool functional = params.sim.functional();
   if (functional) check_functional_size(params);
-  if (functional) data_ = std::make_unique<firmware::SyntheticWorkload>(make_workload_shape(params));
+  data_ = make_workload_data(params);
   try {
     system_ = new AqpimSystem("system", make_system_config(params), [&](const hwif::PlatformView& view) {
       firmware_ = make_firmware(params, view, data_.get());
@@ -138,16 +140,22 @@ RunReport Simulation::report() const {
   const auto& stack = system->stack();
   const auto& channel_config = stack.config().channel;
   report.pim_capacity_bytes = double(channel_config.capacity_bytes()) * stack.size();
-  if (const auto* aqpim = dynamic_cast<const firmware::AqpimFirmware*>(firmware_.get())) {
-    const auto& layout = aqpim->layout();
+  const double banks = double(channel_config.bank_groups) * channel_config.banks_per_group * stack.size();
+  const auto* token = dynamic_cast<const firmware::AqpimFirmware*>(firmware_.get());
+  const auto* subvector = dynamic_cast<const firmware::AqpimSubvectorFirmware*>(firmware_.get());
+  if (token || subvector) {
     const uint32_t fp16_tokens = params.pq.sink_tokens + params.pq.recent_tokens;
-    const core::PqShape shape{size_t(workload.model.head_dim), size_t(params.pq.sub_vectors), size_t(params.pq.centroids)};
+    const core::PqShape shape{size_t(workload.model.head_dim), size_t(params.pq.sub_vectors),
+                              size_t(params.pq.centroids_per_window())};
     const size_t coded = tokens > fp16_tokens ? size_t(tokens) - fp16_tokens : 0;
-    report.kv_quantized_bytes = instances * 2.0 * double(core::kv_bytes(shape, coded, size_t(tokens) - coded).total());
-    report.kv_pim_layout_bytes =
-        double(layout.bytes_per_pe_used()) * channel_config.bank_groups * channel_config.banks_per_group * stack.size();
-    report.fits = layout.fits();
+    const auto bytes = core::kv_bytes(shape, coded, size_t(tokens) - coded, size_t(params.pq.windows()));
+    report.kv_quantized_bytes = instances * 2.0 * double(bytes.total());
   }
+  if (token) {
+    report.kv_pim_layout_bytes = double(token->layout().bytes_per_pe_used()) * banks;
+    report.fits = token->layout().fits();
+  }
+  if (subvector) report.kv_pim_layout_bytes = double(subvector->layout().bytes_per_bank_used()) * banks;
 
   for (uint32_t index = 0; index < stack.size(); ++index) {
     const auto total = stack.channel(index).statistics().total();

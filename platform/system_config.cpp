@@ -1,5 +1,6 @@
 #include "platform/system_config.h"
 
+#include "firmware/aqpim_subvector_firmware.h"
 #include "firmware/attacc_firmware.h"
 #include "firmware/gpu_offload_firmware.h"
 
@@ -17,6 +18,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   stack.unit.bank_groups = stack.channel.bank_groups;
   stack.unit.banks_per_group = stack.channel.banks_per_group;
   stack.unit.clock_period = stack.channel.tCK;
+  stack.unit.row_bytes = stack.channel.row_bytes;
   stack.unit.functional = functional;
 
   auto& host = config.host;
@@ -50,8 +52,31 @@ firmware::AqpimFirmwareConfig make_firmware_config(const PlatformParams& p) {
   config.importance_weighting = p.pq.importance_weighting;
   config.importance_queries = uint32_t(p.pq.importance_queries);
   config.channel_presort = p.pq.channel_presort;
-  config.value_path = p.pq.value_path;
+  config.value_path = resolved_value_path(p);
   config.seed = uint64_t(p.workload.seed);
+  return config;
+}
+
+core::ValuePath resolved_value_path(const PlatformParams& p) {
+  switch (p.pq.value_path) {
+    case ValuePathSetting::histogram: return core::ValuePath::kHistogram;
+    case ValuePathSetting::reconstruct: return core::ValuePath::kReconstruct;
+    case ValuePathSetting::automatic: break;
+  }
+  // What each mapping's hardware does: lookups in the value codebook's rows (the paper) where the codebooks
+  // are DRAM rows, per-centroid histograms where they sit in SRAM beside the accumulators.
+  const bool lookups = p.pim.mapping == PimMapping::subvector && p.pim.codebook_store == firmware::CodebookStore::dram;
+  return lookups ? core::ValuePath::kReconstruct : core::ValuePath::kHistogram;
+}
+
+firmware::SubvectorFirmwareConfig make_subvector_config(const PlatformParams& p) {
+  firmware::SubvectorFirmwareConfig config;
+  config.aqpim = make_firmware_config(p);
+  config.aqpim.quant.centroids = uint32_t(p.pq.centroids_per_window());
+  config.codebook_store = p.pim.codebook_store;
+  config.windows = uint32_t(p.pq.windows());
+  config.gqa_one_pass = p.pim.gqa_one_pass;
+  config.assignment_in_buffer = p.pim.buffer_assignment;
   return config;
 }
 
@@ -90,6 +115,8 @@ std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams&
                      " MiB) do not fit the GPU's own HBM: (hbm.stacks - hbm.pim_stacks) x stack = " +
                      std::to_string(int64_t(gpu_side / (1 << 20))) + " MiB");
   if (p.sim.design == Design::attacc) return std::make_unique<firmware::AttAccFirmware>(config.workload(), view, data);
+  if (p.pim.mapping == PimMapping::subvector)
+    return std::make_unique<firmware::AqpimSubvectorFirmware>(make_subvector_config(p), view, data);
   return std::make_unique<firmware::AqpimFirmware>(config, view, data);
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "firmware/aqpim_firmware.h"
+#include "firmware/aqpim_subvector_firmware.h"
 #include "platform/aqpim_system.h"
 #include "platform/params.h"
 
@@ -12,6 +13,10 @@ namespace aqpim::platform {
 
 SystemConfig make_system_config(const PlatformParams& params);
 firmware::AqpimFirmwareConfig make_firmware_config(const PlatformParams& params);
+// The sub-vector mapping's firmware configuration (pim.mapping=subvector): K per window, the store, windows.
+firmware::SubvectorFirmwareConfig make_subvector_config(const PlatformParams& params);
+// pq.value_path with `auto` resolved for the configured mapping and codebook store.
+core::ValuePath resolved_value_path(const PlatformParams& params);
 firmware::WorkloadShape make_workload_shape(const PlatformParams& params);
 
 // Bytes of one HBM stack, and of the model's fp16 weights (layers plus embedding and LM head).

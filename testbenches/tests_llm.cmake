@@ -8,3 +8,14 @@ if(AQPIM_BUILD_BENCHMARKS)
   aqpim_add_benchmark(bench_llm_accuracy SOURCES bench/bench_llm_accuracy.cpp LIBS aqpim_core Threads::Threads)
   target_compile_definitions(bench_llm_accuracy PRIVATE AQPIM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
+
+# aqpim accuracy: its keys, a run against the core, bad input, and the grid (threads, table, figures).
+aqpim_add_sc_test(test_accuracy_cli SOURCES unit/test_accuracy_cli.cpp unit/test_accuracy_grid.cpp LIBS aqpim_apps)
+if(AQPIM_BUILD_TESTS)
+  # A bad model file, as a shell sees it: exit code 2 and one line on stderr.
+  add_test(NAME cli.exit_code_accuracy_bad_model
+           COMMAND sh -c "n=$($<TARGET_FILE:aqpim> accuracy --set data.model=/nonexistent.bin 2>&1 >/dev/null | wc -l); \
+                          $<TARGET_FILE:aqpim> accuracy --set data.model=/nonexistent.bin 2>/dev/null; \
+                          test $? -eq 2 && test $n -eq 1")
+  set_tests_properties(cli.exit_code_accuracy_bad_model PROPERTIES LABELS unit)
+endif()

@@ -217,8 +217,41 @@ AccuracyResult AccuracyEvaluator::run(const AccuracyConfig& config) const {
   for (size_t l = 0; l < shape.layers; ++l)
     result.layer_attention_error.push_back(reference_norm[l] > 0 ? std::sqrt(error[l] / reference_norm[l])
                                                                  : (error[l] > 0 ? INFINITY : 0.0));
+  result.layer_reference_norm = reference_norm;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+AccuracyResult pool_results(const std::vector<AccuracyResult>& parts) {
+  if (parts.empty()) throw_argument_error("parts", "must hold at least one result", "none");
+  AccuracyResult pooled;
+  pooled.backend = parts.front().backend;
+  const size_t layers = parts.front().layer_attention_error.size();
+  std::vector<double> error(layers, 0.0), reference(layers, 0.0);
+  double nll = 0, reference_nll = 0, agree = 0, kl = 0;
+  for (const AccuracyResult& part : parts) {
+    if (part.backend != pooled.backend || part.layer_attention_error.size() != layers ||
+        part.layer_reference_norm.size() != layers)
+      throw_argument_error("parts", "must share one back end and layer count", part.backend);
+    const double scored = double(part.scored_tokens);
+    pooled.segments += part.segments, pooled.tokens += part.tokens;
+    pooled.prefill_tokens += part.prefill_tokens, pooled.scored_tokens += part.scored_tokens;
+    nll += std::log(part.perplexity) * scored, reference_nll += std::log(part.reference_perplexity) * scored;
+    agree += part.top1_agreement * scored, kl += part.mean_kl * scored;
+    for (size_t l = 0; l < layers; ++l) {
+      const double norm = part.layer_reference_norm[l], relative = part.layer_attention_error[l];
+      error[l] += relative * relative * norm, reference[l] += norm;
+    }
+    pooled.footprint += part.footprint;
+    pooled.seconds += part.seconds;
+  }
+  const double scored = double(pooled.scored_tokens);
+  pooled.perplexity = std::exp(nll / scored), pooled.reference_perplexity = std::exp(reference_nll / scored);
+  pooled.top1_agreement = agree / scored, pooled.mean_kl = kl / scored;
+  for (size_t l = 0; l < layers; ++l)
+    pooled.layer_attention_error.push_back(reference[l] > 0 ? std::sqrt(error[l] / reference[l]) : 0.0);
+  pooled.layer_reference_norm = reference;
+  return pooled;
 }
 
 AccuracyResult evaluate(const LlamaModel& model, const std::vector<int32_t>& tokens,
@@ -237,20 +270,33 @@ std::vector<int32_t> text_tokens(const Tokenizer& tokenizer, const std::string& 
 
 std::vector<std::vector<int32_t>> text_segments(const Tokenizer& tokenizer, const std::string& text,
                                                 size_t segment_tokens, size_t segments, size_t skip_tokens) {
+  return token_segments(tokenizer.encode(text, /*bos=*/false, /*eos=*/false), segment_tokens, segments, skip_tokens);
+}
+
+std::vector<std::vector<int32_t>> token_segments(const std::vector<int32_t>& stream, size_t segment_tokens,
+                                                 size_t segments, size_t skip_tokens) {
   require_range("segment_tokens", segment_tokens, 2, size_t(1) << 24);
-  const std::vector<int32_t> all = tokenizer.encode(text, /*bos=*/false, /*eos=*/false);
   const size_t needed = skip_tokens + segments * (segment_tokens - 1);
-  if (all.size() < needed)
+  if (stream.size() < needed)
     throw_argument_error("text", "must encode to at least " + std::to_string(needed) + " tokens for " +
                                      std::to_string(segments) + " segments",
-                         std::to_string(all.size()));
+                         std::to_string(stream.size()));
   std::vector<std::vector<int32_t>> out;
   for (size_t s = 0; s < segments; ++s) {
-    const auto first = all.begin() + ptrdiff_t(skip_tokens + s * (segment_tokens - 1));
+    const auto first = stream.begin() + ptrdiff_t(skip_tokens + s * (segment_tokens - 1));
     out.push_back({kBosToken});
     out.back().insert(out.back().end(), first, first + ptrdiff_t(segment_tokens - 1));
   }
   return out;
+}
+
+std::vector<int32_t> generated_stories(const LlamaModel& model, size_t count, uint64_t first_seed) {
+  std::vector<int32_t> stream;
+  for (uint64_t seed = first_seed; stream.size() < count; ++seed) {
+    const std::vector<int32_t> story = generate(model, {kBosToken}, model.config.seq_len - 1, 1.0f, seed);
+    stream.insert(stream.end(), story.begin() + 1, story.end());
+  }
+  return stream;
 }
 
 }  // namespace aqpim::core::llm

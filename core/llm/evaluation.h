@@ -67,9 +67,16 @@ struct AccuracyResult {
   double top1_agreement = 0;
   double mean_kl = 0;
   std::vector<double> layer_attention_error;  // per layer
+  std::vector<double> layer_reference_norm;   // per layer: sum ||o_exact||^2, the error's denominator (pooling)
   KvFootprint footprint;
   double seconds = 0;  // wall time of this configuration (reference and calibration passes excluded)
 };
+
+// The results of one configuration on several texts as if they were one run over all their segments: every
+// measure is re-pooled from its sums (perplexities through their mean log-likelihoods weighted by scored
+// tokens, top-1 and KL by scored tokens, attention errors through the reference norms, footprints summed,
+// seconds summed). std::invalid_argument when the parts are empty or of different back ends or layer counts.
+AccuracyResult pool_results(const std::vector<AccuracyResult>& parts);
 
 // The back end a configuration names. Calibrated orders are needed (and kept by pointer) only by aqpim with
 // channel_presort and skvq with channel_reorder. Throws std::invalid_argument for an unknown name.
@@ -131,5 +138,12 @@ std::vector<int32_t> text_tokens(const Tokenizer& tokenizer, const std::string& 
 // too short.
 std::vector<std::vector<int32_t>> text_segments(const Tokenizer& tokenizer, const std::string& text,
                                                 size_t segment_tokens, size_t segments, size_t skip_tokens = 0);
+// The same cut of a token stream (without BOS) that is already encoded.
+std::vector<std::vector<int32_t>> token_segments(const std::vector<int32_t>& stream, size_t segment_tokens,
+                                                 size_t segments, size_t skip_tokens = 0);
+// At least `count` tokens (without BOS) of stories the model samples itself, one after another: each story
+// starts from BOS and runs to seq_len or until the model draws BOS, at temperature 1, seeds first_seed,
+// first_seed + 1, ... In-domain text for a model trained on such stories.
+std::vector<int32_t> generated_stories(const LlamaModel& model, size_t count, uint64_t first_seed);
 
 }  // namespace aqpim::core::llm

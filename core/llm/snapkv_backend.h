@@ -13,11 +13,14 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "core/llm/kv_backend.h"
 
 namespace aqpim::core::llm {
 
 enum class SnapKvPooling { kNone, kAverage, kMax };
+inline constexpr EnumName<SnapKvPooling> kSnapKvPoolingNames[] = {
+    {SnapKvPooling::kNone, "none"}, {SnapKvPooling::kAverage, "average"}, {SnapKvPooling::kMax, "max"}};
 
 struct SnapKvOptions {
   size_t budget = 128;   // prompt tokens kept per KV head (SnapKV's max_capacity_prompt), window included

@@ -97,14 +97,12 @@ int64_t open_stream_row(Channel& channel, StreamBanks& banks, int64_t row, int64
 
 }  // namespace
 
-void time_stream_row(Channel& channel, StreamBanks& banks, StreamCursor& cursor) {
+uint64_t issue_row_columns(Channel& channel, StreamBanks& banks, int64_t row, uint64_t wanted, bool is_write,
+                           bool close_when_done, int64_t& t_io, int64_t& completion) {
   const HbmTimingRules& rules = channel.rules;
   const AllBankRefresh& refresh = rules.refresh;
-  const bool is_write = cursor.is_write;
-  const int64_t row = cursor.row();
-  const uint64_t wanted = std::min(cursor.units_left(), cursor.columns_per_row - cursor.unit % cursor.columns_per_row);
-  const int64_t t = refresh.outside_window(cursor.t);
-  cursor.t = t;
+  const int64_t t = refresh.outside_window(t_io);
+  t_io = t;
   const int64_t first_command = open_stream_row(channel, banks, row, t);
   int64_t column = rules.earliest_column_in_channel(channel.state, t);
   banks.for_each(channel, [&](BankState& bank, BankGroupState& group, HbmBankStats&) {
@@ -119,25 +117,36 @@ void time_stream_row(Channel& channel, StreamBanks& banks, StreamCursor& cursor)
     banks.for_each(channel, [&](BankState& bank, BankGroupState&, HbmBankStats&) {
       refresh.close_row_if_refreshed(bank, column);
     });
-    cursor.t = std::max(t, refresh.window_end(column));
-    return;
+    t_io = std::max(t, refresh.window_end(column));
+    return 0;
   }
   const uint64_t issued = refresh.columns_before_next_window(column, rules.tCCD_L, wanted);
   const int64_t last_column = column + int64_t(issued - 1) * rules.tCCD_L;
   const int64_t data_end = rules.data_end(last_column, is_write);
   const uint64_t bytes = issued * channel.config.geometry.access_bytes;
-  const bool row_done = issued == wanted;
+  const bool close = close_when_done && issued == wanted;
   banks.for_each(channel, [&](BankState& bank, BankGroupState& group, HbmBankStats& bank_stats) {
     rules.columns_issued(bank, group, last_column, is_write);
     (is_write ? bank_stats.pim_writes : bank_stats.pim_reads) += issued;
     (is_write ? bank_stats.pim_bytes_written : bank_stats.pim_bytes_read) += bytes;
     add_busy(bank, bank_stats, std::min(first_command, column), data_end);
-    if (row_done) rules.precharge(bank, bank.earliest_pre);
+    if (close) rules.precharge(bank, bank.earliest_pre);
   });
   channel.state.last_col = last_column;
-  cursor.completion = std::max(cursor.completion, data_end);
-  cursor.unit += issued;
-  cursor.t = last_column + rules.tCCD_L;
+  completion = std::max(completion, data_end);
+  t_io = last_column + rules.tCCD_L;
+  return issued;
+}
+
+void time_stream_row(Channel& channel, StreamBanks& banks, StreamCursor& cursor) {
+  const uint64_t wanted = std::min(cursor.units_left(), cursor.columns_per_row - cursor.unit % cursor.columns_per_row);
+  cursor.unit += issue_row_columns(channel, banks, cursor.row(), wanted, cursor.is_write, true, cursor.t,
+                                   cursor.completion);
+}
+
+void time_row_lookups(Channel& channel, StreamBanks& banks, int64_t row, uint64_t lookups, int64_t& t,
+                      int64_t& completion) {
+  while (lookups > 0) lookups -= issue_row_columns(channel, banks, row, lookups, false, true, t, completion);
 }
 
 }  // namespace aqpim::models::hbm

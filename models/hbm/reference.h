@@ -71,4 +71,17 @@ struct StreamBanks {
 // them after it).
 void time_stream_row(Channel& channel, StreamBanks& banks, StreamCursor& cursor);
 
+// Intra-row indirection: every bank opens `row` (unless it is open) and reads it `lookups` times, one
+// column access every tCCD_L wherever the index registers point (every access a row hit), then
+// precharges it. From t on; moves t past the last access and raises completion to its data end.
+void time_row_lookups(Channel& channel, StreamBanks& banks, int64_t row, uint64_t lookups, int64_t& t,
+                      int64_t& completion);
+
+// What both share: up to `wanted` column accesses to `row` in every bank of the stream, from t on (opening
+// the row first, where it is not open yet); stops early at a refresh window. Precharges once all `wanted`
+// have issued when close_when_done. Returns the accesses issued (0 when a window closed the rows first: t
+// then moves past it); moves t to the next column slot and raises completion.
+uint64_t issue_row_columns(Channel& channel, StreamBanks& banks, int64_t row, uint64_t wanted, bool is_write,
+                           bool close_when_done, int64_t& t, int64_t& completion);
+
 }  // namespace aqpim::models::hbm

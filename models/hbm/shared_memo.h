@@ -32,7 +32,7 @@ class HbmTimingMemo {
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
 
-  using Request = std::array<int64_t, 6>;  // kind, arrival and the request's operands
+  using Request = std::array<int64_t, 12>;  // kind, arrival and the request's operands (unused: 0)
 
  private:
   friend class hbm::SharedMemoCursor;

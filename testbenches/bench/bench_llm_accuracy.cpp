@@ -1,7 +1,7 @@
 // Cost of the real-model accuracy path on the vendored stories260K: the fp32 reference pass of a text (four
 // 512-token segments), one configuration of each back end on that text (per segment: prefill 448, 63 decode
-// steps), and a grid of 45 configurations over three such texts on two threads (the shape of the future
-// accuracy grid, whose budget is 2 minutes on 2 cores).
+// steps), and a grid of 45 configurations over three such texts on two threads. The accuracy grid users run
+// is `aqpim accuracy --grid` (apps/accuracy_grid.h); this one measures the cost of the evaluation itself.
 //
 // Run (Release or RelWithDebInfo build): build/testbenches/bench_llm_accuracy
 // With --table it prints the grid's accuracy figures instead (one line per text and configuration).
@@ -43,20 +43,9 @@ constexpr size_t kSegments = 4;
 // Four 512-token segments per text: Shakespeare; WikiText-2 after the calibration part; stories the model
 // samples itself (in-domain), one after another.
 std::vector<std::vector<std::vector<int32_t>>> texts() {
-  std::vector<int32_t> stories;
-  for (uint64_t seed = 7; stories.size() < kSegments * 511; ++seed) {
-    const std::vector<int32_t> story = generate(model(), {kBosToken}, 511, 1.0f, seed);
-    stories.insert(stories.end(), story.begin() + 1, story.end());
-  }
-  std::vector<std::vector<int32_t>> story_segments;
-  for (size_t s = 0; s < kSegments; ++s) {
-    story_segments.push_back({kBosToken});
-    story_segments.back().insert(story_segments.back().end(), stories.begin() + ptrdiff_t(s * 511),
-                                 stories.begin() + ptrdiff_t((s + 1) * 511));
-  }
   return {text_segments(tokenizer(), read_file_bytes(data_path("tinyshakespeare_head40k.txt")), 512, kSegments),
           text_segments(tokenizer(), read_file_bytes(data_path("wikitext2_test_head40k.txt")), 512, kSegments, 1024),
-          story_segments};
+          token_segments(generated_stories(model(), kSegments * 511, 7), 512, kSegments)};
 }
 
 const AccuracyEvaluator& shakespeare() {

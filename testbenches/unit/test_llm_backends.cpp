@@ -412,6 +412,20 @@ TEST(LlmAccuracy, SegmentsPoolTheirScoredTokensAndFootprints) {
     EXPECT_GE(pooled.layer_attention_error[l], std::min(a.layer_attention_error[l], b.layer_attention_error[l]));
   }
   EXPECT_THROW(text_segments(tokenizer(), "too short", 100, 2), std::invalid_argument);
+
+  // Pooling results after the fact (texts evaluated apart) gives what one run over both segments gives.
+  const AccuracyResult recombined = pool_results({a, b});
+  EXPECT_EQ(recombined.scored_tokens, pooled.scored_tokens);
+  EXPECT_NEAR(recombined.perplexity, pooled.perplexity, 1e-9 * pooled.perplexity);
+  EXPECT_NEAR(recombined.reference_perplexity, pooled.reference_perplexity, 1e-9 * pooled.reference_perplexity);
+  EXPECT_NEAR(recombined.top1_agreement, pooled.top1_agreement, 1e-12);
+  EXPECT_NEAR(recombined.mean_kl, pooled.mean_kl, 1e-12);
+  EXPECT_EQ(recombined.footprint.total_bytes(), pooled.footprint.total_bytes());
+  for (size_t l = 0; l < 5; ++l)
+    EXPECT_NEAR(recombined.layer_attention_error[l], pooled.layer_attention_error[l],
+                1e-9 * pooled.layer_attention_error[l]);
+  EXPECT_THROW(pool_results({a, first.run(config("snapkv"))}), std::invalid_argument);
+  EXPECT_THROW(pool_results({}), std::invalid_argument);
 }
 
 TEST(LlmAccuracy, ConfigurationsMayRunInParallel) {

@@ -133,6 +133,47 @@ TEST(PlatformParams, CommandLineTextIsParsedByFieldType) {
   EXPECT_EQ(p.workload.seed, 7);
 }
 
+// The loader and field kinds serve any settings table, not only the platform's (aqpim accuracy has its own).
+struct ToolSettings {
+  std::string path = "model.bin";
+  float ratio = 1.0f;
+  size_t count = 3;
+};
+std::vector<ParamSpec> tool_table(ToolSettings& settings) {
+  return {{"tool.path", "", "A file.", file_path(settings.path)},
+          {"tool.ratio", "", "A fraction.", real(settings.ratio, 0.0, 1.0)},
+          {"tool.count", "", "A count.", integer(settings.count, 1, 8)}};
+}
+
+TEST(ParamTables, AnyTableIsLoadedCheckedAndDumpedByTheSameMachinery) {
+  ParamLoader loader("tool.count=2");
+  loader.add_json(json::parse(R"({"tool": {"ratio": 0.5, "path": "first.bin"}})"), "'tool.json'");
+  loader.add_override("tool.path=other.bin");
+  loader.add_override("tool.count=8");
+  ToolSettings settings;
+  loader.apply_to(tool_table(settings), "'tool --keys' lists them");
+  EXPECT_EQ(settings.path, "other.bin");  // later sources win
+  EXPECT_EQ(settings.ratio, 0.5f);
+  EXPECT_EQ(settings.count, 8u);
+  EXPECT_EQ(to_json(tool_table(settings)), json::parse(R"({"tool": {"path": "other.bin", "ratio": 0.5, "count": 8}})"));
+  EXPECT_NE(markdown_tables(tool_table(settings)).find("| `tool.path` | other.bin |  | a file path | A file. |"),
+            std::string::npos);
+
+  auto error = [](std::initializer_list<std::string> sets) {
+    return error_of([&] {
+      ParamLoader bad("tool.count=2");
+      for (const auto& set : sets) bad.add_override(set);
+      ToolSettings ignored;
+      bad.apply_to(tool_table(ignored), "'tool --keys' lists them");
+    });
+  };
+  EXPECT_EQ(error({"tool.path="}), "parameter 'tool.path' in --set: expected a file path, got an empty string");
+  EXPECT_EQ(error({"tool.rato=1"}),
+            "unknown parameter 'tool.rato' in --set (did you mean 'tool.ratio'?); 'tool --keys' lists them");
+  EXPECT_EQ(error({"tool.count=9"}), "parameter 'tool.count' in --set: expected an integer in [1, 8], got '9'");
+  EXPECT_EQ(error({"tool.count"}), "--set 'tool.count': expected KEY=VALUE, e.g. --set tool.count=2");
+}
+
 // Each bad input gets exactly one line naming the key and what is accepted.
 struct BadInput {
   const char* name;
@@ -144,7 +185,7 @@ class BadParameterInput : public ::testing::TestWithParam<int> {};
 
 std::vector<BadInput> bad_inputs() {
   auto file = [](const char* text) { return [text] { resolve_json(text); }; };
-  auto sets = [](std::string set) { return [set] { resolve_sets({set}); }; };
+  auto sets = [](auto... set) { return [=] { resolve_sets({std::string(set)...}); }; };
   const std::string path = temp_path("params.json");
   return {
       {"unknown_key_with_suggestion", file(R"({"hbm": {"stackz": 4}})"),
@@ -172,7 +213,7 @@ std::vector<BadInput> bad_inputs() {
        "parameter 'pim.placement' in --set: expected one of bank, bank_group, got 'rank'"},
       {"unknown_preset", sets("model.preset=gpt-5"),
        "parameter 'model.preset' in --set: expected one of mistral-7b, llama-3-8b, llama-3.2-3b, llama-2-7b, tiny, "
-       "custom, got 'gpt-5'"},
+       "stories260k, custom, got 'gpt-5'"},
       {"group_given_as_scalar", file(R"({"hbm": 5})"),
        "parameter group 'hbm' in '" + path + "': expected an object of parameters, not a single value"},
       {"top_level_array", file("[1, 2]"),
@@ -203,9 +244,16 @@ std::vector<BadInput> bad_inputs() {
        "one query's LUT (pq.sub_vectors x pq.centroids x 4 bytes = 65536 bytes) does not fit 'pim.lut_sram_kib' (32) KiB"},
       {"too_few_accumulators", sets("pim.accumulator_entries=16384"),
        "k-means sums (pq.sub_vectors x pq.centroids x (sub_dim + 1) = 81920) exceed 'pim.accumulator_entries' (16384)"},
-      {"windowed_clustering_on_the_platform", sets("pq.windowed_clustering=true"),
-       "pq.windowed_clustering = true is modelled by the algorithm core only; the platform firmware keeps one codebook "
-       "per head: set it to false"},
+      {"windowed_clustering_on_the_token_mapping", sets("pq.windowed_clustering=true", "pim.mapping=token"),
+       "pq.windowed_clustering = true needs pim.mapping=subvector (the token mapping keeps one codebook per head)"},
+      {"subvector_mapping_on_bank_groups", sets("pim.mapping=subvector", "pim.placement=bank_group"),
+       "pim.mapping=subvector puts each sub-vector in a bank of its own: it needs pim.placement=bank"},
+      {"dram_table_wider_than_a_row", sets("pim.mapping=subvector", "pq.centroids=1024", "pq.window_centroids=1024"),
+       "an inner-product table of pq.centroids per window x 2 bytes = 2048 bytes does not fit 'hbm.row_bytes' (1024) "
+       "with pim.codebook_store=dram: turn pq.windowed_clustering on with a smaller pq.window_centroids, or use "
+       "pim.codebook_store=sram"},
+      {"reconstruct_from_sram", sets("pim.mapping=subvector", "pim.codebook_store=sram", "pq.value_path=reconstruct"),
+       "pq.value_path=reconstruct looks values up in DRAM rows: it needs pim.codebook_store=dram"},
   };
 }
 

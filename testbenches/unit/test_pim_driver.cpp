@@ -38,7 +38,8 @@ class RecordingHal : public Hal {
   }
   void write_async(uint64_t, const void*, size_t) override {}
   void wait_copies() override {}
-  void gpu_launch(const GpuWork&) override {}
+  uint64_t gpu_launch(const GpuWork&) override { return 0; }
+  void wait_until(uint64_t) override {}
   void gpu_wait() override {}
   Phase set_phase(Phase phase) override { return phase; }
   uint64_t phase_total_ps(Phase) override { return 0; }

@@ -157,6 +157,50 @@ TEST(Plot, BadRequestsExit2WithOneLine) {
   EXPECT_EQ(zero.err, "aqpim: error: --logy: column 'exit_code' has a value <= 0 at workload.context_tokens=1024\n");
 }
 
+// A scatter may put several rows at one x (the line plot refuses: it would zigzag); words replace the
+// column names on the axes and in the legend. The kept script shows it.
+TEST(Plot, ScatterWithWordsOnTheAxesKeepsItsScript) {
+  const std::string directory = fresh_directory("plot"), table = write_table(directory);
+  apps::PlotRequest request;
+  request.input = table;
+  request.output = directory + "/scatter.png";
+  request.script_directory = directory;
+  request.x = "workload.context_tokens";
+  request.y = {"latency_s.decode_per_step"};
+  request.points_only = true;
+  request.x_label = "prompt length [tokens]";
+  request.y_label = "decode time per step [s]";
+  request.series = "pim.placement";
+  request.legend_title = "PE placement";
+  request.x_ticks = {{1024, "one thousand"}, {4096, "four thousand"}};
+  try {
+    apps::plot_sweep(request);
+  } catch (const std::runtime_error& error) {
+    if (!apps::find_gnuplot().empty()) throw;  // without gnuplot the script is still written
+  }
+  const std::string script = read_file(directory + "/plot.gp");
+  EXPECT_NE(script.find("set xlabel 'prompt length [tokens]'"), std::string::npos) << script;
+  EXPECT_NE(script.find("set ylabel 'decode time per step [s]'"), std::string::npos);
+  EXPECT_NE(script.find("set key title 'PE placement'"), std::string::npos);
+  EXPECT_NE(script.find("set xtics ('one thousand' 1024, 'four thousand' 4096)"), std::string::npos);
+  EXPECT_NE(script.find("with points"), std::string::npos);
+  EXPECT_NE(script.find("title 'bank_group'"), std::string::npos);
+  auto points = [&] {
+    std::istringstream data(read_file(directory + "/line0.dat"));
+    std::vector<std::pair<double, double>> read;
+    for (double x, y; data >> x >> y;) read.emplace_back(x, y);
+    return read;
+  };
+  EXPECT_EQ(points(), (std::vector<std::pair<double, double>>{{1024, 1024 * 1e-9}, {2048, 2048 * 1e-9}, {4096, 4096 * 1e-9}}));
+  request.series.clear();  // both placements at each x: fine for a scatter, one series of six points
+  try {
+    apps::plot_sweep(request);
+  } catch (const std::runtime_error& error) {
+    if (!apps::find_gnuplot().empty()) throw;
+  }
+  EXPECT_EQ(points().size(), 6u);
+}
+
 TEST(Plot, MissingGnuplotIsOneClearLine) {
   const std::string directory = fresh_directory("plot"), table = write_table(directory);
   const auto result = run_aqpim("plot --kind breakdown --input " + table + " --output " + directory + "/x.png",
