@@ -21,8 +21,11 @@ aqpim_add_sc_test(test_fuzz_pim_commands SOURCES sc/test_fuzz_pim_commands.cpp L
 aqpim_add_sc_test(test_fuzz_tlm_targets SOURCES sc/test_fuzz_tlm_targets.cpp LIBS aqpim_models)
 # Parameter files and --set strings through the command line's entry (no simulation: SystemC's entry only).
 aqpim_add_sc_test(test_fuzz_params SOURCES unit/test_fuzz_params.cpp LIBS aqpim_apps)
-# Real-model files (llama2.c checkpoints and tokenizers), corrupted.
-aqpim_add_unit_test(test_fuzz_model_files SOURCES unit/test_fuzz_model_files.cpp LIBS aqpim_core)
+# Real-model files (llama2.c checkpoints, tokenizers, texts), corrupted: the loaders, and the commands reading them.
+aqpim_add_unit_test(test_fuzz_model_files SOURCES unit/test_fuzz_model_files.cpp LIBS aqpim_core nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_fuzz_model_files aqpim)
+endif()
 
 # Sweeps that survive faults: a run killed on purpose, --resume, atomic result files.
 aqpim_add_sc_test(test_sweep_faults SOURCES unit/test_sweep_faults.cpp LIBS aqpim_apps nlohmann_json::nlohmann_json)

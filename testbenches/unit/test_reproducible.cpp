@@ -1,7 +1,8 @@
 // Reproducible results: the same run twice gives bit-identical reports and timelines (wall time aside),
 // and a sweep gives the same table and reports with one job or two. The runs cover the paths that share
 // state across channels (the timing memo of 128 channels), functional data, every design and transfers
-// split into parts (llama-2-7b's 5.9 GiB of offloaded KV per layer at 32K).
+// split into parts (llama-2-7b's 5.9 GiB of offloaded KV per layer at 32K); the accuracy grid gives the same
+// table on one thread or two.
 #include <string>
 
 #include "test_sweep_support.h"
@@ -64,6 +65,25 @@ TEST(Reproducible, ASweepGivesTheSameTableAndReportsWithOneOrTwoJobs) {
     std::snprintf(name, sizeof name, "/runs/%04d.json", index);
     EXPECT_EQ(without_wall_line(read_file(one + name)), without_wall_line(read_file(two + name))) << name;
   }
+}
+
+// The accuracy grid evaluates on threads: one or two of them give the same table, wall time aside.
+TEST(Reproducible, TheAccuracyGridGivesTheSameTableWithOneOrTwoThreads) {
+  const std::string data = std::string(AQPIM_SOURCE_DIR) + "/data/realdata/";
+  const std::string grid = "accuracy --grid --set data.segments=1 --set data.segment_tokens=64 --set data.model=" + data +
+                           "stories260K.bin --set data.tokenizer=" + data + "tok512.bin --set data.calibration=" + data +
+                           "wikitext2_test_head40k.txt";
+  const std::string one = fresh_directory("threads1"), two = fresh_directory("threads2");
+  ASSERT_EQ(run_aqpim(grid + " --jobs 1 --out " + one).exit_code, 0);
+  ASSERT_EQ(run_aqpim(grid + " --jobs 2 --out " + two).exit_code, 0);
+  const auto without_seconds = [](json table) {
+    for (auto& row : table["rows"]) row.erase("seconds");
+    return table;
+  };
+  const json first = read_json(one + "/accuracy.json");
+  EXPECT_GT(first["rows"].size(), 100u);
+  EXPECT_EQ(without_seconds(first), without_seconds(read_json(two + "/accuracy.json")));
+  EXPECT_EQ(read_file(one + "/accuracy.md"), read_file(two + "/accuracy.md"));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The run matrix: every model preset x every design x contexts 4K, 32K and 128K x batch 1 and 16, timing
-// only, 2 decode steps. Each configuration runs (exit 0, a report of the shape asked for) or is refused
+// The run matrix: every model preset x every design (AQPIM with both mappings) x contexts 4K, 32K and 128K x
+// batch 1 and 16, timing only, 2 decode steps. Each configuration runs (exit 0, a report of the shape asked for) or is refused
 // before simulating with one line that names the limit (exit 2); none fails inside the simulation (exit 1)
 // or aborts. Labelled "matrix" (ctest -L matrix) so it runs apart from the quick suite.
 #include <cctype>
@@ -15,6 +15,7 @@ using nlohmann::json;
 struct Cell {
   const char* preset;
   const char* design;
+  const char* mapping;  // pim.mapping of the aqpim design (token or subvector)
 };
 
 // Whether `message` names a capacity: "holds N MiB" or "at most N GiB" (N a number).
@@ -36,10 +37,10 @@ TEST_P(RunMatrix, EveryContextAndBatchRunsOrIsRefusedOnOneLineNamingTheLimit) {
   const std::string out = fresh_directory("matrix");
   for (const int context : {4096, 32768, 131072})
     for (const int batch : {1, 16}) {
-      const std::string what = std::string(GetParam().preset) + " " + GetParam().design + " context " +
-                               std::to_string(context) + " batch " + std::to_string(batch);
+      const std::string what = std::string(GetParam().preset) + " " + GetParam().design + " " + GetParam().mapping +
+                               " context " + std::to_string(context) + " batch " + std::to_string(batch);
       const auto result = run_aqpim("run --set model.preset=" + std::string(GetParam().preset) +
-                                    " --set sim.design=" + GetParam().design +
+                                    " --set sim.design=" + GetParam().design + " --set pim.mapping=" + GetParam().mapping +
                                     " --set workload.context_tokens=" + std::to_string(context) +
                                     " --set workload.batch=" + std::to_string(batch) +
                                     " --set workload.decode_steps=2 --json " + out + "/report.json");
@@ -63,14 +64,17 @@ TEST_P(RunMatrix, EveryContextAndBatchRunsOrIsRefusedOnOneLineNamingTheLimit) {
 
 std::vector<Cell> every_preset_and_design() {
   std::vector<Cell> cells;
-  for (const char* preset : {"mistral-7b", "llama-3-8b", "llama-3.2-3b", "llama-2-7b", "tiny"})
-    for (const char* design : {"aqpim", "attacc", "gpu_offload"}) cells.push_back({preset, design});
+  for (const char* preset : {"mistral-7b", "llama-3-8b", "llama-3.2-3b", "llama-2-7b", "tiny"}) {
+    for (const char* design : {"aqpim", "attacc", "gpu_offload"}) cells.push_back({preset, design, "token"});
+    cells.push_back({preset, "aqpim", "subvector"});  // the paper's mapping
+  }
   return cells;
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, RunMatrix, ::testing::ValuesIn(every_preset_and_design()),
                          [](const auto& cell) {
-                           std::string name = std::string(cell.param.preset) + "_" + cell.param.design;
+                           std::string name = std::string(cell.param.preset) + "_" + cell.param.design + "_" +
+                                              cell.param.mapping;
                            for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });
