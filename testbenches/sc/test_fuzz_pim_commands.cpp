@@ -74,7 +74,9 @@ Command random_command(FuzzRandom& random, uint32_t pe_count) {
   using test::pick;
   Command c;
   c.opcode = uint32_t(between(random, 0, uint64_t(pim::Opcode::count_) - 1));
-  c.flags = uint32_t(random() % 4);
+  c.flags = uint32_t(random() % 32);  // any combination of the five flags
+  c.heads = pick<uint32_t>(random, {0, 1, 2, 4});
+  c.output_accumulator_offset = uint32_t(pick<uint64_t>(random, {0, 0, 64}));
   c.pe_mask = between(random, 1, (uint64_t(1) << pe_count) - 1);
   c.sub_vectors = pick<uint32_t>(random, {1, 2, 4, 8});
   c.clusters = pick<uint32_t>(random, {2, 4, 16, 256});
@@ -97,7 +99,7 @@ Command random_command(FuzzRandom& random, uint32_t pe_count) {
   c.softmax_sum = pick<float>(random, {1.0f, 0.0f, 3.0f, -1.0f});
   const uint32_t mutations = uint32_t(random() % 4);
   for (uint32_t i = 0; i < mutations; ++i) {
-    switch (random() % 14) {
+    switch (random() % 15) {
       case 0: c.opcode = uint32_t(near_limit(random, uint64_t(pim::Opcode::count_), UINT32_MAX)); break;
       case 1: c.pe_mask = near_limit(random, uint64_t(1) << pe_count); break;
       case 2: c.count = uint32_t(near_limit(random, kBankBytes / 8, UINT32_MAX)); break;
@@ -111,6 +113,7 @@ Command random_command(FuzzRandom& random, uint32_t pe_count) {
       case 10: c.codebook_offset = uint32_t(near_limit(random, 2048, UINT32_MAX)); break;
       case 11: (random() % 2 ? c.lut_offset : c.accumulator_offset) = uint32_t(near_limit(random, 512, UINT32_MAX)); break;
       case 12: (random() % 2 ? c.io_offset : c.io_stride) = uint32_t(near_limit(random, 4096, UINT32_MAX)); break;
+      case 13: (random() % 2 ? c.heads : c.output_accumulator_offset) = uint32_t(near_limit(random, 512, UINT32_MAX)); break;
       default: c.flags = uint32_t(random()); break;
     }
   }
