@@ -11,11 +11,13 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "apps/accuracy_grid.h"
 #include "apps/accuracy_run.h"
+#include "apps/atomic_file.h"
 #include "apps/cli_options.h"
 #include "apps/plot.h"
 #include "apps/sweep.h"
@@ -40,17 +42,18 @@ int list_keys(bool markdown) {
   return kExitOk;
 }
 
-std::ofstream open_output(const po::variables_map& vm, const char* option) {
-  std::ofstream out;
-  if (!vm.count(option)) return out;
-  const auto path = vm[option].as<std::string>();
-  out.open(path);
-  if (!out) throw UsageError(std::string("--") + option + ": cannot write '" + path + "'");
-  return out;
+// Written whole at the end (apps/atomic_file.h), opened now: a bad path fails before the work, not after.
+std::unique_ptr<AtomicFile> open_output(const po::variables_map& vm, const char* option) {
+  if (!vm.count(option)) return nullptr;
+  try {
+    return std::make_unique<AtomicFile>(vm[option].as<std::string>());
+  } catch (const std::runtime_error& error) {
+    throw UsageError(std::string("--") + option + ": " + error.what());
+  }
 }
 
 int run_one(const po::variables_map& vm) {
-  std::ofstream json_out = open_output(vm, "json");  // a bad path fails before the work, not after
+  const std::unique_ptr<AtomicFile> json_out = open_output(vm, "json");
   const AccuracySettings settings = resolve_accuracy_settings(parameter_sources(vm, kExample));
   const AccuracyInputs inputs = load_accuracy_inputs(settings);
   const core::llm::AccuracyEvaluator evaluator(inputs.model, evaluated_segments(settings, inputs), inputs.calibration);
@@ -62,11 +65,12 @@ int run_one(const po::variables_map& vm) {
     throw UsageError(std::string("the configuration cannot run: ") + error.what());
   }
   std::cout << format_result(settings, inputs.model.config, result);
-  if (json_out.is_open()) {
+  if (json_out) {
     AccuracySettings copy = settings;
-    json_out << nlohmann::json{{"settings", platform::to_json(accuracy_table(copy))}, {"result", result_json(result)}}
-                    .dump(2)
-             << "\n";
+    const std::string text =
+        nlohmann::json{{"settings", platform::to_json(accuracy_table(copy))}, {"result", result_json(result)}}.dump(2) +
+        "\n";
+    json_out->commit(&text);
   }
   return kExitOk;
 }
@@ -121,7 +125,7 @@ int run_grid(const po::variables_map& vm) {
 
   write_sweep_table(grid_table(grid), directory, "accuracy");
   const std::string tables = grid_markdown(grid);
-  std::ofstream(std::filesystem::path(directory) / "accuracy.md") << tables;
+  write_file_atomically((std::filesystem::path(directory) / "accuracy.md").string(), tables);
   std::cout << tables << "\nTable: " << directory << "/accuracy.csv, " << directory
             << "/accuracy.json; Markdown: " << directory << "/accuracy.md\n";
   if (plots) {

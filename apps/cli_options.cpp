@@ -1,9 +1,13 @@
 #include "apps/cli_options.h"
 
 #include <climits>
+#include <cstdio>
 #include <iostream>
 
+#include <systemc>
 #include <unistd.h>
+
+#include "core/llm/file_error.h"
 
 namespace aqpim::apps {
 namespace po = boost::program_options;
@@ -66,7 +70,7 @@ std::string this_executable() {
 }
 
 int dispatch(const std::vector<std::string>& args) {
-  try {
+  return guarded([&] {
     if (args.empty()) {
       std::cerr << general_usage();
       return kExitBadInput;
@@ -78,19 +82,72 @@ int dispatch(const std::vector<std::string>& args) {
     }
     for (const auto& command : subcommands())
       if (command.name == name) return run_subcommand(command, {args.begin() + 1, args.end()});
-    std::cerr << "aqpim: error: unknown command '" << name << "'\n" << general_usage();
+    std::cerr << "aqpim: error: unknown command '" << one_line(name) << "'\n" << general_usage();
     return kExitBadInput;
+  });
+}
+
+std::string one_line(const std::string& text) {
+  std::string line;
+  line.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      line += "\\n";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", unsigned(byte));
+      line += escaped;
+    } else {
+      line += c;
+    }
+  }
+  return line;
+}
+
+namespace {
+
+// The report's message with where it happened, without SystemC's multi-line layout.
+std::string describe_report(const sc_core::sc_report& report) {
+  std::string text = "simulation error";
+  if (report.get_process_name() && *report.get_process_name())
+    text += std::string(" in ") + report.get_process_name() + " at " + report.get_time().to_string();
+  return text + ": " + report.get_msg_type() + ": " + report.get_msg();
+}
+
+void report_handler(const sc_core::sc_report& report, const sc_core::sc_actions& actions) {
+  if (report.get_severity() >= sc_core::SC_ERROR) throw report;
+  if (report.get_severity() == sc_core::SC_WARNING) {
+    std::cerr << "aqpim: warning: " << one_line(std::string(report.get_msg_type()) + ": " + report.get_msg()) << "\n";
+    return;
+  }
+  sc_core::sc_report_handler::default_handler(report, actions);
+}
+
+}  // namespace
+
+void install_report_handler() { sc_core::sc_report_handler::set_handler(report_handler); }
+
+int guarded(const std::function<int()>& body) {
+  const auto fail = [](const char* prefix, const std::string& message, int code) {
+    std::cerr << "aqpim: " << prefix << ": " << one_line(message) << "\n";
+    return code;
+  };
+  try {
+    return body();
   } catch (const UsageError& error) {
-    std::cerr << "aqpim: error: " << error.what() << "\n";
-    return kExitBadInput;
+    return fail("error", error.what(), kExitBadInput);
   } catch (const platform::ParamError& error) {
-    std::cerr << "aqpim: error: " << error.what() << "\n";
-    return kExitBadInput;
+    return fail("error", error.what(), kExitBadInput);
+  } catch (const core::llm::FileFormatError& error) {
+    return fail("error", error.what(), kExitBadInput);
+  } catch (const sc_core::sc_report& report) {
+    return fail("failed", describe_report(report), kExitFailure);
   } catch (const std::exception& error) {
-    std::cerr << "aqpim: failed: " << error.what() << "\n";
-    return kExitFailure;
+    return fail("failed", error.what(), kExitFailure);
+  } catch (...) {
+    return fail("failed", "an exception that is not a std::exception", kExitFailure);
   }
 }
 
 }  // namespace aqpim::apps
-

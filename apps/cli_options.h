@@ -47,4 +47,18 @@ std::string this_executable();
 // Parses argv (without the program name) and runs the subcommand; never throws.
 int dispatch(const std::vector<std::string>& args);
 
+// Runs `body` and turns whatever it throws into the exit-code convention, printing exactly one line on
+// stderr: "aqpim: error: ..." and 2 for bad input, "aqpim: failed: ..." and 1 for anything else (an error
+// inside the simulation included). dispatch() runs every subcommand through it.
+int guarded(const std::function<int()>& body);
+
+// Makes SystemC's error and fatal reports (SC_REPORT_ERROR / _FATAL, sc_assert, an exception escaping any
+// process, which the kernel reports as an error) exceptions that reach guarded() instead of a multi-line
+// message and abort(); warnings become one line on stderr. The aqpim binary installs it before sc_main.
+void install_report_handler();
+
+// `text` on one line: line breaks and other control characters shown as escapes, so an error message
+// quoting user input (a --set value, a file's bytes) cannot spread over several lines.
+std::string one_line(const std::string& text);
+
 }  // namespace aqpim::apps

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/atomic_file.h"
 #include "apps/cli_options.h"
 #include "models/pim_opcodes.h"
 #include "platform/platform_summary.h"
@@ -36,12 +37,15 @@ int run_params(const po::variables_map& vm, const platform::PlatformParams& para
 }
 
 int run_run(const po::variables_map& vm, const platform::PlatformParams& params) {
-  // Open the output first: a bad path should fail before minutes of simulation, not after.
-  std::ofstream json_out;
+  // Open the output first: a bad path should fail before minutes of simulation, not after. The report
+  // appears whole at the end (a killed run leaves none: a sweep then knows it has no result).
+  std::unique_ptr<AtomicFile> json_out;
   if (vm.count("json")) {
-    const auto path = vm["json"].as<std::string>();
-    json_out.open(path);
-    if (!json_out) throw UsageError("--json: cannot write '" + path + "'");
+    try {
+      json_out = std::make_unique<AtomicFile>(vm["json"].as<std::string>());
+    } catch (const std::runtime_error& error) {
+      throw UsageError(std::string("--json: ") + error.what());
+    }
   }
   std::unique_ptr<apps::TraceWriter> trace;
   if (vm.count("trace")) {
@@ -57,7 +61,10 @@ int run_run(const po::variables_map& vm, const platform::PlatformParams& params)
   const auto report = platform::run_simulation(params, trace.get());
   if (trace) trace->finish();
   std::cout << platform::format_report(report);
-  if (json_out.is_open()) json_out << platform::report_json(report).dump(2) << "\n";
+  if (json_out) {
+    const std::string text = platform::report_json(report).dump(2) + "\n";
+    json_out->commit(&text);
+  }
   return kExitOk;
 }
 

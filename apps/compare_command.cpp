@@ -44,8 +44,8 @@ int run_compare(const po::variables_map& vm, const platform::PlatformParams& par
       std::cerr << "compare: " << kDesigns[event.index] << (event.exit_code == 0 ? " done" : " failed: " + event.error)
                 << "\n";
   };
-  apps::run_sweep(plan, files, options);
-  const auto table = apps::collect_sweep(directory);
+  apps::run_sweep(plan, files, options, apps::all_configurations(plan));
+  const auto table = apps::collect_sweep(directory).table;
   const size_t not_ok = apps::write_sweep_table(table, directory);
 
   const auto& rows = table.at("rows");

@@ -1,4 +1,5 @@
 #include "apps/plot.h"
+#include "apps/cli_options.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -14,15 +15,21 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "apps/atomic_file.h"
+
 extern char** environ;
 
 namespace aqpim::apps {
+
+PlotError::PlotError(const std::string& message) : std::invalid_argument(one_line(message)) {}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -34,11 +41,22 @@ std::string cell_text(const json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-// gnuplot single-quoted strings escape a quote by doubling it.
+// gnuplot single-quoted strings escape a quote by doubling it; a line break would end the command (and
+// start another from the table's text), so control characters become '_'.
 std::string gp_quoted(const std::string& text) {
   std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : text)
+    out += c == '\'' ? std::string("''") : std::string(1, static_cast<unsigned char>(c) < 0x20 ? '_' : c);
   return out + "'";
+}
+
+// A table cell's text inside a gnuplot double-quoted string, where backslashes are escapes and backquotes
+// run commands: those characters, quotes and control characters become '_', so a table cannot inject
+// anything into the script.
+std::string double_quotable(std::string text) {
+  for (char& c : text)
+    if (c == '"' || c == '\\' || c == '`' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  return text;
 }
 
 // Unit and tick format from the column's name (the report names its groups by unit: latency_s, kv_bytes).
@@ -61,17 +79,36 @@ struct Table {
   std::vector<json> rows;               // status "ok", after --where
 };
 
+// The table's shape as `aqpim sweep` writes it; anything else (another JSON document, a truncated or
+// edited file) is a PlotError naming the input.
+void check_table_shape(const json& document, const std::string& input) {
+  const auto not_a_table = [&](const std::string& why) {
+    return PlotError("--input '" + input + "' is not a sweep table (" + why + "); aqpim sweep writes sweep.json");
+  };
+  if (!document.is_object() || !document.contains("columns") || !document.contains("rows"))
+    throw not_a_table("no columns and rows");
+  const json& columns = document["columns"];
+  if (!columns.is_array()) throw not_a_table("columns is not a list");
+  for (const auto& column : columns)
+    if (!column.is_string()) throw not_a_table("a column name is not a string");
+  if (!document["rows"].is_array()) throw not_a_table("rows is not a list");
+  for (const auto& row : document["rows"]) {
+    if (!row.is_object()) throw not_a_table("a row is not an object");
+    for (const auto& column : columns)
+      if (!row.contains(column.get<std::string>())) throw not_a_table("a row lacks column '" + column.get<std::string>() + "'");
+  }
+}
+
 Table load_table(const PlotRequest& request) {
-  std::ifstream in(request.input);
+  std::ifstream in(request.input, std::ios::binary);
   if (!in) throw PlotError("--input: cannot read '" + request.input + "'");
   json document;
   try {
     document = json::parse(in);
   } catch (const json::exception& error) {
-    throw PlotError("--input '" + request.input + "' is not valid JSON");
+    throw PlotError("--input '" + request.input + "' is not valid JSON (truncated or corrupt)");
   }
-  if (!document.contains("columns") || !document.contains("rows"))
-    throw PlotError("--input '" + request.input + "' is not a sweep table (aqpim sweep writes sweep.json)");
+  check_table_shape(document, request.input);
   Table table;
   table.columns = document["columns"].get<std::vector<std::string>>();
   const auto status = std::find(table.columns.begin(), table.columns.end(), "status");
@@ -81,7 +118,7 @@ Table load_table(const PlotRequest& request) {
     if (std::find(table.columns.begin(), table.columns.end(), key) == table.columns.end())
       throw PlotError("--where '" + key + "': not a column of '" + request.input + "'");
   for (auto& row : document["rows"]) {
-    if (row.value("status", "") != "ok") continue;
+    if (row.value("status", json()) != "ok") continue;
     bool keep = true;
     for (const auto& [key, value] : request.where) keep = keep && cell_text(row[key]) == value;
     if (keep) table.rows.push_back(std::move(row));
@@ -164,10 +201,11 @@ void run_gnuplot(const fs::path& directory, const std::string& script, const std
     throw std::runtime_error("gnuplot wrote no image to '" + output + "'");
 }
 
-std::string preamble(const PlotRequest& request, const std::string& title, int width, int height) {
+std::string preamble(const PlotRequest& request, const std::string& output, const std::string& title, int width,
+                     int height) {
   return "set terminal pngcairo size " + std::to_string(width) + "," + std::to_string(height) +
          " font 'DejaVu Sans,11' noenhanced\n"
-         "set output " + gp_quoted(request.output) + "\n"
+         "set output " + gp_quoted(output) + "\n"
          "set title " + gp_quoted(request.title.empty() ? title : request.title) + "\n"
          "set grid\n";
 }
@@ -210,7 +248,8 @@ std::string x_axis_script(const PlotRequest& request, const std::set<double>& xs
   return script + (tics.empty() ? "" : "set xtics (" + tics + ")\n");
 }
 
-std::string line_script(const PlotRequest& request, const Table& table, const fs::path& directory) {
+PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::path& directory,
+                      const std::string& output) {
   require_column(table, "--x", request.x, true);
   if (request.y.empty()) throw PlotError("--y: give at least one column to plot");
   for (const auto& y : request.y) require_column(table, "--y", y, true);
@@ -244,8 +283,9 @@ std::string line_script(const PlotRequest& request, const Table& table, const fs
     }
   }
   const Axis y_axis = metric_axis(request.y.size() == 1 ? request.y.front() : request.y.front());
-  std::string script = preamble(request, (request.y.size() == 1 ? request.y.front() : std::string("metrics")) +
-                                             " vs " + request.x, 1000, 620);
+  PlotFiles files;
+  std::string script = preamble(request, output, (request.y.size() == 1 ? request.y.front() : std::string("metrics")) +
+                                                     " vs " + request.x, 1000, 620);
   const std::string default_y_label =
       request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1);
   script += "set xlabel " + gp_quoted(request.x_label.empty() ? request.x : request.x_label) + "\nset ylabel " +
@@ -265,6 +305,7 @@ std::string line_script(const PlotRequest& request, const Table& table, const fs
     }
     const std::string file = "line" + std::to_string(i) + ".dat";
     write_text(directory / file, data);
+    files.data_files.push_back((directory / file).string());
     std::string title = request.series.empty() ? "" : request.legend_title.empty() ? request.series + "=" + series : series;
     if (request.y.size() > 1 || title.empty()) title += (title.empty() ? "" : ", ") + y;
     plot += std::string(i ? ", " : "") + gp_quoted((directory / file).string()) + " using 1:2 with " +
@@ -272,10 +313,13 @@ std::string line_script(const PlotRequest& request, const Table& table, const fs
                                  : std::string("linespoints linewidth 2 pointtype 7")) +
             " title " + gp_quoted(title);
   }
-  return script + plot + "\n";
+  files.script = script + plot + "\n";
+  files.series = lines.size();
+  return files;
 }
 
-std::string breakdown_script(const PlotRequest& request, const Table& table, const fs::path& directory) {
+PlotFiles breakdown_script(const PlotRequest& request, const Table& table, const fs::path& directory,
+                           const std::string& output) {
   // Stack the group's columns that are non-zero somewhere: idle phases would only crowd the legend.
   std::vector<std::string> stacked;
   for (const auto& column : table.columns) {
@@ -290,9 +334,10 @@ std::string breakdown_script(const PlotRequest& request, const Table& table, con
     const auto& row = table.rows[index];
     // Values only, one line per parameter; the x label names the parameters once.
     std::string label;
-    for (const auto& parameter : table.parameters) label += (label.empty() ? "" : "\\n") + cell_text(row[parameter]);
-    if (label.empty()) label = "config " + cell_text(row["config"]);
-    // Double quotes so gnuplot turns \n into line breaks; the label text is ours, never a quote.
+    for (const auto& parameter : table.parameters)
+      label += (label.empty() ? "" : "\\n") + double_quotable(cell_text(row[parameter]));
+    if (label.empty()) label = "config " + double_quotable(cell_text(row["config"]));
+    // Double quotes so gnuplot turns \n into line breaks; double_quotable() keeps the cells' text inert.
     tics += std::string(tics.empty() ? "" : ", ") + "\"" + label + "\" " + std::to_string(index);
     data += std::to_string(index);
     for (const auto& column : stacked) {
@@ -303,10 +348,12 @@ std::string breakdown_script(const PlotRequest& request, const Table& table, con
     data += "\n";
   }
   write_text(directory / "bars.dat", data);
+  PlotFiles files;
+  files.data_files.push_back((directory / "bars.dat").string());
   const Axis axis = metric_axis(stacked.front());
   const std::string unit = axis.label.find('[') == std::string::npos ? "" : " " + axis.label.substr(axis.label.find('['));
   const int width = std::max(800, std::min(2400, 260 + 110 * int(table.rows.size())));
-  std::string script = preamble(request, request.stack_prefix + "* per configuration", width, 620);
+  std::string script = preamble(request, output, request.stack_prefix + "* per configuration", width, 620);
   script += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
             "set boxwidth 0.7\nset key outside right top\nset yrange [0:*]\nset ylabel " +
             gp_quoted(request.stack_prefix + "*" + unit) + "\nset format y " + gp_quoted(axis.format) + "\nset xtics (" +
@@ -322,7 +369,9 @@ std::string breakdown_script(const PlotRequest& request, const Table& table, con
   for (size_t i = 0; i < stacked.size(); ++i)
     plot += std::string(i ? ", " : "") + gp_quoted((directory / "bars.dat").string()) + " using " + std::to_string(i + 2) +
             " title " + gp_quoted(stacked[i].substr(request.stack_prefix.size()));
-  return script + plot + "\n";
+  files.script = script + plot + "\n";
+  files.series = stacked.size();
+  return files;
 }
 
 }  // namespace
@@ -338,20 +387,34 @@ std::string find_gnuplot() {
   return "";
 }
 
+PlotFiles compose_plot(const PlotRequest& request, const std::string& directory, const std::string& output) {
+  const Table table = load_table(request);
+  return request.kind == PlotRequest::Kind::line ? line_script(request, table, directory, output)
+                                                 : breakdown_script(request, table, directory, output);
+}
+
 void plot_sweep(const PlotRequest& request) {
   if (request.output.empty()) throw PlotError("--output: give the PNG file to write");
-  const Table table = load_table(request);
-  {
-    // A bad output path should fail here with its name, not inside gnuplot.
-    std::ofstream probe(request.output, std::ios::app);
-    if (!probe) throw PlotError("--output: cannot write '" + request.output + "'");
+  // A bad output path should fail here with its name, not inside gnuplot; the image appears whole.
+  std::unique_ptr<AtomicFile> image;
+  try {
+    image = std::make_unique<AtomicFile>(request.output);
+  } catch (const std::runtime_error&) {
+    throw PlotError("--output: cannot write '" + request.output + "'");
   }
   std::optional<TempDir> temporary;
   if (request.script_directory.empty()) temporary.emplace();
   const fs::path directory = temporary ? temporary->path() : fs::path(request.script_directory);
-  const std::string script = request.kind == PlotRequest::Kind::line ? line_script(request, table, directory)
-                                                                      : breakdown_script(request, table, directory);
-  run_gnuplot(directory, script, request.output);
+  const PlotFiles files = compose_plot(request, directory.string(), image->temporary_path());
+  run_gnuplot(directory, files.script, image->temporary_path());
+  image->commit();
+  if (!request.script_directory.empty()) {
+    // A kept script is run again by hand: it draws into the image's own name, not the temporary one.
+    std::string script = files.script;
+    const std::string drawn = gp_quoted(image->temporary_path());
+    script.replace(script.find(drawn), drawn.size(), gp_quoted(request.output));
+    write_text(directory / "plot.gp", script);
+  }
 }
 
 }  // namespace aqpim::apps

@@ -10,10 +10,11 @@
 
 namespace aqpim::apps {
 
-// The user asked for something the table cannot give (unknown column, ambiguous rows...): one line.
+// The user asked for something the table cannot give (unknown column, ambiguous rows...): one line, even
+// when it quotes the table's own text (a column name may hold a line break).
 class PlotError : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit PlotError(const std::string& message);
 };
 
 struct PlotRequest {
@@ -44,7 +45,20 @@ struct PlotRequest {
   std::string script_directory;
 };
 
-// Throws PlotError for bad requests, std::runtime_error when gnuplot is missing or fails.
+// What a plot is made of: the gnuplot script (drawing into `output`) and the data files it reads, one per
+// line of a line plot, one for all bars of a breakdown.
+struct PlotFiles {
+  std::string script;
+  std::vector<std::string> data_files;
+  size_t series = 0;  // lines, or stacked columns
+};
+// Reads the table and writes the data files into `directory`; throws PlotError for bad requests and for an
+// input that is not a sweep table (truncated, corrupt, another document).
+PlotFiles compose_plot(const PlotRequest& request, const std::string& directory, const std::string& output);
+
+// compose_plot() into a temporary directory (or request.script_directory), then gnuplot renders
+// request.output, which appears whole. Throws PlotError for bad requests, std::runtime_error when gnuplot is
+// missing or fails.
 void plot_sweep(const PlotRequest& request);
 
 // The gnuplot binary in PATH, or "" when there is none.

@@ -9,12 +9,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+
+#include "apps/atomic_file.h"
+#include "apps/cli_options.h"
 
 extern char** environ;
 
@@ -132,11 +136,32 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write '" + path + "'");
+void write_file(const std::string& path, const std::string& text) { write_file_atomically(path, text); }
+
+// The exit code an exit file holds: a decimal number in [0, 255] and a line break, nothing else.
+bool parse_exit_code(const std::string& text, int& code) {
+  if (text.empty() || text.size() > 4 || text.back() != '\n') return false;
+  code = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    code = code * 10 + (text[i] - '0');
+  }
+  return text.size() > 1 && code <= 255;
+}
+
+// A run's report as the sweep reads it: a JSON object with its latencies; else why not.
+bool read_report(const std::string& path, json& report, std::string& problem) {
+  bool exists = false;
+  const std::string text = read_text(path, exists);
+  if (!exists) return problem = "missing", false;
+  try {
+    report = json::parse(text);
+  } catch (const json::exception&) {
+    return problem = "not valid JSON (truncated or corrupt)", false;
+  }
+  if (!report.is_object() || !report.contains("latency_s") || !report["latency_s"].is_object())
+    return problem = "not a run report (no latency_s object)", false;
+  return true;
 }
 
 // The report as flat columns ("latency_s.phases.scoring"), so a new report field becomes a column without
@@ -152,8 +177,11 @@ void add_report_columns(ordered_json& row, const json& report) {
   for (const auto& [name, value] : report.items())
     if (name != "parameters") flatten(value, name);
   // The figure AQPIM's results are quoted in; derived here because the report gives the decode total.
-  const auto steps = report.value(json::json_pointer("/parameters/workload/decode_steps"), json());
-  const auto decode = report.value(json::json_pointer("/latency_s/decode"), json());
+  const auto at = [&](const char* pointer) {
+    const json::json_pointer where(pointer);
+    return report.contains(where) ? report.at(where) : json();
+  };
+  const json steps = at("/parameters/workload/decode_steps"), decode = at("/latency_s/decode");
   if (steps.is_number() && decode.is_number() && steps.get<double>() > 0)
     row["latency_s.decode_per_step"] = decode.get<double>() / steps.get<double>();
 }
@@ -245,7 +273,10 @@ SweepPlan SweepPlan::from_json(const json& document) {
     for (const auto& configuration : document.at("configurations")) {
       plan.configurations.push_back({configuration.at("values").get<std::vector<std::string>>(), configuration.at("typed")});
       if (plan.configurations.back().values.size() != plan.axes.size()) throw std::runtime_error("values per axis");
+      for (const auto& axis : plan.axes)
+        if (!configuration.at("typed").contains(axis.key)) throw std::runtime_error("no typed value of " + axis.key);
     }
+    if (plan.configurations.size() > kMaxSweepConfigurations) throw std::runtime_error("too many configurations");
     return plan;
   } catch (const std::exception& error) {
     throw std::runtime_error(std::string("not a sweep plan (") + error.what() + ")");
@@ -327,12 +358,14 @@ SweepFiles prepare_sweep_directory(const SweepPlan& plan, const std::string& dir
     const auto extension = entry.path().extension();
     if (extension == ".json" || extension == ".log" || extension == ".exit") fs::remove(entry.path(), error);
   }
+  for (const auto& entry : fs::directory_iterator(fs::path(files.directory) / "runs"))
+    if (is_atomic_temporary(entry.path().filename().string())) fs::remove(entry.path(), error);
   for (const char* stale : {"sweep.csv", "sweep.json", "jobs.txt", "sweep.slurm"}) fs::remove(files.file(stale), error);
   write_file(files.file(kPlanFile), plan.to_json().dump(1) + "\n");
   return files;
 }
 
-std::string run_error_line(const std::string& log_path) {
+std::string run_failure(int exit_code, const std::string& log_path) {
   bool exists = false;
   const std::string text = read_text(log_path, exists);
   std::string last, error;
@@ -342,10 +375,37 @@ std::string run_error_line(const std::string& log_path) {
     last = line;
     if (line.rfind("aqpim: error: ", 0) == 0 || line.rfind("aqpim: failed: ", 0) == 0) error = line;
   }
-  return !error.empty() ? error : last;
+  if (error.empty() && exit_code > 128 && exit_code < 128 + 65) {
+    const int signal = exit_code - 128;
+    const char* name = strsignal(signal);
+    error = "killed by signal " + std::to_string(signal) + (name ? std::string(" (") + name + ")" : "");
+  }
+  return one_line(!error.empty() ? error : last);
 }
 
-void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOptions& options) {
+std::pair<SweepPlan, SweepFiles> open_sweep_directory(const std::string& directory) {
+  bool exists = false;
+  const std::string plan_path = (fs::path(directory) / kPlanFile).string();
+  const std::string plan_text = read_text(plan_path, exists);
+  if (!exists) throw SweepInputError("'" + plan_path + "' not found: not a sweep directory");
+  SweepPlan plan;
+  try {
+    plan = SweepPlan::from_json(json::parse(plan_text));
+  } catch (const std::exception& error) {
+    throw SweepInputError("'" + plan_path + "': " + error.what());
+  }
+  SweepFiles files{directory, plan.configurations.size()};
+  return {std::move(plan), std::move(files)};
+}
+
+std::vector<size_t> all_configurations(const SweepPlan& plan) {
+  std::vector<size_t> indices(plan.configurations.size());
+  for (size_t index = 0; index < indices.size(); ++index) indices[index] = index;
+  return indices;
+}
+
+void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOptions& options,
+               const std::vector<size_t>& indices) {
   using Clock = std::chrono::steady_clock;
   struct Running {
     size_t index;
@@ -356,7 +416,9 @@ void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOpt
   const unsigned jobs = std::max(1u, options.jobs);
 
   const auto start_next = [&] {
-    const size_t index = next++;
+    const size_t index = indices.at(next++);
+    // A result of an earlier attempt must not be taken for this one's.
+    for (const char* extension : {"json", "log", "exit"}) std::remove(files.run_file(index, extension).c_str());
     std::vector<std::string> arguments = plan.run_arguments(index);
     arguments.insert(arguments.begin(), options.executable);
     arguments.insert(arguments.end(), {"--json", files.run_file(index, "json")});
@@ -379,8 +441,8 @@ void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOpt
     if (options.on_event) options.on_event({index, -1, "", 0.0});
   };
 
-  while (next < plan.configurations.size() || !running.empty()) {
-    while (next < plan.configurations.size() && running.size() < jobs) start_next();
+  while (next < indices.size() || !running.empty()) {
+    while (next < indices.size() && running.size() < jobs) start_next();
     int status = 0;
     const pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {
@@ -395,7 +457,7 @@ void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOpt
     const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     write_file(files.run_file(finished.index, "exit"), std::to_string(exit_code) + "\n");
     if (options.on_event)
-      options.on_event({finished.index, exit_code, exit_code ? run_error_line(files.run_file(finished.index, "log")) : "",
+      options.on_event({finished.index, exit_code, exit_code ? run_failure(exit_code, files.run_file(finished.index, "log")) : "",
                         std::chrono::duration<double>(Clock::now() - finished.start).count()});
   }
 }
@@ -406,7 +468,8 @@ void emit_sweep_jobs(const SweepPlan& plan, const SweepFiles& files, const std::
     std::string line = shell_quote(executable);
     for (const auto& argument : plan.run_arguments(index)) line += " " + shell_quote(argument);
     line += " --json " + shell_quote(files.run_file(index, "json")) + " > " + shell_quote(files.run_file(index, "log")) +
-            " 2>&1; echo $? > " + shell_quote(files.run_file(index, "exit"));
+            " 2>&1; echo $? > " + shell_quote(files.run_file(index, "exit") + ".tmp-job") + " && mv " +
+            shell_quote(files.run_file(index, "exit") + ".tmp-job") + " " + shell_quote(files.run_file(index, "exit"));
     lines += line + "\n";
   }
   write_file(files.file("jobs.txt"), lines);
@@ -423,47 +486,55 @@ void emit_sweep_jobs(const SweepPlan& plan, const SweepFiles& files, const std::
              "sed -n \"${SLURM_ARRAY_TASK_ID}p\" " + shell_quote(files.file("jobs.txt")) + " | bash\n");
 }
 
-ordered_json collect_sweep(const std::string& directory) {
-  bool exists = false;
-  const std::string plan_path = (fs::path(directory) / kPlanFile).string();
-  const std::string plan_text = read_text(plan_path, exists);
-  if (!exists) throw std::runtime_error("'" + plan_path + "' not found: not a sweep directory");
-  SweepPlan plan;
-  try {
-    plan = SweepPlan::from_json(json::parse(plan_text));
-  } catch (const std::exception& error) {
-    throw std::runtime_error("'" + plan_path + "': " + error.what());
-  }
-  const SweepFiles files{directory, plan.configurations.size()};
+namespace {
 
+// One configuration's row: its axis values, status and exit code, and its report's columns or its error.
+ordered_json collect_row(const SweepPlan& plan, const SweepFiles& files, size_t index,
+                         std::vector<std::string>& unreadable) {
+  ordered_json row;
+  row["config"] = index;
+  for (const auto& axis : plan.axes) row[axis.key] = plan.configurations[index].typed.at(axis.key);
+  bool exists = false;
+  const std::string exit_path = files.run_file(index, "exit");
+  const std::string exit_text = read_text(exit_path, exists);
+  int exit_code = 0;
+  if (!exists) {
+    row["status"] = "not run";
+    row["exit_code"] = nullptr;
+    return row;
+  }
+  const auto fail = [&](const std::string& path, const std::string& problem) {
+    row["status"] = "failed";
+    row["error"] = "'" + path + "': " + problem;
+    unreadable.push_back(path + ": " + problem);
+    return row;
+  };
+  if (!parse_exit_code(exit_text, exit_code)) return fail(exit_path, "not an exit code");
+  row["exit_code"] = exit_code;
+  row["status"] = exit_code == 0 ? "ok" : "failed";
+  if (exit_code != 0) {
+    row["error"] = run_failure(exit_code, files.run_file(index, "log"));
+    return row;
+  }
+  json report;
+  std::string problem;
+  if (!read_report(files.run_file(index, "json"), report, problem)) return fail(files.run_file(index, "json"), problem);
+  add_report_columns(row, report);
+  return row;
+}
+
+}  // namespace
+
+SweepTable collect_sweep(const std::string& directory) {
+  const auto [plan, files] = open_sweep_directory(directory);
   std::vector<std::string> leading = {"config"};
   for (const auto& axis : plan.axes) leading.push_back(axis.key);
   leading.insert(leading.end(), {"status", "exit_code"});
   std::vector<std::string> found;
   ordered_json rows = ordered_json::array();
+  SweepTable result;
   for (size_t index = 0; index < plan.configurations.size(); ++index) {
-    ordered_json row;
-    row["config"] = index;
-    for (const auto& axis : plan.axes) row[axis.key] = plan.configurations[index].typed.at(axis.key);
-    const std::string exit_text = read_text(files.run_file(index, "exit"), exists);
-    if (!exists) {
-      row["status"] = "not run";
-      row["exit_code"] = nullptr;
-    } else {
-      const int exit_code = std::atoi(exit_text.c_str());
-      row["exit_code"] = exit_code;
-      row["status"] = exit_code == 0 ? "ok" : "failed";
-      if (exit_code == 0) {
-        try {
-          add_report_columns(row, json::parse(read_text(files.run_file(index, "json"), exists)));
-        } catch (const json::exception&) {
-          row["status"] = "failed";
-          row["error"] = "exit code 0 but no readable report '" + files.run_file(index, "json") + "'";
-        }
-      } else {
-        row["error"] = run_error_line(files.run_file(index, "log"));
-      }
-    }
+    ordered_json row = collect_row(plan, files, index, result.unreadable);
     for (const auto& item : row.items())
       if (std::find(leading.begin(), leading.end(), item.key()) == leading.end() && item.key() != "error" &&
           std::find(found.begin(), found.end(), item.key()) == found.end())
@@ -472,16 +543,22 @@ ordered_json collect_sweep(const std::string& directory) {
   }
   auto columns = order_columns(leading, found);
   columns.push_back("error");
-  ordered_json table;
-  table["columns"] = columns;
+  result.table["columns"] = columns;
   // Every row carries every column (null where a run has none), so readers need no special case.
   for (auto& row : rows) {
     ordered_json complete;
     for (const auto& column : columns) complete[column] = row.contains(column) ? row[column] : ordered_json();
     row = std::move(complete);
   }
-  table["rows"] = std::move(rows);
-  return table;
+  result.table["rows"] = std::move(rows);
+  return result;
+}
+
+std::vector<size_t> configurations_without_result(const ordered_json& table) {
+  std::vector<size_t> indices;
+  for (const auto& row : table.at("rows"))
+    if (row.at("status") != "ok") indices.push_back(row.at("config").get<size_t>());
+  return indices;
 }
 
 size_t write_sweep_table(const ordered_json& table, const std::string& directory, const std::string& name) {

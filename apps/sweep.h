@@ -9,13 +9,18 @@
 //   DIR/runs/NNNN.exit       its exit code
 //   DIR/sweep.csv, DIR/sweep.json   the table
 //
+// Every file appears whole or not at all (apps/atomic_file.h): a run or a sweep killed midway leaves no
+// half-written result, and `aqpim sweep --resume DIR` runs again exactly the configurations without one.
+//
 // Grid syntax of one axis, KEY=ITEM[,ITEM...]: an ITEM is a value or a range A:B (step 1), A:B:+S
 // (arithmetic) or A:B:xF (geometric), A and B included when reached, for integer and real parameters.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -66,6 +71,14 @@ struct SweepFiles {
 // Writes DIR/plan.json and empties DIR/runs of an earlier sweep's files; throws std::runtime_error.
 SweepFiles prepare_sweep_directory(const SweepPlan& plan, const std::string& directory);
 
+// A sweep directory that cannot be read as one (no plan.json, or one that is not a sweep plan): bad input.
+class SweepInputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The plan and file layout of an existing sweep directory; throws SweepInputError.
+std::pair<SweepPlan, SweepFiles> open_sweep_directory(const std::string& directory);
+
 struct SweepProgress {
   size_t index;      // configuration
   int exit_code;
@@ -80,21 +93,33 @@ struct SweepRunOptions {
   std::function<void(const SweepProgress&)> on_event;
 };
 
-// Runs every configuration (at most options.jobs at a time), recording each one's files.
-void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOptions& options);
+// Runs the configurations `indices` (at most options.jobs at a time), recording each one's files. A run that
+// fails or is killed is recorded with its exit code (128 + signal when killed) and the others go on.
+void run_sweep(const SweepPlan& plan, const SweepFiles& files, const SweepRunOptions& options,
+               const std::vector<size_t>& indices);
+std::vector<size_t> all_configurations(const SweepPlan& plan);
 
 // Writes DIR/jobs.txt (one `aqpim run ... --json` line per configuration, recording its log and exit code)
 // and, when `slurm`, DIR/sweep.slurm running line $SLURM_ARRAY_TASK_ID of it.
 void emit_sweep_jobs(const SweepPlan& plan, const SweepFiles& files, const std::string& executable, bool slurm);
 
 // The table of a sweep directory: {"columns": [...], "rows": [{column: value}...]}, one row per
-// configuration in plan order, status "ok", "failed" or "not run". Throws std::runtime_error.
-nlohmann::ordered_json collect_sweep(const std::string& directory);
+// configuration in plan order, status "ok", "failed" or "not run". A result file that exists but cannot be
+// read (an exit file without a code, a report that is not one) makes its row "failed" with the reason, and
+// is listed in `unreadable`. Throws SweepInputError when the directory has no readable plan.
+struct SweepTable {
+  nlohmann::ordered_json table;
+  std::vector<std::string> unreadable;  // "<file>: <what is wrong>"
+};
+SweepTable collect_sweep(const std::string& directory);
 // Writes the table as DIR/<name>.csv and DIR/<name>.json; returns how many rows are not "ok".
 size_t write_sweep_table(const nlohmann::ordered_json& table, const std::string& directory,
                          const std::string& name = "sweep");
+// The configurations a resumed sweep runs again: every row without a result ("not run" or "failed").
+std::vector<size_t> configurations_without_result(const nlohmann::ordered_json& table);
 
-// The error line a failed run left in its log (the last "aqpim: error/failed" line, else the last line).
-std::string run_error_line(const std::string& log_path);
+// One line on why a run failed: the error line it left in its log (the last "aqpim: error/failed" line),
+// else, when a signal killed it (exit code 128 + signal), which signal, else the log's last line.
+std::string run_failure(int exit_code, const std::string& log_path);
 
 }  // namespace aqpim::apps

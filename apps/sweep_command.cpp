@@ -37,8 +37,8 @@ std::string describe(const apps::SweepPlan& plan, size_t index) {
 // Reports runs as they start and finish: a redrawn bar on a terminal, a plain line per run otherwise.
 class Progress {
  public:
-  Progress(const apps::SweepPlan& plan, bool terminal)
-      : plan_(plan), terminal_(terminal), start_(std::chrono::steady_clock::now()) {}
+  Progress(const apps::SweepPlan& plan, size_t total, bool terminal)
+      : plan_(plan), total_(total), terminal_(terminal), start_(std::chrono::steady_clock::now()) {}
 
   void operator()(const apps::SweepProgress& event) {
     if (event.exit_code < 0) {
@@ -66,7 +66,7 @@ class Progress {
     }
     char wall[32];
     std::snprintf(wall, sizeof wall, "%.1f s", event.wall_s);
-    std::cerr << "sweep: [" << done_ << "/" << plan_.configurations.size() << "] " << name
+    std::cerr << "sweep: [" << done_ << "/" << total_ << "] " << name
               << (event.exit_code == 0 ? " ok in " + std::string(wall)
                                        : " failed, exit " + std::to_string(event.exit_code) + ": " + event.error)
               << "\n";
@@ -74,7 +74,7 @@ class Progress {
 
   void draw() {
     constexpr size_t kWidth = 30;
-    const size_t total = plan_.configurations.size();
+    const size_t total = total_;
     const size_t filled = total ? kWidth * done_ / total : kWidth;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::string line = "\r\033[K[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] " +
@@ -85,33 +85,68 @@ class Progress {
   }
 
   const apps::SweepPlan& plan_;
+  size_t total_;  // runs of this invocation
   bool terminal_;
   std::chrono::steady_clock::time_point start_;
   size_t running_ = 0, done_ = 0, failed_ = 0;
 };
 
-int finish_table(const std::string& directory) {
-  const auto table = apps::collect_sweep(directory);
-  const size_t rows = table.at("rows").size();
-  const size_t not_ok = apps::write_sweep_table(table, directory);
+// Collects the table and writes it; exit 1 when some configuration has no result. Called by --collect,
+// an unreadable result file is bad input: one line naming it, exit 2 (the table is written all the same).
+int finish_table(const std::string& directory, bool collect_only) {
+  const auto collected = apps::collect_sweep(directory);
+  const size_t rows = collected.table.at("rows").size();
+  const size_t not_ok = apps::write_sweep_table(collected.table, directory);
   std::cout << "sweep: " << rows << " configurations, " << rows - not_ok << " ok, " << not_ok
             << " failed or not run; table: " << directory << "/sweep.csv and " << directory << "/sweep.json\n";
+  if (collect_only && !collected.unreadable.empty())
+    throw UsageError(std::to_string(collected.unreadable.size()) + " result file(s) cannot be read, first " +
+                     collected.unreadable.front() + "; run them again with 'aqpim sweep --resume " + directory + "'");
   return not_ok ? kExitFailure : kExitOk;
+}
+
+int run_with_progress(const apps::SweepPlan& plan, const apps::SweepFiles& files, int64_t jobs,
+                      const std::vector<size_t>& indices) {
+  std::cerr << "sweep: " << indices.size() << " of " << plan.configurations.size() << " configurations, " << jobs
+            << " at a time, into " << files.directory << "\n";
+  Progress progress(plan, indices.size(), isatty(STDERR_FILENO) == 1);
+  apps::run_sweep(plan, files, {this_executable(), unsigned(jobs), std::ref(progress)}, indices);
+  progress.finish();
+  return finish_table(files.directory, false);
+}
+
+// --resume DIR: runs again every configuration of DIR without a result (never run, failed or killed).
+int resume_sweep(const std::string& directory, int64_t jobs) {
+  const auto [plan, files] = apps::open_sweep_directory(directory);
+  const auto missing = apps::configurations_without_result(apps::collect_sweep(directory).table);
+  return run_with_progress(plan, files, jobs, missing);
+}
+
+int64_t jobs_option(const po::variables_map& vm) {
+  const int64_t jobs = vm["jobs"].as<int64_t>();
+  if (jobs < 1 || jobs > 1024) throw UsageError("--jobs: expected an integer in [1, 1024], got " + std::to_string(jobs));
+  return jobs;
 }
 
 int run_sweep_command(const po::variables_map& vm, const platform::PlatformParams&) {
   const auto strings = [&](const char* name) {
     return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
   };
-  if (vm.count("collect")) {
-    if (vm.count("vary") || vm.count("emit-jobs") || vm.count("set") || vm.count("config"))
-      throw UsageError("--collect DIR takes no other sweep options: the grid is in DIR/plan.json");
-    return finish_table(vm["collect"].as<std::string>());
+  for (const char* existing : {"collect", "resume"}) {
+    if (!vm.count(existing)) continue;
+    if (vm.count("vary") || vm.count("emit-jobs") || vm.count("set") || vm.count("config") ||
+        (vm.count("collect") && vm.count("resume")))
+      throw UsageError(std::string("--") + existing + " DIR takes no other sweep options: the grid is in DIR/plan.json");
+    const std::string directory = vm[existing].as<std::string>();
+    try {
+      return vm.count("collect") ? finish_table(directory, true) : resume_sweep(directory, jobs_option(vm));
+    } catch (const apps::SweepInputError& error) {
+      throw UsageError(error.what());
+    }
   }
   const auto varied = strings("vary");
-  if (varied.empty()) throw UsageError("sweep: give at least one --vary KEY=VALUES (or --collect DIR)");
-  const int64_t jobs = vm["jobs"].as<int64_t>();
-  if (jobs < 1 || jobs > 1024) throw UsageError("--jobs: expected an integer in [1, 1024], got " + std::to_string(jobs));
+  if (varied.empty()) throw UsageError("sweep: give at least one --vary KEY=VALUES (or --collect DIR, --resume DIR)");
+  const int64_t jobs = jobs_option(vm);
   bool slurm = false, parallel = false;
   if (vm.count("emit-jobs")) {
     for (const auto& option : vm["emit-jobs"].as<std::vector<std::string>>()) {
@@ -145,12 +180,7 @@ int run_sweep_command(const po::variables_map& vm, const platform::PlatformParam
     return kExitOk;
   }
 
-  std::cerr << "sweep: " << plan.configurations.size() << " configurations, " << jobs << " at a time, into "
-            << files.directory << "\n";
-  Progress progress(plan, isatty(STDERR_FILENO) == 1);
-  apps::run_sweep(plan, files, {executable, unsigned(jobs), std::ref(progress)});
-  progress.finish();
-  return finish_table(files.directory);
+  return run_with_progress(plan, files, jobs, apps::all_configurations(plan));
 }
 
 }  // namespace
@@ -172,7 +202,9 @@ Subcommand sweep_subcommand() {
                 "write the runs as a job list (DIR/jobs.txt) and/or a Slurm array script (DIR/sweep.slurm) "
                 "instead of running them")(
                 "collect", po::value<std::string>()->value_name("DIR"),
-                "merge the finished runs of DIR into DIR/sweep.csv and DIR/sweep.json");
+                "merge the finished runs of DIR into DIR/sweep.csv and DIR/sweep.json")(
+                "resume", po::value<std::string>()->value_name("DIR"),
+                "run again the configurations of DIR without a result (not run, failed or killed), then merge");
           },
           run_sweep_command};
 }

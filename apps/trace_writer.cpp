@@ -6,6 +6,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "apps/atomic_file.h"
+
 namespace aqpim::apps {
 namespace {
 
@@ -44,7 +46,12 @@ std::string number(double value) {
 }  // namespace
 
 TraceWriter::TraceWriter(const std::string& path, uint64_t limit) : path_(path), limit_(limit) {
-  file_ = std::fopen(path.c_str(), "w");
+  try {
+    output_ = std::make_unique<AtomicFile>(path);
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error(std::string("--trace: ") + error.what());
+  }
+  file_ = std::fopen(output_->temporary_path().c_str(), "w");
   if (!file_) throw std::runtime_error("--trace: cannot write '" + path + "': " + std::strerror(errno));
   std::fputs("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n", file_);
 }
@@ -113,6 +120,7 @@ void TraceWriter::finish() {
   const bool closed = std::fclose(file_) == 0;
   file_ = nullptr;
   if (failed || !closed) throw std::runtime_error("--trace: writing '" + path_ + "' failed");
+  output_->commit();  // the trace appears whole, never half-written
   if (dropped_)
     std::cerr << "aqpim: warning: trace '" << path_ << "' is truncated: " << recorded_ << " events recorded, "
               << dropped_ << " dropped (raise --trace-limit)\n";

@@ -1,19 +1,22 @@
 // Chrome/Perfetto trace-event JSON (the {"traceEvents": [...]} object format) from the models' TraceSink
 // events: "X" complete events with ts/dur in microseconds, one pid per track group and one tid per track,
-// named by "M" metadata events. Events stream to the file as they arrive; after `limit` spans recording
-// stops, and the file's otherData and stderr say how many were dropped. Open it in ui.perfetto.dev or
-// chrome://tracing.
+// named by "M" metadata events. Events stream to a temporary file as they arrive, which finish() puts in
+// place (a killed run leaves no half-written trace); after `limit` spans recording stops, and the file's
+// otherData and stderr say how many were dropped. Open it in ui.perfetto.dev or chrome://tracing.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "hwif/trace_sink.h"
 
 namespace aqpim::apps {
+
+class AtomicFile;
 
 class TraceWriter : public hwif::TraceSink {
  public:
@@ -39,6 +42,7 @@ class TraceWriter : public hwif::TraceSink {
   void begin_event();
 
   std::string path_;
+  std::unique_ptr<AtomicFile> output_;  // the file streams into its temporary, renamed by finish()
   std::FILE* file_ = nullptr;
   uint64_t limit_;
   uint64_t recorded_ = 0, dropped_ = 0;

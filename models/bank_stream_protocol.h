@@ -13,8 +13,8 @@
 //                bank in ascending bank index: [bank b0: bytes_per_bank][bank b1: bytes_per_bank]...
 //   data_length  data_bytes_per_bank() x popcount(bank_mask), or 0 when data_ptr is null
 // A transaction without the extension gets TLM_COMMAND_ERROR_RESPONSE. The target adds the streaming time to `delay` (never waits) and sets TLM_OK_RESPONSE, or
-// TLM_ADDRESS_ERROR_RESPONSE when the range leaves a bank, or TLM_GENERIC_ERROR_RESPONSE when the mask
-// names banks that do not exist.
+// TLM_ADDRESS_ERROR_RESPONSE when the range leaves a bank, or TLM_GENERIC_ERROR_RESPONSE when the mask is
+// empty or names banks that do not exist.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/transfer_part.h"
+
 namespace aqpim::models {
 namespace {
 constexpr uint64_t kChunkBytes = uint64_t(1) << 20;  // the DMI granule
@@ -39,11 +41,15 @@ void CpuMemory::move_data(tlm::tlm_generic_payload& payload) {
 }
 
 void CpuMemory::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  if (payload.get_command() == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
   if (!in_range(payload)) return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
   if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  const unsigned streaming_width = payload.get_streaming_width();
+  if (streaming_width != 0 && streaming_width < payload.get_data_length())
+    return payload.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
   move_data(payload);
   const uint64_t bytes = payload.get_data_length();
-  const sc_core::sc_time streaming(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
+  const sc_core::sc_time streaming = streaming_time(payload, config_.bandwidth);
   const sc_core::sc_time start = std::max(sc_core::sc_time_stamp() + delay, free_at_);
   free_at_ = start + streaming;
   delay = free_at_ + config_.latency - sc_core::sc_time_stamp();
@@ -67,7 +73,9 @@ bool CpuMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& payload, tlm::tlm_d
 }
 
 unsigned int CpuMemory::transport_dbg(tlm::tlm_generic_payload& payload) {
-  if (!in_range(payload)) return 0;
+  // Nothing moves without data, or without a functional store to move it from.
+  if (!in_range(payload) || !payload.get_data_ptr() || !config_.functional) return 0;
+  if (!payload.is_read() && !payload.is_write()) return 0;
   move_data(payload);
   return payload.get_data_length();
 }

@@ -145,7 +145,7 @@ void Hbm3PseudoChannel::bank_transport(int, tlm::tlm_generic_payload& payload, s
   if (!access_extension) return payload.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
   const BankAccessExtension& access = *access_extension;
   const unsigned banks = config_.bank_groups * config_.banks_per_group;
-  if (banks < 64 && (access.bank_mask >> banks) != 0)
+  if (access.bank_mask == 0 || (banks < 64 && (access.bank_mask >> banks) != 0))
     return payload.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
   const uint64_t bank_bytes = config_.rows_per_bank * config_.row_bytes;
   const std::vector<BankRange> ranges = data_ranges(access, config_.row_bytes);

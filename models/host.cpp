@@ -27,6 +27,9 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& config, Program progr
   require_positive(config.gpu_compute_efficiency, "gpu_compute_efficiency", 1.0);
   require_positive(config.gpu_memory_efficiency, "gpu_memory_efficiency", 1.0);
   if (config.quantum <= sc_core::SC_ZERO_TIME) throw std::invalid_argument("HostConfig.quantum must be positive");
+  if (config.max_transaction_bytes == 0 || config.max_transaction_bytes > UINT32_MAX)
+    throw std::invalid_argument("HostConfig.max_transaction_bytes = " + std::to_string(config.max_transaction_bytes) +
+                                ": expected 1 to 2^32 - 1 (a TLM payload's length is 32 bits)");
   if (!program_) throw std::invalid_argument("Host: no program to run");
   socket.register_invalidate_direct_mem_ptr(this, &Host::invalidate_direct_mem_ptr);
   quantum_keeper_.set_global_quantum(config.quantum);
@@ -128,11 +131,32 @@ void Host::write_async(uint64_t address, const void* data, size_t bytes) {
 void Host::wait_copies() { advance_to(copies_done_ps_); }
 
 sc_core::sc_time Host::transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes) {
-  if (bytes > UINT32_MAX) throw hwif::HalError("access of " + std::to_string(bytes) + " bytes is too large");
+  auto* bytes_at = static_cast<unsigned char*>(data);
+  const uint64_t part_limit = config_.max_transaction_bytes;
+  if (bytes <= part_limit) return transport_part(command, address, bytes_at, bytes);
+  // Every part arrives now, as the whole access would; targets queue them behind one another.
+  payload_.set_extension(&part_);
+  sc_core::sc_time completion = sc_core::SC_ZERO_TIME;
+  try {
+    for (uint64_t done = 0; done < bytes; done += part_limit) {
+      part_.offset = done;
+      const sc_core::sc_time part_done = transport_part(command, address + done, bytes_at ? bytes_at + done : nullptr,
+                                                        std::min<uint64_t>(part_limit, bytes - done));
+      completion = std::max(completion, part_done);
+    }
+  } catch (...) {
+    payload_.clear_extension(&part_);
+    throw;
+  }
+  payload_.clear_extension(&part_);
+  return completion;
+}
+
+sc_core::sc_time Host::transport_part(tlm::tlm_command command, uint64_t address, unsigned char* data, uint64_t bytes) {
   tlm::tlm_generic_payload& payload = payload_;
   payload.set_command(command);
   payload.set_address(address);
-  payload.set_data_ptr(static_cast<unsigned char*>(data));
+  payload.set_data_ptr(data);
   // Timing-only accesses carry their size with no data pointer; targets then move no bytes.
   payload.set_data_length(unsigned(bytes));
   payload.set_streaming_width(unsigned(bytes));

@@ -23,6 +23,7 @@
 
 #include "hwif/hal.h"
 #include "hwif/trace_sink.h"
+#include "models/transfer_part.h"
 
 namespace aqpim::models {
 
@@ -33,6 +34,10 @@ struct HostConfig {
   double gpu_memory_efficiency = 1.0;     // fraction of peak bandwidth reached, (0, 1]
   sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
   bool functional = true;                 // whether the firmware moves real data
+  // A larger access travels as parts of at most this many bytes (a TLM payload's length is 32 bits), each
+  // with a TransferPartExtension (models/transfer_part.h) so that pipe-timed targets charge the parts
+  // exactly the unsplit transfer's time. In [1, 2^32 - 1].
+  uint64_t max_transaction_bytes = uint64_t(1) << 31;
 };
 
 class Host : public sc_core::sc_module, public hwif::Hal {
@@ -87,8 +92,10 @@ class Host : public sc_core::sc_module, public hwif::Hal {
 
  private:
   void run();
-  // Returns the access's completion as an offset from the current simulation time.
+  // Returns the access's completion as an offset from the current simulation time. An access above
+  // max_transaction_bytes is issued as parts, all arriving now; it completes with its last part.
   sc_core::sc_time transport(tlm::tlm_command command, uint64_t address, void* data, size_t bytes);
+  sc_core::sc_time transport_part(tlm::tlm_command command, uint64_t address, unsigned char* data, uint64_t bytes);
   void advance_to(uint64_t ps);
   void backdoor(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t bytes);
   void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
@@ -106,6 +113,7 @@ class Host : public sc_core::sc_module, public hwif::Hal {
   // Reused by every timed access: constructing a payload allocates its extension array, and decode issues
   // tens of millions of register writes.
   tlm::tlm_generic_payload payload_;
+  TransferPartExtension part_;  // attached to payload_ while a split access is under way
   hwif::TraceSink* trace_ = nullptr;
   hwif::TraceSink::Track phase_track_ = 0, gpu_track_ = 0;
   MilestoneObserver milestone_observer_;

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/transfer_part.h"
+
 namespace aqpim::models {
 
 PcieLink::PcieLink(sc_core::sc_module_name name, const PcieLinkConfig& config)
@@ -33,17 +35,20 @@ void PcieLink::set_trace_sink(hwif::TraceSink* sink) {
 void PcieLink::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   const int direction = payload.is_write() ? 1 : 0;
   const uint64_t bytes = payload.get_data_length();
-  const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time start = std::max(now + delay, free_at_[direction]);
 
-  sc_core::sc_time memory_time = sc_core::SC_ZERO_TIME;
+  // The memory sees the transfer when the link starts moving it, so its streaming overlaps this
+  // transfer's serialization, not the queue in front of it.
+  sc_core::sc_time memory_time = start - now;
   initiator_socket->b_transport(payload, memory_time);
   if (payload.is_response_error()) return;
 
-  const sc_core::sc_time serialization(double(bytes) / config_.bandwidth, sc_core::SC_SEC);
-  const sc_core::sc_time start = std::max(arrival, free_at_[direction]);
-  const sc_core::sc_time occupancy = std::max(serialization, memory_time);
+  const sc_core::sc_time serialization = streaming_time(payload, config_.bandwidth);
+  const sc_core::sc_time memory_done = now + memory_time;
+  const sc_core::sc_time occupancy = std::max(serialization, memory_done > start ? memory_done - start : sc_core::SC_ZERO_TIME);
   free_at_[direction] = start + occupancy;
-  delay = free_at_[direction] + config_.latency - sc_core::sc_time_stamp();
+  delay = free_at_[direction] + config_.latency - now;
 
   ++statistics_.transfers[direction];
   statistics_.bytes[direction] += bytes;

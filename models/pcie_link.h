@@ -1,8 +1,9 @@
 // A GPU<->CPU link (PCIe) as a TLM-2.0 pass-through: transactions entering the target socket leave through
 // the initiator socket towards the CPU memory, delayed by the link. Each direction is a separate pipe:
 // a transfer occupies its direction for bytes / bandwidth and completes `latency` later, and the memory's
-// own streaming time overlaps the link's (the longer of the two counts). So an isolated transfer takes
-// exactly latency + bytes / bandwidth when the memory is faster than the link.
+// own streaming time overlaps the link's (the longer of the two counts; the memory sees a transfer when
+// the link starts moving it). So an isolated transfer takes exactly latency + bytes / bandwidth when the
+// memory is faster than the link, and so does one split into parts (models/transfer_part.h).
 // Reads are CPU -> GPU (host-to-device), writes GPU -> CPU.
 #pragma once
 

@@ -104,7 +104,12 @@ void PimUnit::update_interrupt() {
 
 void PimUnit::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   delay += config_.host_access_latency;
+  // An ignored command must not reach a register: a write to COMMAND would run a descriptor.
+  if (payload.get_command() == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
   if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  const unsigned streaming_width = payload.get_streaming_width();
+  if (streaming_width != 0 && streaming_width < payload.get_data_length())
+    return payload.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
   if (payload.get_address() < pim::reg::registers_end)
     return payload.set_response_status(access_registers(payload, delay));
   const WindowRange window = resolve_window(payload.get_address(), payload.get_data_length());
@@ -124,6 +129,7 @@ void PimUnit::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& d
 unsigned int PimUnit::transport_dbg(tlm::tlm_generic_payload& payload) {
   const uint64_t address = payload.get_address();
   const size_t length = payload.get_data_length();
+  if (!payload.get_data_ptr() || (!payload.is_read() && !payload.is_write())) return 0;
   if (payload.get_address() == pim::reg::status && payload.is_read() && length <= sizeof(pim::Status)) {
     const pim::Status status = status_at(sc_core::sc_time_stamp());
     std::memcpy(payload.get_data_ptr(), &status, length);
@@ -199,9 +205,10 @@ tlm::tlm_response_status PimUnit::access_registers(tlm::tlm_generic_payload& pay
     const pim::RegisterInfo& info = pim::kRegisters[index];
     if (address != info.offset) continue;
     const pim::Length rule = payload.is_read() ? info.read : info.write;
-    const bool length_ok = rule == pim::Length::any ||
-                           (data && (rule == pim::Length::exact ? length == info.bytes
-                                                                : rule == pim::Length::up_to && length <= info.bytes));
+    const bool length_ok =
+        rule == pim::Length::any ||
+        (data && (rule == pim::Length::exact ? length == info.bytes
+                                             : rule == pim::Length::up_to && length >= 1 && length <= info.bytes));
     const RegisterHandler handler = payload.is_read() ? kRegisterHandlers[index].read : kRegisterHandlers[index].write;
     if (!handler || !length_ok) {
       last_error_ = pim::Error::bad_register_access;

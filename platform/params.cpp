@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -36,23 +38,78 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// User text quoted in a message, cut short: a message is one line a person reads, whatever was typed.
+std::string quoted_input(const std::string& text) {
+  constexpr size_t kShown = 60;
+  return "'" + (text.size() > kShown ? text.substr(0, kShown - 3) + "..." : text) + "'";
+}
+
 std::string unknown_key_message(const std::string& key, const std::string& source,
                                 const std::vector<ParamSpec>& table) {
   const ParamSpec* closest = nullptr;
   size_t best = std::numeric_limits<size_t>::max();
+  // No key is longer than this; beyond it a suggestion is pointless and the distance quadratic.
+  constexpr size_t kLongestSuggestible = 64;
   for (const auto& spec : table) {
+    if (key.size() > kLongestSuggestible) break;
     size_t distance = edit_distance(key, spec.key);
     if (distance < best) best = distance, closest = &spec;
   }
-  std::string message = "unknown parameter '" + key + "' in " + source;
+  std::string message = "unknown parameter " + quoted_input(key) + " in " + source;
   if (closest && best <= std::max<size_t>(3, key.size() / 4)) message += " (did you mean '" + closest->key + "'?)";
   return message;
 }
 
 std::string describe_json(const json& value) {
-  std::string text = value.dump();
+  // Invalid UTF-8 (possible in a document built in code) is shown replaced rather than thrown about.
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return std::string(value.type_name()) + " " + text;
+}
+
+// Parameter keys are a few levels deep; a deeper document is a mistake, and its depth would drive the
+// recursion of flattening and printing it. Files are read whole, so they are bounded in size too.
+constexpr size_t kMaxJsonDepth = 16;
+constexpr uintmax_t kMaxParameterFileBytes = 1 << 20;
+
+// How deep `document` nests objects and arrays (a scalar is 0), without recursion.
+size_t nesting_depth(const json& document) {
+  size_t deepest = 0;
+  std::vector<std::pair<const json*, size_t>> pending = {{&document, 0}};
+  while (!pending.empty()) {
+    const auto [node, depth] = pending.back();
+    pending.pop_back();
+    if (!node->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    if (depth + 1 > kMaxJsonDepth) break;
+    for (const auto& child : *node) pending.push_back({&child, depth + 1});
+  }
+  return deepest;
+}
+
+// Parses a parameter file's text, refusing what JSON allows but a parameter file cannot mean: nesting
+// beyond kMaxJsonDepth (stopped while parsing) and a key given twice in one object (which value would win?).
+json parse_parameter_text(const std::string& text, const std::string& source) {
+  std::vector<std::set<std::string>> keys;  // per open object
+  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (size_t(depth) > kMaxJsonDepth)
+      throw ParamError("parameter file " + source + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (event == json::parse_event_t::object_start) keys.emplace_back();
+    if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == json::parse_event_t::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+      throw ParamError("parameter file " + source + ": key " + quoted_input(parsed.get<std::string>()) +
+                       " appears twice in one object");
+    return true;
+  };
+  try {
+    return json::parse(text, check);
+  } catch (const json::exception& error) {
+    std::string what = error.what();
+    // nlohmann prefixes "[json.exception.parse_error.101] "; the user needs the position and the reason.
+    auto bracket = what.find("] ");
+    throw ParamError("parameter file " + source + " is not valid JSON: " +
+                     (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+  }
 }
 
 [[noreturn]] void fail_value(const ParamSpec& spec, const std::string& source, const std::string& got) {
@@ -83,7 +140,7 @@ bool parse_real(const std::string& text, double& out) {
 // Writes one value into the field a spec describes, checking type and range. Exactly one of json_value /
 // text is meaningful: files carry typed JSON, the command line carries text interpreted by the field type.
 void assign(const ParamSpec& spec, const json* json_value, const std::string& text, const std::string& source) {
-  const std::string got = json_value ? describe_json(*json_value) : "'" + text + "'";
+  const std::string got = json_value ? describe_json(*json_value) : quoted_input(text);
   std::visit(
       [&](auto& field) {
         using Field = std::decay_t<decltype(field)>;
@@ -123,7 +180,7 @@ void assign(const ParamSpec& spec, const json* json_value, const std::string& te
           }
           if constexpr (std::is_same_v<Field, Choice>) {
             if (std::find(field.choices.begin(), field.choices.end(), value) == field.choices.end())
-              fail_value(spec, source, "'" + value + "'");
+              fail_value(spec, source, quoted_input(value));
           } else if (value.empty() && !field.empty_allowed) {
             fail_value(spec, source, "an empty string");
           }
@@ -185,25 +242,26 @@ std::string current_value(const ParamSpec& spec) {
 }
 
 void ParamLoader::add_file(const std::string& path) {
-  std::ifstream in(path);
+  std::error_code error;
+  const auto kind = std::filesystem::status(path, error).type();
+  if (kind == std::filesystem::file_type::directory) throw ParamError("parameter file '" + path + "' is a directory");
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw ParamError("cannot read parameter file '" + path + "'");
-  json document;
-  try {
-    document = json::parse(in);
-  } catch (const json::parse_error& error) {
-    std::string what = error.what();
-    // nlohmann prefixes "[json.exception.parse_error.101] "; the user needs the position and the reason.
-    auto bracket = what.find("] ");
-    throw ParamError("parameter file '" + path + "' is not valid JSON: " +
-                     (bracket == std::string::npos ? what : what.substr(bracket + 2)));
-  }
-  add_json(document, "'" + path + "'");
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && size > kMaxParameterFileBytes)
+    throw ParamError("parameter file '" + path + "' has " + std::to_string(size) + " bytes; parameter files are at most " +
+                     std::to_string(kMaxParameterFileBytes) + " bytes");
+  std::ostringstream text;
+  text << in.rdbuf();
+  add_json(parse_parameter_text(text.str(), "'" + path + "'"), "'" + path + "'");
 }
 
 void ParamLoader::add_json(const json& document, const std::string& source_name) {
   if (!document.is_object())
     throw ParamError("parameter file " + source_name + ": expected a JSON object at the top level, got " +
                      document.type_name());
+  if (nesting_depth(document) > kMaxJsonDepth)
+    throw ParamError("parameter file " + source_name + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   flatten(document, "", source_name);
 }
 
@@ -220,7 +278,7 @@ void ParamLoader::flatten(const json& node, const std::string& prefix, const std
 void ParamLoader::add_override(const std::string& key_equals_value, const std::string& source) {
   auto equals = key_equals_value.find('=');
   if (equals == std::string::npos || equals == 0)
-    throw ParamError(source + " '" + key_equals_value + "': expected KEY=VALUE, e.g. " + source + " " + example_);
+    throw ParamError(source + " " + quoted_input(key_equals_value) + ": expected KEY=VALUE, e.g. " + source + " " + example_);
   assignments_.push_back({key_equals_value.substr(0, equals), source, nullptr, key_equals_value.substr(equals + 1)});
 }
 
@@ -232,7 +290,7 @@ void ParamLoader::apply_where(const std::vector<ParamSpec>& table, const std::st
     // A key that is a prefix of real keys is a group written as a scalar ("hbm": 5).
     for (const auto& spec : table)
       if (spec.key.rfind(assignment.key + ".", 0) == 0)
-        throw ParamError("parameter group '" + assignment.key + "' in " + assignment.source +
+        throw ParamError("parameter group " + quoted_input(assignment.key) + " in " + assignment.source +
                          ": expected an object of parameters, not a single value");
     throw ParamError(unknown_key_message(assignment.key, assignment.source, table) + "; " + listing);
   };

@@ -15,11 +15,6 @@ if(AQPIM_BUILD_TESTS)
            COMMAND sh -c "$<TARGET_FILE:aqpim> frobnicate 2>/dev/null; test $? -eq 2")
   add_test(NAME cli.exit_code_bad_parameter
            COMMAND sh -c "$<TARGET_FILE:aqpim> params --set hbm.stacks=0 2>/dev/null; test $? -eq 2")
-  # The full default run is the README's main job (minutes of CI time); CI runs the same path on a small
-  # workload in both modes.
-  add_test(NAME cli.run_small_timing_succeeds
-           COMMAND aqpim run --set model.preset=tiny --set workload.context_tokens=2048 --set workload.decode_steps=20)
-  add_test(NAME cli.run_small_functional_succeeds
-           COMMAND aqpim run --set model.preset=tiny --set workload.context_tokens=1024 --set workload.batch=2
-                   --set workload.decode_steps=20 --set sim.mode=functional)
+  # The README's main job runs in golden.default; small runs of both modes, with their figures checked
+  # against the workload's formulas, in RunModes.* (test_run_modes).
 endif()

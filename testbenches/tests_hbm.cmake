@@ -4,8 +4,8 @@
 # SystemC testbenches; a stand-alone sc_main example run as a test; the simulation-speed benchmark.
 aqpim_add_unit_test(test_hbm_timing
   SOURCES unit/test_hbm_timing.cpp unit/test_hbm_timing_fast.cpp unit/test_hbm_timing_stream.cpp
-  unit/test_hbm_timing_memo.cpp unit/test_hbm_address_mapping.cpp unit/test_hbm_indirect.cpp
-  unit/test_hbm_turnaround.cpp unit/test_hbm_scheduler.cpp unit/hbm_cycle_reference.cpp
+  unit/test_hbm_timing_memo.cpp unit/test_hbm_timing_rules.cpp unit/test_hbm_address_mapping.cpp
+  unit/test_hbm_indirect.cpp unit/test_hbm_turnaround.cpp unit/test_hbm_scheduler.cpp unit/hbm_cycle_reference.cpp
   LIBS aqpim_model_logic)
 aqpim_add_sc_test(test_hbm_pseudo_channel SOURCES sc/test_hbm_pseudo_channel.cpp LIBS aqpim_models)
 aqpim_add_benchmark(bench_hbm_pseudo_channel SOURCES bench/bench_hbm_pseudo_channel.cpp LIBS aqpim_models)

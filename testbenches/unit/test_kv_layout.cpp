@@ -107,6 +107,65 @@ TEST(KvLayout, PaperSetupFitsAt32KAndOverflowsAt256K) {
   EXPECT_FALSE(at_256k.fits());
 }
 
+// Every region's offset and size worked out by hand for the paper's setup, and the total as an exact
+// figure (an upper bound too): the layout decides whether a workload fits, so a region of the wrong size
+// (a codebook of fp32 instead of fp16 entries, say) must fail here, not only a lower bound.
+TEST(KvLayout, PaperSetupRegionsSitExactlyWhereTheHandDerivedLayoutPutsThem) {
+  const KvLayout layout(paper_kv(), paper_quant(), paper_pim());
+  constexpr uint64_t kRow = 1024;
+  // Rows per PE: ceil((32768 context + 128 decoded) / 16 PEs) = 2056 tokens.
+  EXPECT_EQ(layout.rows_per_pe(), 2056u);
+  // Codes: 2056 tokens x 32 sub-vectors x 9 bits = 74016 bytes -> 73 rows.
+  constexpr uint64_t kCodes = 73 * kRow;
+  // Codebook: 512 centroids x 128 dims x 2 bytes (fp16) = 131072 bytes = 128 rows.
+  constexpr uint64_t kCodebook = 128 * kRow;
+  // One fp32 score per token: 8224 bytes -> 9 rows, per query head; 4 query heads share a KV head.
+  constexpr uint64_t kScores = 9 * kRow;
+  EXPECT_EQ(layout.scores_stride(), kScores);
+  const SlotRegions first = layout.slot(0);
+  EXPECT_EQ(first.keys, 0u);
+  EXPECT_EQ(first.values, kCodes);
+  EXPECT_EQ(first.codebook_k, 2 * kCodes);
+  EXPECT_EQ(first.codebook_v, 2 * kCodes + kCodebook);
+  EXPECT_EQ(first.scores, 2 * kCodes + 2 * kCodebook);
+  EXPECT_EQ(first.weights, 2 * kCodes + 2 * kCodebook + 4 * kScores);
+  constexpr uint64_t kSlot = 2 * kCodes + 2 * kCodebook + 4 * kScores + 9 * kRow;  // weights: as one score array
+  EXPECT_EQ(kSlot, 457728u);
+  EXPECT_EQ(layout.bytes_per_slot(), kSlot);
+  // 16 sequences x 32 layers x 8 KV heads over 128 units: 32 slots per unit, one of each layer.
+  EXPECT_EQ(layout.slots_per_unit(), 32u);
+  EXPECT_EQ(layout.slots_per_layer(), 1u);
+  EXPECT_EQ(layout.slot(31).keys, 31 * kSlot);
+  EXPECT_EQ(layout.slot(31).weights, 31 * kSlot + first.weights);
+  // Staging after the slots: one layer's raw fp16 K and V, 2056 x 128 x 2 = 526336 bytes = 514 rows each.
+  constexpr uint64_t kStaging = 514 * kRow;
+  EXPECT_EQ(layout.staging_k(0), 32 * kSlot);
+  EXPECT_EQ(layout.staging_v(0), 32 * kSlot + kStaging);
+  EXPECT_EQ(layout.bytes_per_pe_used(), 32 * kSlot + 2 * kStaging);
+  EXPECT_EQ(layout.bytes_per_pe_used(), 15699968u);  // 15 MiB of a 32 MiB bank
+}
+
+// The AttAcc-like fp16 layout of a small GQA model: K and V rows and score arrays only, no codebooks,
+// weights or staging.
+TEST(KvLayout, Fp16RowsLayoutHoldsRowsAndScoresOnly) {
+  // 2 layers, 8 query / 2 KV heads of 64, batch 3, 1000 + 24 tokens; 4 units of 16 PEs, 256-byte rows.
+  const KvLayout layout({2, 8, 2, 64, 3, 1000, 24}, {}, {4, 16, 1 << 20, 256}, KvFormat::fp16_rows);
+  constexpr uint64_t kRow = 256;
+  EXPECT_EQ(layout.rows_per_pe(), 64u);              // 1024 tokens / 16 PEs
+  constexpr uint64_t kTokens = 64 * 64 * 2;          // 64 rows x 64 dims x 2 bytes = 8192 = 32 rows
+  constexpr uint64_t kScores = 1 * kRow;             // 64 x 4 bytes = 256 = one row, per query head
+  const SlotRegions first = layout.slot(0);
+  EXPECT_EQ(first.keys, 0u);
+  EXPECT_EQ(first.values, kTokens);
+  EXPECT_EQ(first.scores, 2 * kTokens);
+  EXPECT_EQ(layout.scores_stride(), kScores);
+  EXPECT_EQ(layout.bytes_per_slot(), 2 * kTokens + 4 * kScores);  // 4 query heads per KV head
+  // 3 x 2 x 2 = 12 head instances over 4 units: 3 slots each; 6 per layer: 2 slots per unit and layer.
+  EXPECT_EQ(layout.slots_per_unit(), 3u);
+  EXPECT_EQ(layout.slots_per_layer(), 2u);
+  EXPECT_EQ(layout.bytes_per_pe_used(), 3 * (2 * kTokens + 4 * kScores));
+}
+
 TEST(KvLayout, RejectsCodesThatDoNotEndOnAByte) {
   EXPECT_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {2, 4, 0, 0}, {1, 1, 1024, 64}), std::invalid_argument);  // 2 x 2 bits
   EXPECT_NO_THROW(KvLayout({1, 1, 1, 8, 1, 10, 0}, {4, 4, 0, 0}, {1, 1, 1024, 64}));                      // 4 x 2 bits

@@ -1,5 +1,8 @@
 // `aqpim plot` on a small sweep table: PNGs are written (when gnuplot is installed), and bad requests or a
 // missing gnuplot give one line.
+#include <sstream>
+#include <vector>
+
 #include "apps/plot.h"
 #include "test_sweep_support.h"
 
@@ -49,6 +52,87 @@ TEST(Plot, LineAndBreakdownPngs) {
                                      "--series pim.placement --logy --output " + directory + "/log.png");
   ASSERT_EQ(logarithmic.exit_code, 0) << logarithmic.err;
   EXPECT_TRUE(is_png(directory + "/log.png"));
+}
+
+// The numbers in a data file, line by line.
+std::vector<std::vector<double>> data_rows(const std::string& path) {
+  std::vector<std::vector<double>> rows;
+  std::istringstream lines(read_file(path));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    rows.emplace_back();
+    for (double value; fields >> value;) rows.back().push_back(value);
+  }
+  return rows;
+}
+
+// What is plotted, independent of gnuplot: one data file per line with the table's points, the script
+// plotting each of them once.
+TEST(Plot, LinePlotHasOneSeriesPerPlacementWithTheTablesPoints) {
+  const std::string directory = fresh_directory("plot"), table = write_table(directory);
+  apps::PlotRequest request;
+  request.input = table;
+  request.x = "workload.context_tokens";
+  request.y = {"latency_s.decode_per_step"};
+  request.series = "pim.placement";
+  const apps::PlotFiles files = apps::compose_plot(request, directory, directory + "/out.png");
+  ASSERT_EQ(files.series, 2u);
+  ASSERT_EQ(files.data_files.size(), 2u);
+  size_t plotted = 0;
+  for (size_t at = 0; (at = files.script.find(" using 1:2 ", at)) != std::string::npos; ++at) ++plotted;
+  EXPECT_EQ(plotted, 2u);
+  EXPECT_NE(files.script.find("title 'pim.placement=bank'"), std::string::npos) << files.script;
+  EXPECT_NE(files.script.find("title 'pim.placement=bank_group'"), std::string::npos) << files.script;
+  // write_table: decode_per_step = tokens x 1e-9, doubled for bank_group.
+  for (size_t line = 0; line < 2; ++line) {
+    const auto rows = data_rows(files.data_files[line]);
+    ASSERT_EQ(rows.size(), 3u);
+    const double factor = line == 0 ? 1.0 : 2.0;
+    for (size_t i = 0; i < 3; ++i) {
+      const double tokens = 1024.0 * double(1 << i);
+      EXPECT_EQ(rows[i], (std::vector<double>{tokens, tokens * factor * 1e-9})) << "line " << line << " point " << i;
+    }
+  }
+}
+
+TEST(Plot, BreakdownStacksEveryNonZeroPhaseOfEveryRow) {
+  const std::string directory = fresh_directory("plot"), table = write_table(directory);
+  apps::PlotRequest request;
+  request.kind = apps::PlotRequest::Kind::breakdown;
+  request.input = table;
+  const apps::PlotFiles files = apps::compose_plot(request, directory, directory + "/out.png");
+  EXPECT_EQ(files.series, 2u);  // scoring and value
+  ASSERT_EQ(files.data_files.size(), 1u);
+  const auto rows = data_rows(files.data_files[0]);
+  ASSERT_EQ(rows.size(), 6u);
+  for (size_t index = 0; index < 6; ++index) {
+    const double scale = 1024.0 * double(1 << (index / 2)) * (index % 2 ? 2.0 : 1.0) * 1e-9;
+    EXPECT_EQ(rows[index], (std::vector<double>{double(index), scale * 3, scale})) << "bar " << index;
+  }
+}
+
+// Cell text from the table never becomes gnuplot commands (a line break would end one and start another).
+TEST(Plot, TableTextCannotInjectIntoTheScript) {
+  const std::string directory = fresh_directory("plot");
+  json table;
+  table["columns"] = {"config", "pim.placement", "status", "latency_s.phases.scoring", "workload.batch"};
+  table["rows"] = {{{"config", 0}, {"pim.placement", "a'\nsystem('touch hacked')\n\"`x`"}, {"status", "ok"},
+                    {"latency_s.phases.scoring", 1.0}, {"workload.batch", 1}}};
+  std::ofstream(directory + "/sweep.json") << table.dump();
+  apps::PlotRequest request;
+  request.input = directory + "/sweep.json";
+  request.x = "workload.batch";
+  request.y = {"latency_s.phases.scoring"};
+  request.series = "pim.placement";
+  for (const auto kind : {apps::PlotRequest::Kind::line, apps::PlotRequest::Kind::breakdown}) {
+    request.kind = kind;
+    const std::string script = apps::compose_plot(request, directory, directory + "/out.png").script;
+    EXPECT_EQ(script.find("\nsystem("), std::string::npos) << script;
+    // Backquotes run commands in double-quoted strings (the breakdown's labels), not in single-quoted ones.
+    if (kind == apps::PlotRequest::Kind::breakdown) {
+      EXPECT_EQ(script.find('`'), std::string::npos) << script;
+    }
+  }
 }
 
 TEST(Plot, BadRequestsExit2WithOneLine) {

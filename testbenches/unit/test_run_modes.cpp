@@ -24,9 +24,45 @@ nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "")
   return nlohmann::json::parse(in);
 }
 
-TEST(RunModes, FunctionalAndTimingOnlyGiveIdenticalTimeTrafficAndCommands) {
-  const auto functional = run_aqpim("functional");
-  const auto timing = run_aqpim("timing");
+// What both modes report, from the workload alone: tiny (2 layers, 4 query and 2 KV heads of 128), batch 3,
+// 900 + 17 tokens, 4 k-means iterations.
+constexpr int64_t kLayers = 2, kHeads = 4, kKvHeads = 2, kHeadDim = 128, kBatch = 3, kSteps = 17, kIterations = 4;
+
+int64_t count(const nlohmann::json& report, const char* opcode) {
+  return report["pim_commands"][opcode]["count"].get<int64_t>();
+}
+
+void expect_kv_bytes(const nlohmann::json& report) {
+  // fp16 K and V of every token of every KV head.
+  EXPECT_EQ(report["kv_bytes"]["fp16"].get<double>(),
+            double(kLayers * kKvHeads * kHeadDim * 2 * 2 * kBatch * (900 + kSteps)));
+}
+
+void expect_token_mapping_figures(const nlohmann::json& report) {
+  expect_kv_bytes(report);
+  // Decode: one LUT, score, softmax and value pass per step, sequence, layer and query head.
+  for (const char* opcode : {"build_lut", "score", "softmax_partial", "softmax_normalize", "value_histogram", "value_output"})
+    EXPECT_EQ(count(report, opcode), kSteps * kBatch * kLayers * kHeads) << opcode;
+  // Prefill: each k-means iteration clusters K and V of every sequence, layer and KV head once.
+  for (const char* opcode : {"kmeans_assign", "kmeans_accumulate", "reduce", "update_centroids"})
+    EXPECT_EQ(count(report, opcode), kBatch * kLayers * kKvHeads * 2 * kIterations) << opcode;
+  EXPECT_EQ(count(report, "store_codebook"), kBatch * kLayers * kKvHeads * 2);
+}
+
+void expect_subvector_mapping_figures(const nlohmann::json& report) {
+  expect_kv_bytes(report);
+  // Decode: the query group of a KV head shares one pass of each kind (pim.gqa_one_pass), per step,
+  // sequence and layer.
+  for (const char* opcode : {"build_table", "score_table", "softmax_buffer", "value_table", "gather_accumulators"})
+    EXPECT_EQ(count(report, opcode), kSteps * kBatch * kLayers * kKvHeads) << opcode;
+  // Prefill: each k-means iteration clusters K and V of every sequence, layer and KV head once; the
+  // centroids are finished in place (no separate reduce or codebook store).
+  for (const char* opcode : {"kmeans_assign", "kmeans_accumulate", "finish_centroids"})
+    EXPECT_EQ(count(report, opcode), kBatch * kLayers * kKvHeads * 2 * kIterations) << opcode;
+  EXPECT_FALSE(report["pim_commands"].contains("store_codebook"));
+}
+
+void expect_modes_agree(const nlohmann::json& functional, const nlohmann::json& timing) {
   ASSERT_GT(timing["latency_s"]["total"].get<double>(), 0.0);
   EXPECT_EQ(functional["latency_s"], timing["latency_s"]);  // total, prefill, decode and every phase
   EXPECT_EQ(functional["traffic_bytes"], timing["traffic_bytes"]);
@@ -34,6 +70,22 @@ TEST(RunModes, FunctionalAndTimingOnlyGiveIdenticalTimeTrafficAndCommands) {
   EXPECT_EQ(functional["gpu"], timing["gpu"]);
   EXPECT_TRUE(functional.contains("accuracy"));
   EXPECT_FALSE(timing.contains("accuracy"));
+}
+
+TEST(RunModes, FunctionalAndTimingOnlyGiveIdenticalTimeTrafficAndCommands) {
+  const auto functional = run_aqpim("functional", "--set pim.mapping=token");
+  const auto timing = run_aqpim("timing", "--set pim.mapping=token");
+  expect_token_mapping_figures(timing);
+  expect_token_mapping_figures(functional);
+  expect_modes_agree(functional, timing);
+}
+
+TEST(RunModes, TheSubVectorMappingAlsoMatchesAcrossModes) {
+  const auto functional = run_aqpim("functional", "--set pim.mapping=subvector");
+  const auto timing = run_aqpim("timing", "--set pim.mapping=subvector");
+  expect_subvector_mapping_figures(timing);
+  expect_subvector_mapping_figures(functional);
+  expect_modes_agree(functional, timing);
 }
 
 TEST(RunModes, BankGroupPlacementAlsoMatchesAcrossModes) {

@@ -16,12 +16,6 @@ const std::string kGrid =
 
 size_t count_lines(const std::string& text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
 
-// The table without what differs between two runs of the same configuration: the host's wall time.
-json without_wall_time(json table) {
-  for (auto& row : table["rows"]) row.erase("wall_seconds");
-  return table;
-}
-
 TEST(SweepCli, OneRowPerConfigurationInCsvAndJson) {
   const std::string out = fresh_directory("sweep");
   const auto result = run_aqpim("sweep " + std::string(kSmallRun) + kGrid + "--jobs 2 --out " + out);
@@ -122,11 +116,12 @@ TEST(SweepCli, EmittedJobsCollectIntoTheSameTableAsALocalRun) {
 
 TEST(SweepCli, OptionErrorsExit2) {
   const std::string out = fresh_directory("sweep");
-  EXPECT_EQ(run_aqpim("sweep --out " + out).err, "aqpim: error: sweep: give at least one --vary KEY=VALUES (or --collect DIR)\n");
+  EXPECT_EQ(run_aqpim("sweep --out " + out).err,
+            "aqpim: error: sweep: give at least one --vary KEY=VALUES (or --collect DIR, --resume DIR)\n");
   EXPECT_EQ(run_aqpim("sweep --vary workload.batch=1,2 --jobs 0 --out " + out).exit_code, 2);
   EXPECT_EQ(run_aqpim("sweep --vary workload.batch=1,2 --emit-jobs pbs --out " + out).exit_code, 2);
   const auto collect = run_aqpim("sweep --collect " + out + "/missing");
-  EXPECT_EQ(collect.exit_code, 1);
+  EXPECT_EQ(collect.exit_code, 2);  // bad input: no sweep there
   EXPECT_NE(collect.err.find("not a sweep directory"), std::string::npos) << collect.err;
 }
 
