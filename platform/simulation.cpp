@@ -159,7 +159,9 @@ RunReport Simulation::report() const {
   for (uint32_t unit = 0; unit < stack.size() && unit < prefill_unit_busy_.size(); ++unit)
     report.decode_pim_busy_s = std::max(report.decode_pim_busy_s,
                                         (stack.unit(unit).busy_time() - prefill_unit_busy_[unit]).to_seconds());
-  report.decode_overlap_s = std::max(0.0, report.decode_gpu_busy_s + report.decode_pim_busy_s - report.decode_s);
+  // Whole picoseconds: the three figures come from picosecond counts, so anything finer is rounding noise.
+  const double overlap_ps = std::round((report.decode_gpu_busy_s + report.decode_pim_busy_s - report.decode_s) / kPs);
+  report.decode_overlap_s = std::max(0.0, overlap_ps) * kPs;
   if (token || subvector) {
     const PimSramNeeds needs = pim_sram_needs(params);
     report.pim_codebook_sram_bytes = double(needs.codebook_bytes);
