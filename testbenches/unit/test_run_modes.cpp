@@ -14,15 +14,18 @@
 
 namespace {
 
-nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + mode + ".json";
-  const std::string command = std::string(AQPIM_BINARY_DIR) +
-                              "/bin/aqpim run --set model.preset=tiny --set workload.context_tokens=900 "
-                              "--set workload.batch=3 --set workload.decode_steps=17 --set hbm.pim_stacks=1 "
-                              "--set sim.mode=" + mode + " " + extra + " --json " + json_path + " > /dev/null";
+nlohmann::json run_report(const std::string& name, const std::string& settings) {
+  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name + ".json";
+  const std::string command =
+      std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + settings + " --json " + json_path + " > /dev/null 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   std::ifstream in(json_path);
   return nlohmann::json::parse(in);
+}
+
+nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
+  return run_report(mode, "--set model.preset=tiny --set workload.context_tokens=900 --set workload.batch=3 "
+                          "--set workload.decode_steps=17 --set hbm.pim_stacks=1 --set sim.mode=" + mode + " " + extra);
 }
 
 // What both modes report, from the workload alone: tiny (2 layers, 4 query and 2 KV heads of 128), batch 3,
@@ -122,14 +125,6 @@ TEST(RunModes, DecodeEncodesEveryFullRowEvenFarAboveTheStagingArea) {
 
 namespace {
 
-nlohmann::json run_report(const std::string& name, const std::string& settings) {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name + ".json";
-  const std::string command =
-      std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + settings + " --json " + json_path + " > /dev/null 2>&1";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(json_path);
-  return nlohmann::json::parse(in);
-}
 
 // Decode pipelining (sim.decode_micro_batches) reorders the same work: each sequence's outputs are the
 // unpipelined ones, bit for bit, since every head runs the same commands on the same data.
