@@ -21,7 +21,7 @@ void PimDriver::submit(uint32_t unit, const std::vector<pim::Command>& commands)
     for (size_t written = 0; written < batch;) {
       const uint64_t slot = (tail + written) % entries;
       const size_t stretch = std::min<size_t>(batch - written, entries - slot);
-      hal_.write(base + pim::reg::command_queue + slot * sizeof(pim::Command), &commands[done + written],
+      hal_.write(base + view_.register_map.command_queue() + slot * sizeof(pim::Command), &commands[done + written],
                  stretch * sizeof(pim::Command));
       written += stretch;
     }
@@ -51,11 +51,11 @@ void PimDriver::fence(uint32_t unit) {
 }
 
 void PimDriver::write_io(uint32_t unit, uint32_t offset, const void* data, size_t bytes) {
-  hal_.write(view_.units.at(unit).registers_base + pim::reg::io_buffer + offset, data, bytes);
+  hal_.write(view_.units.at(unit).registers_base + view_.register_map.io_buffer() + offset, data, bytes);
 }
 
 void PimDriver::read_io(uint32_t unit, uint32_t offset, void* data, size_t bytes) {
-  hal_.read(view_.units.at(unit).registers_base + pim::reg::io_buffer + offset, data, bytes);
+  hal_.read(view_.units.at(unit).registers_base + view_.register_map.io_buffer() + offset, data, bytes);
 }
 
 uint64_t PimDriver::all_pes_mask() const {

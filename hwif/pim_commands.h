@@ -157,6 +157,40 @@ inline constexpr uint64_t pe_lut = 0x400'0000;           // LUT SRAM (fp32)
 inline constexpr uint64_t pe_accumulators = 0x800'0000;  // accumulators (fp32)
 inline constexpr uint64_t sub_window = 0x400'0000;       // each memory must fit its 64 MiB sub-window
 }  // namespace reg
+// The window offsets above are those of the standard RegisterMap; a unit may be given another map.
+
+// Where a unit's memory windows sit behind its registers. The registers fill [0, registers_end) of slot 0;
+// slots 1, 2, 3 of window_stride bytes hold IO_BUFFER, BUFFER_ACCUMULATORS and COMMAND_QUEUE; bank PE p's
+// slot starts at pe_windows + p x window_stride and holds PE_CODEBOOK, PE_LUT and PE_ACCUMULATORS at 0, 1
+// and 2 x window_bytes. Each memory must fit its window_bytes. The standard map (the defaults) leaves room
+// for any SRAM size up to 64 MiB and needs 35 address bits with 64 PEs; compact() fits the default SRAM
+// sizes in 17 MiB at most, inside the 28-bit target windows of a 32-bit bus.
+struct RegisterMap {
+  uint64_t window_bytes = reg::sub_window;
+  uint64_t window_stride = reg::io_buffer;
+  uint64_t pe_windows = reg::pe_windows;
+
+  static constexpr RegisterMap compact() { return {64 * 1024, 256 * 1024, 1024 * 1024}; }
+
+  constexpr uint64_t io_buffer() const { return 1 * window_stride; }
+  constexpr uint64_t buffer_accumulators() const { return 2 * window_stride; }
+  constexpr uint64_t command_queue() const { return 3 * window_stride; }
+  constexpr uint64_t pe_window(uint64_t pe) const { return pe_windows + pe * window_stride; }
+  constexpr uint64_t pe_codebook(uint64_t pe) const { return pe_window(pe); }
+  constexpr uint64_t pe_lut(uint64_t pe) const { return pe_window(pe) + window_bytes; }
+  constexpr uint64_t pe_accumulators(uint64_t pe) const { return pe_window(pe) + 2 * window_bytes; }
+  // Bytes of address space a unit with `pes` bank PEs answers for.
+  constexpr uint64_t span(uint64_t pes) const { return pe_window(pes); }
+  // Throws std::invalid_argument naming the field and its accepted range.
+  void validate() const;
+  bool operator==(const RegisterMap& other) const {
+    return window_bytes == other.window_bytes && window_stride == other.window_stride && pe_windows == other.pe_windows;
+  }
+};
+static_assert(RegisterMap{}.command_queue() == reg::command_queue && RegisterMap{}.pe_lut(1) ==
+                  reg::pe_windows + reg::pe_window + reg::pe_lut && RegisterMap{}.pe_accumulators(0) ==
+                  reg::pe_windows + reg::pe_accumulators,
+              "the standard map keeps the published offsets");
 
 struct Status {
   uint32_t error = 0;         // Error of the last rejected command (sticky until a write to STATUS)

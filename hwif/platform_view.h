@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hwif/hbm_address_mapping.h"
+#include "hwif/pim_commands.h"
 
 namespace aqpim::hwif {
 
@@ -21,6 +22,7 @@ struct PlatformView {
   std::vector<PimUnitView> units;
   uint32_t pes_per_unit = 0;  // bank-level PEs per unit (= banks, or bank groups)
   uint32_t command_queue_entries = 1;  // descriptors each unit's command queue ring holds
+  pim::RegisterMap register_map;       // where each unit's windows sit behind its registers_base
   HbmGeometry hbm;
   HbmAddressMapping mapping = HbmAddressMapping::RoBaBgCoCh;
   std::string address_bits;  // replaces `mapping` when not empty

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/arrival_order.h"
+#include "models/byte_enables.h"
 #include "models/transfer_part.h"
 
 namespace aqpim::models {
@@ -33,20 +35,24 @@ bool CpuMemory::in_range(const tlm::tlm_generic_payload& payload) const {
 }
 
 void CpuMemory::move_data(tlm::tlm_generic_payload& payload) {
-  if (!config_.functional || !payload.get_data_ptr()) return;
-  if (payload.is_read())
-    store_.read(payload.get_address(), payload.get_data_ptr(), payload.get_data_length());
-  else if (payload.is_write())
-    store_.write(payload.get_address(), payload.get_data_ptr(), payload.get_data_length());
+  unsigned char* data = payload.get_data_ptr();
+  if (!config_.functional || !data) return;
+  const uint64_t address = payload.get_address();
+  const bool is_read = payload.is_read(), is_write = payload.is_write();
+  for_each_enabled_run(payload, [&](unsigned offset, unsigned bytes) {
+    if (is_read) store_.read(address + offset, data + offset, bytes);
+    if (is_write) store_.write(address + offset, data + offset, bytes);
+  });
 }
 
 void CpuMemory::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   if (payload.get_command() == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
   if (!in_range(payload)) return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-  if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  if (!byte_enables_valid(payload)) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
   const unsigned streaming_width = payload.get_streaming_width();
   if (streaming_width != 0 && streaming_width < payload.get_data_length())
     return payload.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+  if (config_.order_by_arrival) synchronise_to_arrival(delay);
   move_data(payload);
   const uint64_t bytes = payload.get_data_length();
   const sc_core::sc_time streaming = streaming_time(payload, config_.bandwidth);
@@ -56,13 +62,18 @@ void CpuMemory::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time&
   statistics_.busy_ps += uint64_t(std::llround(streaming.to_seconds() * 1e12));
   if (payload.is_read()) ++statistics_.reads, statistics_.bytes_read += bytes;
   if (payload.is_write()) ++statistics_.writes, statistics_.bytes_written += bytes;
-  payload.set_dmi_allowed(config_.functional);
+  payload.set_dmi_allowed(config_.functional && config_.allow_dmi);
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 bool CpuMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi) {
   const uint64_t address = payload.get_address();
-  if (!config_.functional || address >= config_.capacity_bytes) return false;
+  if (!config_.functional || !config_.allow_dmi || address >= config_.capacity_bytes) {
+    dmi.allow_none();
+    dmi.set_start_address(address >= config_.capacity_bytes ? config_.capacity_bytes : 0);
+    dmi.set_end_address(address >= config_.capacity_bytes ? ~sc_dt::uint64(0) : config_.capacity_bytes - 1);
+    return false;
+  }
   dmi.set_dmi_ptr(store_.chunk(address));
   dmi.set_start_address(store_.chunk_base(address));
   dmi.set_end_address(store_.chunk_last(address));
@@ -70,6 +81,11 @@ bool CpuMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& payload, tlm::tlm_d
   dmi.set_write_latency(config_.latency);
   dmi.allow_read_write();
   return true;
+}
+
+void CpuMemory::discard_data() {
+  socket->invalidate_direct_mem_ptr(0, config_.capacity_bytes - 1);
+  store_.clear();
 }
 
 unsigned int CpuMemory::transport_dbg(tlm::tlm_generic_payload& payload) {

@@ -19,6 +19,11 @@ struct CpuMemoryConfig {
   double bandwidth = 200e9;  // bytes/s
   sc_core::sc_time latency = sc_core::sc_time(100, sc_core::SC_NS);
   bool functional = true;
+  // DMI policy: accesses through a DMI pointer are untimed and uncounted (see Hbm3PseudoChannelConfig).
+  bool allow_dmi = true;
+  // Requests from several initiators queue in order of their local times, not of their calls (each waits
+  // for its arrival time first; see Hbm3PseudoChannelConfig::order_by_arrival).
+  bool order_by_arrival = false;
 };
 
 class CpuMemory : public sc_core::sc_module {
@@ -35,6 +40,8 @@ class CpuMemory : public sc_core::sc_module {
 
   const Statistics& statistics() const { return statistics_; }
   uint64_t allocated_bytes() const { return store_.allocated_bytes(); }
+  // Invalidates every DMI region handed out, then frees the stored data (it reads as zeros again).
+  void discard_data();
 
  private:
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);

@@ -6,15 +6,24 @@
 #include <vector>
 #include <stdexcept>
 #include <string>
+#include <utility>
+
+#include "models/arrival_order.h"
+#include "models/byte_enables.h"
 
 namespace aqpim::models {
 namespace {
 
-uint64_t resolution_in_ps() {
+// SystemC ticks are powers of ten of a second: 1 ps is a whole number of ticks (resolution 1, 10 or 100 fs)
+// or a tick a whole number of picoseconds. Returns {ps_per_tick, ticks_per_ps}.
+std::pair<uint64_t, uint64_t> picosecond_ratio() {
   const double ps = sc_core::sc_get_time_resolution().to_seconds() * 1e12;
-  if (ps < 1.0 || std::fabs(ps - std::round(ps)) > 1e-9)
-    throw std::invalid_argument("Hbm3PseudoChannel needs a SystemC time resolution of a whole number of picoseconds");
-  return uint64_t(std::llround(ps));
+  const double ticks = 1.0 / ps;
+  if (ps >= 1.0 && std::fabs(ps - std::round(ps)) < 1e-9 * ps) return {uint64_t(std::llround(ps)), 1};
+  if (ps < 1.0 && std::fabs(ticks - std::round(ticks)) < 1e-9 * ticks) return {1, uint64_t(std::llround(ticks))};
+  throw std::invalid_argument("Hbm3PseudoChannel: SystemC time resolution " +
+                              sc_core::sc_get_time_resolution().to_string() +
+                              " is neither a whole number of picoseconds nor a whole fraction of one");
 }
 
 }  // namespace
@@ -56,7 +65,8 @@ Hbm3PseudoChannel::Hbm3PseudoChannel(sc_core::sc_module_name name, const Hbm3Pse
       engine_(config.timing_config()),
       store_(config.capacity_bytes(), config.store_chunk_bytes),
       capacity_(config.capacity_bytes()),
-      ps_per_tick_(resolution_in_ps()) {
+      ps_per_tick_(picosecond_ratio().first),
+      ticks_per_ps_(picosecond_ratio().second) {
   engine_.share_memo(config.timing_memo);
   target_socket.register_b_transport(this, &Hbm3PseudoChannel::b_transport);
   target_socket.register_get_direct_mem_ptr(this, &Hbm3PseudoChannel::get_direct_mem_ptr);
@@ -72,14 +82,18 @@ void Hbm3PseudoChannel::discard_data() {
 void Hbm3PseudoChannel::move_data(tlm::tlm_generic_payload& payload) {
   unsigned char* data = payload.get_data_ptr();
   if (!data) return;
-  if (payload.is_read()) {
-    if (config_.store_data)
-      store_.read(payload.get_address(), data, payload.get_data_length());
-    else
-      std::memset(data, 0, payload.get_data_length());
-  } else if (config_.store_data) {
-    store_.write(payload.get_address(), data, payload.get_data_length());
-  }
+  const uint64_t address = payload.get_address();
+  const bool is_read = payload.is_read();
+  for_each_enabled_run(payload, [&](unsigned offset, unsigned bytes) {
+    if (is_read) {
+      if (config_.store_data)
+        store_.read(address + offset, data + offset, bytes);
+      else
+        std::memset(data + offset, 0, bytes);
+    } else if (config_.store_data) {
+      store_.write(address + offset, data + offset, bytes);
+    }
+  });
 }
 
 void Hbm3PseudoChannel::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
@@ -89,16 +103,17 @@ void Hbm3PseudoChannel::b_transport(int, tlm::tlm_generic_payload& payload, sc_c
   const uint64_t length = payload.get_data_length();
   if (length == 0 || address >= capacity_ || length > capacity_ - address)
     return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-  if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  if (!byte_enables_valid(payload)) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
   if (payload.get_streaming_width() != 0 && payload.get_streaming_width() < length)
     return payload.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
 
+  if (config_.order_by_arrival) synchronise_to_arrival(delay);
   move_data(payload);
   const uint64_t arrival = to_ps(sc_core::sc_time_stamp() + delay);
   const uint64_t completion = engine_.access(arrival, address, length, command == tlm::TLM_WRITE_COMMAND);
   delay += from_ps(completion - arrival);
   if (trace_) trace(command == tlm::TLM_WRITE_COMMAND ? "host write" : "host read", arrival, completion, length);
-  payload.set_dmi_allowed(config_.store_data);
+  payload.set_dmi_allowed(config_.store_data && config_.allow_dmi);
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
@@ -211,7 +226,7 @@ bool Hbm3PseudoChannel::get_direct_mem_ptr(int, tlm::tlm_generic_payload& payloa
     dmi.set_end_address(~sc_dt::uint64(0));
     return false;
   }
-  if (!config_.store_data) {  // timing-only: nothing to point at, anywhere
+  if (!config_.store_data || !config_.allow_dmi) {  // timing-only, or every access timed: no DMI anywhere
     dmi.set_start_address(0);
     dmi.set_end_address(capacity_ - 1);
     return false;
@@ -222,6 +237,7 @@ bool Hbm3PseudoChannel::get_direct_mem_ptr(int, tlm::tlm_generic_payload& payloa
   dmi.set_read_latency(from_ps(engine_.row_hit_read_ps()));
   dmi.set_write_latency(from_ps(engine_.row_hit_write_ps()));
   dmi.allow_read_write();
+  ++dmi_grants_;
   return true;
 }
 

@@ -38,9 +38,22 @@ struct Hbm3PseudoChannelConfig {
   // Which host request goes next (HbmScheduler): in call order, or per-bank queues of queue_depth runs.
   HbmScheduler scheduler = HbmScheduler::InOrder;
   unsigned queue_depth = 8;
+  // Order of host requests from several initiators. Off: timed in call order, so an initiator running
+  // ahead inside its quantum is served before one that calls later with an earlier local time. On: each
+  // request first waits until its own arrival time (sc_core::wait inside b_transport, so initiators must
+  // call from a thread, as LT allows) and is timed then: requests are timed in order of local time, the
+  // scheduler above deciding among them as usual. It costs a context switch per request and gives up the
+  // initiators' temporal decoupling at this target. Bank-side streams are not affected.
+  bool order_by_arrival = false;
   // false = timing-only: no data is ever stored (reads return zeros, DMI is refused), whatever the payload.
   bool store_data = true;
   uint64_t store_chunk_bytes = 64 * 1024;  // allocation and DMI granule
+  // DMI policy. Accesses through a DMI pointer are untimed and uncounted: they bypass the timing engine and
+  // the statistics (an initiator sees only the region's fixed row-hit latencies). Leave it on for
+  // backdoor loads and functional runs; turn it off when every access must be timed and counted, as for
+  // a DMI-capable initiator whose traffic the study is about: the channel then refuses DMI everywhere
+  // and hints dmi_allowed = false.
+  bool allow_dmi = true;
   // Channels handed the same memo reuse each other's timing results (HbmTimingEngine's HbmTimingMemo):
   // worth it where many channels see identical traffic, as PIM units running one firmware loop do. It
   // never changes a result. Null: this channel times everything itself.
@@ -71,8 +84,11 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   void reset_statistics() { engine_.reset_stats(); }
   // Bytes of the sparse store actually allocated.
   uint64_t allocated_bytes() const { return store_.allocated_bytes(); }
-  // Invalidates every DMI region handed out, then frees the stored data (it reads as zeros again).
+  // Invalidates every DMI region handed out, then frees the stored data (it reads as zeros again): an
+  // initiator honouring invalidate_direct_mem_ptr never holds a pointer into freed memory.
   void discard_data();
+  // DMI regions granted since construction.
+  uint64_t dmi_grants() const { return dmi_grants_; }
   // Optional timeline: one track for the channel, a span per host access or bank-side stream. Requests
   // queued behind one another show as back-to-back busy periods (a span starts when the previous ended).
   void set_trace_sink(hwif::TraceSink* sink);
@@ -94,9 +110,9 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   template <class Move>
   void for_each_bank_piece(unsigned flat_bank, uint64_t bank_offset, uint64_t bytes, Move&& move) const;
 
-  uint64_t to_ps(const sc_core::sc_time& time) const { return time.value() * ps_per_tick_; }
+  uint64_t to_ps(const sc_core::sc_time& time) const { return time.value() * ps_per_tick_ / ticks_per_ps_; }
   sc_core::sc_time from_ps(uint64_t ps) const {
-    return sc_core::sc_time::from_value(ps_per_tick_ == 1 ? ps : ps / ps_per_tick_);
+    return sc_core::sc_time::from_value(ps_per_tick_ == 1 ? ps * ticks_per_ps_ : ps / ps_per_tick_);
   }
 
   void trace(const char* name, uint64_t arrival_ps, uint64_t completion_ps, uint64_t bytes);
@@ -108,7 +124,10 @@ class Hbm3PseudoChannel : public sc_core::sc_module {
   HbmTimingEngine engine_;
   HbmSparseStore store_;
   uint64_t capacity_;
+  // SystemC time <-> picoseconds: one of the two is 1 (resolution coarser or finer than 1 ps).
   uint64_t ps_per_tick_;
+  uint64_t ticks_per_ps_;
+  uint64_t dmi_grants_ = 0;
 };
 
 }  // namespace aqpim::models

@@ -26,13 +26,12 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& config, Program progr
   require_positive(config.gpu_memory_bandwidth, "gpu_memory_bandwidth", 1e18);
   require_positive(config.gpu_compute_efficiency, "gpu_compute_efficiency", 1.0);
   require_positive(config.gpu_memory_efficiency, "gpu_memory_efficiency", 1.0);
-  if (config.quantum <= sc_core::SC_ZERO_TIME) throw std::invalid_argument("HostConfig.quantum must be positive");
   if (config.max_transaction_bytes == 0 || config.max_transaction_bytes > UINT32_MAX)
     throw std::invalid_argument("HostConfig.max_transaction_bytes = " + std::to_string(config.max_transaction_bytes) +
                                 ": expected 1 to 2^32 - 1 (a TLM payload's length is 32 bits)");
   if (!program_) throw std::invalid_argument("Host: no program to run");
   socket.register_invalidate_direct_mem_ptr(this, &Host::invalidate_direct_mem_ptr);
-  quantum_keeper_.set_global_quantum(config.quantum);
+  if (config.quantum > sc_core::SC_ZERO_TIME) quantum_keeper_.set_global_quantum(config.quantum);
   SC_HAS_PROCESS(Host);
   SC_THREAD(run);
 }

@@ -32,7 +32,9 @@ struct HostConfig {
   double gpu_memory_bandwidth = 3350e9;   // bytes/s (H100 SXM HBM3)
   double gpu_compute_efficiency = 1.0;    // fraction of peak reached by dense kernels, (0, 1]
   double gpu_memory_efficiency = 1.0;     // fraction of peak bandwidth reached, (0, 1]
-  sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
+  // Positive: set as the global TLM quantum (tlm_global_quantum) at construction, as a platform built
+  // around this host wants. Zero (the default): leave the global quantum as the enclosing platform set it.
+  sc_core::sc_time quantum = sc_core::SC_ZERO_TIME;
   bool functional = true;                 // whether the firmware moves real data
   // A larger access travels as parts of at most this many bytes (a TLM payload's length is 32 bits), each
   // with a TransferPartExtension (models/transfer_part.h) so that pipe-timed targets charge the parts

@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "models/bank_stream_protocol.h"
+#include "models/byte_enables.h"
 #include "models/pim_opcodes.h"
 
 namespace aqpim::models {
@@ -26,9 +27,11 @@ pim::Geometry make_geometry(const PimUnitConfig& config) {
   require(config.macs_per_unit && config.buffer_macs && config.sram_bytes_per_cycle && config.link_bytes_per_cycle,
           "macs_per_unit, buffer_macs, sram_bytes_per_cycle and link_bytes_per_cycle must be positive");
   require(config.clock_period > sc_core::SC_ZERO_TIME, "clock_period must be positive");
-  require(config.command_queue_entries >= 1 &&
-              uint64_t(config.command_queue_entries) * sizeof(pim::Command) <= pim::reg::sub_window,
-          "command_queue_entries must be 1.." + std::to_string(pim::reg::sub_window / sizeof(pim::Command)));
+  config.register_map.validate();
+  const uint64_t window = config.register_map.window_bytes;
+  require(config.command_queue_entries >= 1 && uint64_t(config.command_queue_entries) * sizeof(pim::Command) <= window,
+          "command_queue_entries must be 1.." + std::to_string(window / sizeof(pim::Command)) +
+              " (register_map.window_bytes / " + std::to_string(sizeof(pim::Command)) + ")");
   pim::Geometry geometry;
   geometry.banks_per_pe = config.placement == PimPlacement::bank ? 1 : config.banks_per_group;
   geometry.pe_count = uint32_t(banks / geometry.banks_per_pe);
@@ -45,11 +48,10 @@ pim::Geometry make_geometry(const PimUnitConfig& config) {
   geometry.row_bytes = config.row_bytes;
   geometry.column_bytes = config.column_bytes;
   geometry.grf_entries = config.grf_entries;
-  const uint64_t window = pim::reg::sub_window;
   require(config.codebook_sram_bytes <= window && config.lut_sram_bytes <= window &&
               config.histogram_entries * sizeof(float) <= window &&
               config.buffer_accumulator_entries * sizeof(float) <= window && config.io_buffer_bytes <= window,
-          "every SRAM must fit its 64 MiB register window");
+          "every SRAM must fit its window of register_map.window_bytes = " + std::to_string(window) + " bytes");
   return geometry;
 }
 
@@ -106,24 +108,38 @@ void PimUnit::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& d
   delay += config_.host_access_latency;
   // An ignored command must not reach a register: a write to COMMAND would run a descriptor.
   if (payload.get_command() == tlm::TLM_IGNORE_COMMAND) return payload.set_response_status(tlm::TLM_OK_RESPONSE);
-  if (payload.get_byte_enable_ptr()) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  if (!byte_enables_valid(payload)) return payload.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
   const unsigned streaming_width = payload.get_streaming_width();
   if (streaming_width != 0 && streaming_width < payload.get_data_length())
     return payload.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
   if (payload.get_address() < pim::reg::registers_end)
-    return payload.set_response_status(access_registers(payload, delay));
+    return payload.set_response_status(access_registers_masked(payload, delay));
   const WindowRange window = resolve_window(payload.get_address(), payload.get_data_length());
   if (!window.valid) return payload.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
   unsigned char* data = payload.get_data_ptr();
-  const size_t length = payload.get_data_length();
-  if (data && payload.is_read()) {
-    if (window.data)
-      std::memcpy(data, window.data, length);
-    else
-      std::memset(data, 0, length);
-  }
-  if (data && window.data && payload.is_write()) std::memcpy(window.data, data, length);
+  const bool is_read = payload.is_read(), is_write = payload.is_write();
+  if (data)
+    for_each_enabled_run(payload, [&](unsigned offset, unsigned bytes) {
+      if (is_read && window.data) std::memcpy(data + offset, window.data + offset, bytes);
+      if (is_read && !window.data) std::memset(data + offset, 0, bytes);
+      if (is_write && window.data) std::memcpy(window.data + offset, data + offset, bytes);
+    });
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// A register write acts on the whole register (a descriptor, a tail index): with some bytes disabled it
+// has no meaning and is refused. A masked read reads the register and returns only the enabled bytes.
+tlm::tlm_response_status PimUnit::access_registers_masked(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+  unsigned char* data = payload.get_data_ptr();
+  if (!payload.get_byte_enable_ptr() || !data) return access_registers(payload, delay);
+  if (!payload.is_read()) return all_bytes_enabled(payload) ? access_registers(payload, delay)
+                                                            : tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
+  std::vector<unsigned char> whole(payload.get_data_length());
+  payload.set_data_ptr(whole.data());
+  const tlm::tlm_response_status status = access_registers(payload, delay);
+  payload.set_data_ptr(data);
+  for_each_enabled_run(payload, [&](unsigned offset, unsigned bytes) { std::memcpy(data + offset, whole.data() + offset, bytes); });
+  return status;
 }
 
 unsigned int PimUnit::transport_dbg(tlm::tlm_generic_payload& payload) {
@@ -155,28 +171,28 @@ PimUnit::WindowRange PimUnit::resolve_window(uint64_t address, uint64_t length) 
     return WindowRange{true, window.storage ? window.storage + (address - window.base) : nullptr};
   };
   pim::PimDatapath* functional = datapath_.get();
-  if (address < pim::reg::pe_windows) {
+  const pim::RegisterMap& map = config_.register_map;
+  if (address < map.pe_windows) {
     const Window unit_windows[] = {
-        {pim::reg::command_queue, command_queue_.size(), command_queue_.data()},
-        {pim::reg::io_buffer, geometry_.io_buffer_bytes, functional ? bytes(functional->io_buffer()) : nullptr},
-        {pim::reg::buffer_accumulators, geometry_.buffer_accumulator_entries * sizeof(float),
+        {map.command_queue(), command_queue_.size(), command_queue_.data()},
+        {map.io_buffer(), geometry_.io_buffer_bytes, functional ? bytes(functional->io_buffer()) : nullptr},
+        {map.buffer_accumulators(), geometry_.buffer_accumulator_entries * sizeof(float),
          functional ? bytes(functional->buffer_accumulators()) : nullptr}};
     for (const Window& window : unit_windows)
-      if (address >= window.base && address < window.base + pim::reg::sub_window) return inside(window);
+      if (address >= window.base && address - window.base < map.window_bytes) return inside(window);
     return {};
   }
-  const uint64_t pe = (address - pim::reg::pe_windows) / pim::reg::pe_window;
+  const uint64_t pe = (address - map.pe_windows) / map.window_stride;
   if (pe >= geometry_.pe_count) return {};
-  const uint64_t base = pim::reg::pe_windows + pe * pim::reg::pe_window;
   pim::ProcessingElement* storage = functional ? &functional->pe(uint32_t(pe)) : nullptr;
   const Window pe_windows[] = {
-      {base + pim::reg::pe_codebook, geometry_.codebook_entries * sizeof(core::fp16_bits),
+      {map.pe_codebook(pe), geometry_.codebook_entries * sizeof(core::fp16_bits),
        storage ? bytes(storage->codebook) : nullptr},
-      {base + pim::reg::pe_lut, geometry_.lut_entries * sizeof(float), storage ? bytes(storage->lut) : nullptr},
-      {base + pim::reg::pe_accumulators, geometry_.accumulator_entries * sizeof(float),
+      {map.pe_lut(pe), geometry_.lut_entries * sizeof(float), storage ? bytes(storage->lut) : nullptr},
+      {map.pe_accumulators(pe), geometry_.accumulator_entries * sizeof(float),
        storage ? bytes(storage->accumulators) : nullptr}};
   for (const Window& window : pe_windows)
-    if (address >= window.base && address < window.base + pim::reg::sub_window) return inside(window);
+    if (address >= window.base && address - window.base < map.window_bytes) return inside(window);
   return {};
 }
 

@@ -57,6 +57,9 @@ struct PimUnitConfig {
   // 16-bit lanes of each PE's register file, which holds the code indices (and fp32 weights, two lanes each)
   // of an intra-row indirection pass: 16 registers of 256 bits, as in HBM-PIM (docs/models-pim.md).
   uint32_t grf_entries = 256;
+  // Where the SRAM windows sit behind the registers (hwif/pim_commands.h): the standard map, or
+  // RegisterMap::compact() for a 32-bit bus. Every SRAM must fit its window_bytes.
+  pim::RegisterMap register_map;
   sc_core::sc_time host_access_latency = sc_core::SC_ZERO_TIME;  // each register/window access
   bool functional = true;                                        // false: timing-only, no data is stored or moved
 };
@@ -126,6 +129,7 @@ class PimUnit : public sc_core::sc_module {
   void update_interrupt();
 
   tlm::tlm_response_status access_registers(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  tlm::tlm_response_status access_registers_masked(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   tlm::tlm_response_status write_command(unsigned char* data, size_t length, sc_core::sc_time& delay);
   tlm::tlm_response_status read_status(unsigned char* data, size_t length, sc_core::sc_time& delay);
   tlm::tlm_response_status clear_status(unsigned char* data, size_t length, sc_core::sc_time& delay);

@@ -24,11 +24,17 @@ struct PimStackConfig {
   sc_core::sc_time routing_latency = sc_core::SC_ZERO_TIME;
 
   // Address map, local to the stack: pseudo-channel u's memory at u x memory_window, its PIM unit's
-  // registers and SRAM windows at registers_offset + u x registers_window.
+  // registers and SRAM windows at registers_offset + u x registers_window (the unit's own layout inside is
+  // unit.register_map). The defaults leave room for anything; use_compact_layout() packs the stack.
   uint64_t memory_window() const;
-  static constexpr uint64_t registers_offset = uint64_t(1) << 44;
-  static constexpr uint64_t registers_window = uint64_t(1) << 34;
+  uint64_t registers_offset = uint64_t(1) << 44;
+  uint64_t registers_window = uint64_t(1) << 34;
   uint64_t address_span() const { return registers_offset + uint64_t(pseudo_channels) * registers_window; }
+  // The compact register map in each unit, each unit's window the power of two that holds it, and the
+  // register block right after the memory: with small enough channels the stack fits a 28-bit target
+  // window of a 32-bit bus. Call after setting pseudo_channels, channel and unit.
+  PimStackConfig& use_compact_layout();
+  uint32_t pes_per_unit() const;
   // Throws std::invalid_argument naming the field.
   void validate() const;
 };

@@ -16,9 +16,12 @@ if(AQPIM_BUILD_TESTS)
   add_test(NAME library.external_platform
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/external_platform/run_example.sh ${PROJECT_BINARY_DIR}
                    ${PROJECT_BINARY_DIR}/external_platform_scratch)
-  set_tests_properties(library.external_platform PROPERTIES TIMEOUT 300 LABELS library)
+  set_tests_properties(library.external_platform PROPERTIES TIMEOUT 300 LABELS library
+                       ENVIRONMENT "AQPIM_SANITIZE=${AQPIM_SANITIZE}")
 endif()
 aqpim_add_unit_test(test_baselines SOURCES unit/test_baselines.cpp LIBS aqpim_firmware nlohmann_json::nlohmann_json)
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_baselines aqpim)  # runs the binary
 endif()
+# Outside platforms' initiators (LT on a 32-bit bus, DMI, temporally decoupled, foreign-endian) against every target.
+aqpim_add_sc_test(test_conformance SOURCES sc/test_conformance.cpp LIBS aqpim_platform)

@@ -74,11 +74,10 @@ void fuzz_target(const std::string& name, uint64_t seed, Socket& socket, const C
 }
 
 // The plain memories' checks, in their order: an ignored command succeeds untouched, then the range
-// (`zero_length_ok`: whether an empty access inside is fine), byte enables, streaming.
+// (`zero_length_ok`: whether an empty access inside is fine), streaming. Byte enables are honoured.
 Statuses memory_response(const PayloadCase& c, uint64_t size, bool zero_length_ok) {
   if (c.command == tlm::TLM_IGNORE_COMMAND) return {tlm::TLM_OK_RESPONSE};
   if (!c.in(size) || (c.length == 0 && !zero_length_ok)) return {tlm::TLM_ADDRESS_ERROR_RESPONSE};
-  if (c.byte_enable_length) return {tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE};
   if (c.streaming()) return {tlm::TLM_BURST_ERROR_RESPONSE};
   return {tlm::TLM_OK_RESPONSE};
 }
@@ -245,9 +244,14 @@ TEST(FuzzTlmTargets, PimUnitHostSocket) {
   fuzz_target("PIM unit host socket", 16, unit.target_socket,
               {[=](const PayloadCase& c) -> Statuses {
                  if (c.command == tlm::TLM_IGNORE_COMMAND) return {tlm::TLM_OK_RESPONSE};
-                 if (c.byte_enable_length) return {tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE};
                  if (c.streaming()) return {tlm::TLM_BURST_ERROR_RESPONSE};
-                 if (c.address < hwif::pim::reg::registers_end) return register_response(c);
+                 if (c.address < hwif::pim::reg::registers_end) {
+                   Statuses statuses = register_response(c);
+                   // A register write with some bytes disabled (the random pattern may disable any) is refused.
+                   if (c.byte_enable_length && c.with_data && c.command == tlm::TLM_WRITE_COMMAND)
+                     statuses.insert(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+                   return statuses;
+                 }
                  const Window* window = window_of(c.address);
                  return {window && inside(c, *window) ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE};
                },

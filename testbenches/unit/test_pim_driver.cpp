@@ -47,11 +47,13 @@ class RecordingHal : public Hal {
   bool functional() const override { return false; }
 };
 
-TEST(PimDriver, SubmitFillsTheRingInOrderAndRingsTheDoorbellPerRingfulOfDescriptors) {
+// `ring_offset`: where the map puts COMMAND_QUEUE, written out by hand (docs/models-pim.md).
+void expect_ring_filled_in_order(const pim::RegisterMap& map, uint64_t ring_offset) {
   constexpr uint64_t kBase = uint64_t(1) << 34;  // unit 1's registers
   PlatformView view;
   view.units = {{0, 0}, {kBase, 0}};
   view.command_queue_entries = 4;
+  view.register_map = map;
   RecordingHal hal;
   hal.queue_head = 6;  // an earlier driver queued six descriptors on this unit
   PimDriver driver(hal, view);
@@ -78,8 +80,8 @@ TEST(PimDriver, SubmitFillsTheRingInOrderAndRingsTheDoorbellPerRingfulOfDescript
       rung = tail;
       continue;
     }
-    ASSERT_GE(offset, pim::reg::command_queue);
-    const uint64_t slot = (offset - pim::reg::command_queue) / sizeof(pim::Command);
+    ASSERT_GE(offset, ring_offset);
+    const uint64_t slot = (offset - ring_offset) / sizeof(pim::Command);
     ASSERT_EQ(slot, written % 4);
     const size_t count = write.bytes.size() / sizeof(pim::Command);
     ASSERT_LE(slot + count, 4u) << "a stretch crossed the ring's end";
@@ -90,6 +92,14 @@ TEST(PimDriver, SubmitFillsTheRingInOrderAndRingsTheDoorbellPerRingfulOfDescript
   // From entry 6 (slot 2): 3 descriptors as slots 2-3 and slot 0, and a doorbell. Then 10 from entry 9
   // (slot 1) as batches of 4 (slots 1-3, then 0), 4 (the same) and 2 (slots 1-2), each with a doorbell.
   EXPECT_EQ(hal.writes.size(), 3u + 3u + 3u + 2u);
+}
+
+TEST(PimDriver, SubmitFillsTheRingInOrderAndRingsTheDoorbellPerRingfulOfDescriptors) {
+  expect_ring_filled_in_order(pim::RegisterMap{}, 0x3000'0000);
+}
+
+TEST(PimDriver, SubmitFindsTheRingWhereTheCompactMapPutsIt) {
+  expect_ring_filled_in_order(pim::RegisterMap::compact(), 0xc'0000);
 }
 
 }  // namespace
