@@ -147,10 +147,15 @@ std::string column_words(const std::string& column) {
 LineWords line_words(const PlotRequest& request, const Table& table) {
   LineWords words;
   const MetricLabel y = metric_label(request.y.front());
-  double largest = 0;
+  double largest = 0, smallest = HUGE_VAL;
   for (const auto& row : table.rows)
-    for (const auto& column : request.y) largest = std::max(largest, std::fabs(row[column].get<double>()));
-  words.y_unit = request.raw_keys ? DisplayUnit{} : display_unit(y.quantity, largest);
+    for (const auto& column : request.y) {
+      largest = std::max(largest, std::fabs(row[column].get<double>()));
+      smallest = std::min(smallest, std::fabs(row[column].get<double>()));
+    }
+  // A log axis spans decades: its unit suits the middle one (6 ms .. 1.1 s reads in ms), not the top.
+  const double typical = request.log_y && smallest > 0 ? std::sqrt(smallest * largest) : largest;
+  words.y_unit = request.raw_keys ? DisplayUnit{} : display_unit(y.quantity, typical);
   if (request.raw_keys) {
     words.title = (request.y.size() == 1 ? request.y.front() : std::string("metrics")) + " vs " + request.x;
     words.x_label = request.x;

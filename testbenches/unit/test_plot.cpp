@@ -140,12 +140,17 @@ TEST(Plot, DesignsKeepTheirPaletteColour) {
   for (const char* design : {"gpu_offload", "aqpim"})
     for (int batch : {1, 2})
       table["rows"].push_back({{"config", index++}, {"sim.design", design}, {"workload.batch", batch}, {"status", "ok"},
-                               {"latency_s.decode_per_step", 0.01 * batch}});
+                               {"latency_s.decode_per_step", batch == 1 ? 0.006 : 1.1}});
   std::ofstream(directory + "/sweep.json") << table.dump();
-  const auto request = line_request(directory + "/sweep.json", "workload.batch", "latency_s.decode_per_step", "sim.design");
+  auto request = line_request(directory + "/sweep.json", "workload.batch", "latency_s.decode_per_step", "sim.design");
   const std::string script = apps::compose_plot(request, directory, directory + "/out.png").script;
   EXPECT_NE(script.find("linecolor rgb '#d62728' title 'AQPIM'"), std::string::npos) << script;
   EXPECT_NE(script.find("linecolor rgb '#2b2b2b' title 'GPU (KV offload)'"), std::string::npos) << script;
+  // 6 ms .. 1.1 s: seconds on a linear axis (the top matters), ms on a log axis (the middle decade).
+  EXPECT_NE(script.find("set ylabel 'Decode latency per step (s)'"), std::string::npos) << script;
+  request.log_y = true;
+  const std::string log = apps::compose_plot(request, directory, directory + "/out.png").script;
+  EXPECT_NE(log.find("set ylabel 'Decode latency per step (ms)'"), std::string::npos) << log;
 }
 
 // The bars' data: per row the stacked phases, then the lanes (GPU, PIM; PCIe and the overlap only when some row
