@@ -19,11 +19,12 @@ constexpr uint32_t kFp16Bytes = 2, kFp32Bytes = 4;
 }  // namespace
 
 void AqpimSubvectorFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
-  attend_sequences(hal, layer, step, 0, workload_.batch);
+  start_attention(hal, layer, step, 0, workload_.batch);
+  finish_attention(hal, layer, step, 0, workload_.batch);
 }
 
-void AqpimSubvectorFirmware::attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first,
-                                              uint32_t count) {
+void AqpimSubvectorFirmware::start_attention(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first,
+                                             uint32_t count) {
   const uint32_t length = workload_.context_tokens + step + 1;  // tokens this step's query sees, itself included
   const uint32_t coded_before = coded_tokens(step), coded = coded_tokens(step + 1);
   std::vector<Head> heads;
@@ -39,17 +40,41 @@ void AqpimSubvectorFirmware::attend_sequences(hwif::Hal& hal, uint32_t layer, ui
     const uint32_t recent = std::min(length, config_.aqpim.quant.recent_tokens);
     offload_->fetch(hal, layer, std::max(offload_->first_token(), length - recent));
   }
+  uint64_t gpu_share_end;
   {
     // The fp16 sink, overflow and recent tokens' attention runs on the GPU beside PIM's share.
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuAttention);
-    hal.gpu_launch(attention_work(workload_.model, count, 1, length - coded, false));
+    gpu_share_end = hal.gpu_launch(attention_work(workload_.model, count, 1, length - coded, false));
   }
+  // Turns: the heads sharing a slot of their units; the IO buffers are reused from one pass to the next, so
+  // every pass but the group's last is finished before the next starts.
+  std::vector<std::vector<Head>> turns;
   for (size_t begin = 0; begin < heads.size();) {
     size_t end = begin;
     while (end < heads.size() && heads[end].place.slot_in_layer == heads[begin].place.slot_in_layer) ++end;
-    attend_turn(hal, {heads.begin() + begin, heads.begin() + end}, step, coded);
+    turns.emplace_back(heads.begin() + begin, heads.begin() + end);
     begin = end;
   }
+  const uint32_t passes = group() / heads_per_pass();
+  for (size_t t = 0; t < turns.size(); ++t)
+    for (uint32_t pass = 0; pass < passes; ++pass) {
+      InFlight pass_work{std::move(turns[t]), step, pass * heads_per_pass(), {}};
+      start_pass(hal, pass_work, coded, gpu_share_end);
+      if (t + 1 == turns.size() && pass + 1 == passes) {
+        in_flight_[first] = std::move(pass_work);
+      } else {
+        finish_pass(hal, pass_work);
+        turns[t] = std::move(pass_work.turn);
+      }
+    }
+}
+
+void AqpimSubvectorFirmware::finish_attention(hwif::Hal& hal, uint32_t /*layer*/, uint32_t /*step*/, uint32_t first,
+                                              uint32_t /*count*/) {
+  const auto found = in_flight_.find(first);
+  if (found == in_flight_.end()) return;  // no head in these sequences
+  finish_pass(hal, found->second);
+  in_flight_.erase(found);
 }
 
 void AqpimSubvectorFirmware::append_leaving_tokens(hwif::Hal& hal, const std::vector<Head>& heads, uint32_t first,
@@ -76,46 +101,55 @@ void AqpimSubvectorFirmware::append_leaving_tokens(hwif::Hal& hal, const std::ve
   for (const auto& head : heads) pim_->fence(head.place.unit);
 }
 
-void AqpimSubvectorFirmware::attend_turn(hwif::Hal& hal, const std::vector<Head>& turn, uint32_t step, uint32_t coded) {
-  const uint32_t dim = workload_.model.head_dim, heads = heads_per_pass(), passes = group() / heads;
-  const bool functional = this->functional();
+// Scores, the buffer die's softmax (merging the GPU's fp16 tokens) and the value lookups of one pass. Unless
+// decode is pipelined, the host waits for each stage, so the phases show where a step's time goes; pipelined,
+// the unit runs the stages back to back and the host only waits in finish_pass.
+void AqpimSubvectorFirmware::start_pass(hwif::Hal& hal, InFlight& work, uint32_t coded, uint64_t gpu_share_end) {
+  const uint32_t dim = workload_.model.head_dim, heads = heads_per_pass();
+  const bool functional = this->functional(), fence_stages = !pipelined();
+  const auto& turn = work.turn;
   auto fence_turn = [&] {
-    for (const auto& head : turn) pim_->fence(head.place.unit);
+    if (fence_stages)
+      for (const auto& head : turn) pim_->fence(head.place.unit);
   };
-  for (uint32_t pass = 0; pass < passes; ++pass) {
-    const uint32_t first_query = pass * heads;
-    {
-      hwif::PhaseScope phase(hal, hwif::Phase::kScoring);
-      for (const auto& head : turn) {
-        const auto queries = functional ? pass_queries(head, step, first_query) : std::vector<float>();
-        pim_->write_io(head.place.unit, io_.queries, functional ? queries.data() : nullptr, heads * dim * kFp32Bytes);
-        pim_->submit(head.place.unit, score_commands(head, coded));
-      }
-      fence_turn();
+  {
+    hwif::PhaseScope phase(hal, hwif::Phase::kScoring);
+    for (const auto& head : turn) {
+      const auto queries = functional ? pass_queries(head, work.step, work.first_query) : std::vector<float>();
+      pim_->write_io(head.place.unit, io_.queries, functional ? queries.data() : nullptr, heads * dim * kFp32Bytes);
+      pim_->submit(head.place.unit, score_commands(head, coded));
     }
-    // The GPU's fp16 tokens' partial goes to the buffer die, which merges it into the softmax.
-    std::vector<GpuShare> shares(turn.size());
-    {
-      hwif::PhaseScope phase(hal, hwif::Phase::kSoftmax);
-      hal.gpu_wait();  // the GPU's share of the scores
-      for (size_t t = 0; t < turn.size(); ++t) {
-        std::vector<float> partials;
-        if (functional) shares[t] = gpu_share(turn[t], step, coded, first_query, partials);
-        pim_->write_io(turn[t].place.unit, io_.partials, functional ? partials.data() : nullptr,
-                       heads * 2 * kFp32Bytes);
-        pim_->submit(turn[t].place.unit, {softmax_command(turn[t], coded)});
-      }
-      fence_turn();
-    }
-    hwif::PhaseScope phase(hal, hwif::Phase::kValue);
-    for (const auto& head : turn) pim_->submit(head.place.unit, value_commands(head, coded));
     fence_turn();
+  }
+  // The GPU's fp16 tokens' partial goes to the buffer die, which merges it into the softmax.
+  work.shares.assign(turn.size(), {});
+  {
+    hwif::PhaseScope phase(hal, hwif::Phase::kSoftmax);
+    hal.wait_until(gpu_share_end);
     for (size_t t = 0; t < turn.size(); ++t) {
-      // The buffer die left each head's merged (max, sum) in the partials and PIM's output after them.
-      std::vector<float> io(functional ? size_t(heads) * (dim + 2) : 0);
-      pim_->read_io(turn[t].place.unit, io_.partials, functional ? io.data() : nullptr, heads * (dim + 2) * kFp32Bytes);
-      if (functional) finish_outputs(turn[t], step, first_query, shares[t], io);
+      std::vector<float> partials;
+      if (functional) work.shares[t] = gpu_share(turn[t], work.step, coded, work.first_query, partials);
+      pim_->write_io(turn[t].place.unit, io_.partials, functional ? partials.data() : nullptr,
+                     heads * 2 * kFp32Bytes);
+      pim_->submit(turn[t].place.unit, {softmax_command(turn[t], coded)});
     }
+    fence_turn();
+  }
+  hwif::PhaseScope phase(hal, hwif::Phase::kValue);
+  for (const auto& head : turn) pim_->submit(head.place.unit, value_commands(head, coded));
+}
+
+void AqpimSubvectorFirmware::finish_pass(hwif::Hal& hal, const InFlight& work) {
+  const uint32_t dim = workload_.model.head_dim, heads = heads_per_pass();
+  const bool functional = this->functional();
+  hwif::PhaseScope phase(hal, hwif::Phase::kValue);
+  for (const auto& head : work.turn) pim_->fence(head.place.unit);
+  for (size_t t = 0; t < work.turn.size(); ++t) {
+    // The buffer die left each head's merged (max, sum) in the partials and PIM's output after them.
+    std::vector<float> io(functional ? size_t(heads) * (dim + 2) : 0);
+    pim_->read_io(work.turn[t].place.unit, io_.partials, functional ? io.data() : nullptr,
+                  heads * (dim + 2) * kFp32Bytes);
+    if (functional) finish_outputs(work.turn[t], work.step, work.first_query, work.shares[t], io);
   }
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -67,7 +68,8 @@ class AqpimSubvectorFirmware : public AttentionFirmware {
   void begin(hwif::Hal& hal) override;
   void store_layer(hwif::Hal& hal, uint32_t layer) override;
   void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
-  void attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count) override;
+  void start_attention(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count) override;
+  void finish_attention(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count) override;
 
   // ---- shared by prefill and decode ----
   std::vector<Head> layer_heads(uint32_t layer) const;
@@ -88,7 +90,14 @@ class AqpimSubvectorFirmware : public AttentionFirmware {
 
   // ---- decode (aqpim_subvector_decode.cpp) ----
   void append_leaving_tokens(hwif::Hal& hal, const std::vector<Head>& heads, uint32_t first, uint32_t count);
-  void attend_turn(hwif::Hal& hal, const std::vector<Head>& turn, uint32_t step, uint32_t coded);
+  // One pass over a turn's heads (all on different units): started, then finished (outputs collected).
+  struct InFlight {
+    std::vector<Head> turn;
+    uint32_t step, first_query;
+    std::vector<GpuShare> shares;  // functional: per head of the turn
+  };
+  void start_pass(hwif::Hal& hal, InFlight& work, uint32_t coded, uint64_t gpu_share_end);
+  void finish_pass(hwif::Hal& hal, const InFlight& work);
   std::vector<float> pass_queries(const Head& head, uint32_t step, uint32_t first_query) const;
   // Also appends each query head's (max, sum) partial to `partials`, for the buffer die.
   GpuShare gpu_share(const Head& head, uint32_t step, uint32_t coded, uint32_t first_query,
@@ -111,6 +120,7 @@ class AqpimSubvectorFirmware : public AttentionFirmware {
   std::unique_ptr<KvOffload> offload_;  // null when every token fits the banks
   std::unique_ptr<HeadData> head_data_;  // functional runs only
   std::unique_ptr<PimDriver> pim_;
+  std::map<uint32_t, InFlight> in_flight_;  // started passes by their group's first sequence
 };
 
 }  // namespace aqpim::firmware

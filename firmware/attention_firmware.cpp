@@ -28,35 +28,39 @@ void AttentionFirmware::set_decode_micro_batches(uint32_t groups) {
   micro_batches_ = groups;
 }
 
-void AttentionFirmware::attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first,
-                                         uint32_t count) {
+void AttentionFirmware::start_attention(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first,
+                                        uint32_t count) {
   if (first != 0 || count != workload_.batch)
     throw std::logic_error(std::string(mode_name()) + " cannot attend part of the batch (decode pipelining)");
   attend_layer(hal, layer, step);
 }
 
-// The batch in groups of sequences: each group's dense work, then its attention; the next layer's dense
-// work of a group is launched as soon as its attention is done, so the GPU works on one group while PIM
-// attends another (the GPU runs its launches in order).
+// The batch in groups of sequences, served round robin: a group's attention starts as soon as the GPU has
+// its q, k, v; when it finishes, the GPU starts the group's next layer while PIM still attends the other
+// groups (the GPU runs its launches in order, each group reading the weights again).
 void AttentionFirmware::decode_step_pipelined(hwif::Hal& hal, uint32_t step) {
   const ModelDims& model = workload_.model;
   const uint32_t groups = micro_batches_;
   const auto first = [&](uint32_t g) { return uint32_t(uint64_t(g) * workload_.batch / groups); };
-  std::vector<uint64_t> ready(groups);
-  {
+  const auto size = [&](uint32_t g) { return first(g + 1) - first(g); };
+  const auto launch = [&](uint32_t g) {
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-    for (uint32_t g = 0; g < groups; ++g) ready[g] = hal.gpu_launch(projection_work(model, first(g + 1) - first(g)));
-  }
+    return hal.gpu_launch(projection_work(model, size(g)));
+  };
+  const auto start = [&](uint32_t layer, uint32_t g, uint64_t ready) {
+    {
+      hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+      hal.wait_until(ready);
+    }
+    start_attention(hal, layer, step, first(g), size(g));
+  };
+  std::vector<uint64_t> ready(groups);
+  for (uint32_t g = 0; g < groups; ++g) ready[g] = launch(g);
+  for (uint32_t g = 0; g < groups; ++g) start(0, g, ready[g]);
   for (uint32_t layer = 0; layer < model.layers; ++layer)
     for (uint32_t g = 0; g < groups; ++g) {
-      {
-        hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-        hal.wait_until(ready[g]);
-      }
-      attend_sequences(hal, layer, step, first(g), first(g + 1) - first(g));
-      if (layer + 1 == model.layers) continue;
-      hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-      ready[g] = hal.gpu_launch(projection_work(model, first(g + 1) - first(g)));
+      finish_attention(hal, layer, step, first(g), size(g));
+      if (layer + 1 < model.layers) start(layer + 1, g, launch(g));
     }
   hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
   hal.gpu_wait();

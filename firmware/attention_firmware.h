@@ -52,12 +52,17 @@ class AttentionFirmware {
   virtual hwif::GpuWork extra_prefill_work() const { return {}; }
   virtual void store_layer(hwif::Hal& hal, uint32_t layer) = 0;
   virtual void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) = 0;
-  // Decode attention of sequences [first, first + count) of the batch only: what pipelining needs
-  // (set_decode_micro_batches). A design that cannot split the batch throws std::logic_error.
-  virtual void attend_sequences(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count);
+  // Decode attention of sequences [first, first + count) of the batch only, in two halves, as pipelining
+  // needs (set_decode_micro_batches): start issues the work and may return while PIM still runs it; finish
+  // waits for it and collects the outputs. The host starts other groups between the two. A design that
+  // cannot split the batch throws std::logic_error (the default: the whole layer, in start).
+  virtual void start_attention(hwif::Hal& hal, uint32_t layer, uint32_t step, uint32_t first, uint32_t count);
+  virtual void finish_attention(hwif::Hal& /*hal*/, uint32_t /*layer*/, uint32_t /*step*/, uint32_t /*first*/,
+                                uint32_t /*count*/) {}
 
   uint32_t group() const { return workload_.model.heads / workload_.model.kv_heads; }
   bool functional() const { return data_ != nullptr; }
+  bool pipelined() const { return micro_batches_ > 1; }
   float* output(uint32_t step, uint32_t sequence, uint32_t layer, uint32_t head);
 
   const WorkloadConfig workload_;

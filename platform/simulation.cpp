@@ -195,9 +195,13 @@ void Simulation::add_busy_times(RunReport& report) const {
     report.decode_pcie_busy_s =
         std::max(report.decode_pcie_busy_s, double(pcie.busy_ps[direction] - prefill_pcie_busy_ps_[direction]) * kPs);
   }
-  // GPU and PIM both busy for longer than the stretch lasted: at least the excess ran at the same time.
-  report.prefill_overlap_s = std::max(0.0, report.prefill_gpu_busy_s + report.prefill_pim_busy_s - report.prefill_s);
-  report.decode_overlap_s = std::max(0.0, report.decode_gpu_busy_s + report.decode_pim_busy_s - report.decode_s);
+  // GPU and PIM both busy for longer than the stretch lasted: at least the excess ran at the same time. Whole
+  // picoseconds: the three figures come from picosecond counts, so anything finer is rounding noise.
+  const auto overlap = [](double gpu_s, double pim_s, double stretch_s) {
+    return std::max(0.0, std::round((gpu_s + pim_s - stretch_s) / kPs)) * kPs;
+  };
+  report.prefill_overlap_s = overlap(report.prefill_gpu_busy_s, report.prefill_pim_busy_s, report.prefill_s);
+  report.decode_overlap_s = overlap(report.decode_gpu_busy_s, report.decode_pim_busy_s, report.decode_s);
 }
 
 RunReport run_simulation(const PlatformParams& params, hwif::TraceSink* trace) {

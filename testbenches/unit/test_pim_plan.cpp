@@ -2,6 +2,9 @@
 // counts the timing formulas take, checked against formulas written out here from docs/models-pim.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "core/pq_codec.h"
 #include "models/pim_opcodes.h"
 #include "models/pim_plan.h"
@@ -186,6 +189,74 @@ TEST(PimPlan, ReduceCountsEveryPeOnTheBufferAndTheLink) {
   EXPECT_EQ(plan.buffer_ops, 3u * 100);
   EXPECT_EQ(plan.link_bytes, 3u * 100 * 4);
   EXPECT_TRUE(plan.streams.empty());
+}
+
+}  // namespace
+}  // namespace aqpim::models::pim
+
+namespace aqpim::models::pim {
+namespace {
+
+// The sub-vector mapping's lookup passes at the paper's shape: 16 PEs of one bank, 2 sub-vectors each
+// (m = 32 over the PEs), K = 512 (a table is one 1 KB row), d = 4, a GQA group of 4 query heads. What the
+// register file holds decides the chunks, hence the row switches the HBM engine times
+// (test_hbm_indirect.cpp checks a pass's activations and time against the timing formula).
+Command lookup_pass(Opcode opcode) {
+  Command c = command(opcode);
+  c.flags = flag_interleaved_sub_vectors;
+  c.count = 1000;
+  c.sub_vectors = 2;
+  c.clusters = 512;
+  c.dim = 4;
+  c.heads = 4;
+  c.codes_offset = 0x100000;
+  c.bank_offset = 0x200000;      // score_table: the table rows
+  c.codebook_offset = 0x300000;  // value_table: the value codebook rows
+  c.scalars_offset = 0x400000;   // value_table: the probabilities
+  c.result_offset = 0x500000;
+  return c;
+}
+
+const hbm::IndirectPass& pass_of(const Plan& plan) {
+  for (const auto& stream : plan.streams)
+    if (stream.indirect) return stream.pass;
+  throw std::logic_error("no intra-row indirection pass in the plan");
+}
+
+TEST(PimPlan, TheRegisterFileSizeSetsTheLookupChunks) {
+  for (const uint32_t lanes : {256u, 64u, 1024u}) {
+    Geometry geometry = small_geometry();
+    geometry.grf_entries = lanes;
+    geometry.accumulator_entries = 4096;
+    geometry.io_buffer_bytes = 1 << 16;
+    const Plan score = plan_command(lookup_pass(Opcode::score_table), geometry);
+    ASSERT_TRUE(score.ok()) << score.reason;
+    // Scoring: a token's 2 code indices per PE; each chunk opens the 2 x 4 table rows (sub-vector, head).
+    EXPECT_EQ(pass_of(score).tokens_per_chunk, lanes / 2) << lanes;
+    EXPECT_EQ(pass_of(score).table_rows, 2u * 4u);
+    EXPECT_EQ(pass_of(score).chunks(), (1000 + lanes / 2 - 1) / (lanes / 2));
+    EXPECT_EQ(pass_of(score).lookups_per_row(0), uint64_t(std::min(lanes / 2, 1000u)));
+    const Plan value = plan_command(lookup_pass(Opcode::value_table), geometry);
+    ASSERT_TRUE(value.ok()) << value.reason;
+    // Values: the 2 indices and 4 fp32 probabilities (2 lanes each) per token; a value codebook of
+    // 512 x 4 fp16 fills 4 rows, each charged a quarter of the chunk's lookups.
+    const uint32_t tokens = lanes / (2 + 2 * 4);
+    EXPECT_EQ(pass_of(value).tokens_per_chunk, tokens) << lanes;
+    EXPECT_EQ(pass_of(value).rows_per_table, 4u);
+    EXPECT_EQ(pass_of(value).table_rows, 2u * 4u);
+    EXPECT_EQ(pass_of(value).lookups_per_row(0), (std::min(tokens, 1000u) + 3) / 4);
+  }
+}
+
+TEST(PimPlan, ARegisterFileTooSmallForOneTokenIsRefused) {
+  Geometry geometry = small_geometry();
+  geometry.grf_entries = 9;  // a value lookup needs 10 lanes per token here
+  geometry.accumulator_entries = 4096;
+  geometry.io_buffer_bytes = 1 << 16;
+  const Plan value = plan_command(lookup_pass(Opcode::value_table), geometry);
+  EXPECT_EQ(value.error, Error::bad_shape);
+  EXPECT_NE(value.reason.find("register file"), std::string::npos) << value.reason;
+  EXPECT_TRUE(plan_command(lookup_pass(Opcode::score_table), geometry).ok());
 }
 
 }  // namespace

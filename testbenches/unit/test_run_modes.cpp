@@ -2,6 +2,7 @@
 // move the same bytes and commands: they differ only in whether data pointers are passed. SystemC allows
 // one simulation per process, so this test runs the real `aqpim` binary once per mode and compares the
 // JSON reports.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -13,15 +14,18 @@
 
 namespace {
 
-nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + mode + ".json";
-  const std::string command = std::string(AQPIM_BINARY_DIR) +
-                              "/bin/aqpim run --set model.preset=tiny --set workload.context_tokens=900 "
-                              "--set workload.batch=3 --set workload.decode_steps=17 --set hbm.pim_stacks=1 "
-                              "--set sim.mode=" + mode + " " + extra + " --json " + json_path + " > /dev/null";
+nlohmann::json run_report(const std::string& name, const std::string& settings) {
+  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name + ".json";
+  const std::string command =
+      std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + settings + " --json " + json_path + " > /dev/null 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   std::ifstream in(json_path);
   return nlohmann::json::parse(in);
+}
+
+nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
+  return run_report(mode, "--set model.preset=tiny --set workload.context_tokens=900 --set workload.batch=3 "
+                          "--set workload.decode_steps=17 --set hbm.pim_stacks=1 --set sim.mode=" + mode + " " + extra);
 }
 
 // What both modes report, from the workload alone: tiny (2 layers, 4 query and 2 KV heads of 128), batch 3,
@@ -115,6 +119,44 @@ TEST(RunModes, DecodeEncodesEveryFullRowEvenFarAboveTheStagingArea) {
   const int64_t rows_added = (context + steps - fp16_tokens) / lanes - (context - fp16_tokens) / lanes;
   const int64_t instances = layers * kv_heads * batch;
   EXPECT_EQ(report["pim_commands"]["encode"]["count"].get<int64_t>(), instances * 2 * (1 + rows_added));
+}
+
+}  // namespace
+
+namespace {
+
+
+// Decode pipelining (sim.decode_micro_batches) reorders the same work: each sequence's outputs are the
+// unpipelined ones, bit for bit, since every head runs the same commands on the same data.
+TEST(RunModes, PipelinedDecodeComputesTheSameOutputs) {
+  const std::string tiny = "--set model.preset=tiny --set workload.context_tokens=900 --set workload.batch=3 "
+                           "--set workload.decode_steps=5 --set hbm.pim_stacks=1 --set sim.mode=functional ";
+  const auto whole = run_report("whole", tiny + "--set sim.decode_micro_batches=1");
+  const auto pipelined = run_report("pipelined", tiny + "--set sim.decode_micro_batches=3");
+  ASSERT_TRUE(whole.contains("accuracy"));
+  EXPECT_EQ(pipelined["accuracy"], whole["accuracy"]);
+  for (const auto& [opcode, figures] : whole["pim_commands"].items())
+    EXPECT_EQ(pipelined["pim_commands"][opcode]["count"], figures["count"]) << opcode;
+}
+
+// With one sequence per group the GPU re-reads the weights 16 times per layer (about as long as PIM's
+// attention of a layer at 8K), so a pipeline that works keeps GPU and PIM busy at the same time: the
+// overlap nearly reaches the shorter of the two. A host that waited for each group's attention before
+// starting the next (what the first version did) overlaps nothing.
+TEST(RunModes, PipelinedDecodeOverlapsGpuAndPimWork) {
+  const std::string mistral_8k = "--set workload.context_tokens=8192 --set workload.decode_steps=2 ";
+  const auto whole = run_report("whole-8k", mistral_8k + "--set sim.decode_micro_batches=1");
+  const auto pipelined = run_report("pipelined-8k", mistral_8k + "--set sim.decode_micro_batches=16");
+  const auto busy = [](const nlohmann::json& report, const char* what) {
+    return report["latency_s"]["decode_busy"][what].get<double>();
+  };
+  // The same PIM work, and the GPU's dense work once per group (the LM head and the fp16 tokens' share once).
+  EXPECT_NEAR(busy(pipelined, "pim"), busy(whole, "pim"), 0.005 * busy(whole, "pim"));
+  EXPECT_GT(busy(pipelined, "gpu"), 12.0 * busy(whole, "gpu"));
+  const double shorter = std::min(busy(pipelined, "gpu"), busy(pipelined, "pim"));
+  EXPECT_GT(busy(pipelined, "overlap"), 0.8 * shorter);
+  EXPECT_LT(pipelined["latency_s"]["decode"].get<double>(),
+            busy(pipelined, "gpu") + busy(pipelined, "pim") - 0.8 * shorter);
 }
 
 }  // namespace
