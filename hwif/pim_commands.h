@@ -61,8 +61,9 @@ enum Flag : uint32_t {
   flag_clear_accumulators = 1u << 0,
   // kmeans_accumulate: every token weighs 1 and scalars_offset is not read.
   flag_unweighted = 1u << 1,
-  // PE p's j-th sub-vector is sub-vector p + j x PEs of the head (sub-vector mapping): queries and outputs
-  // in the IO buffer are whole head vectors, of which each PE takes or gives its own sub-vectors.
+  // PE p's j-th sub-vector is sub-vector p + j x span of the head (sub-vector mapping; span: PE 0 to the
+  // highest selected PE, interleave_span()): queries and outputs in the IO buffer are whole head vectors of
+  // sub_vectors x span sub-vectors, of which each PE takes or gives its own.
   flag_interleaved_sub_vectors = 1u << 2,
   // The codebook is not in the codebook SRAM but in each PE's bank at codebook_offset (sub-vector j's K x d
   // fp16 entries from j x stride, the stride K x d x 2 bytes rounded up to whole rows): kmeans_assign,
@@ -108,6 +109,13 @@ struct Command {
 };
 static_assert(std::is_standard_layout_v<Command> && std::is_trivially_copyable_v<Command>);
 inline uint32_t heads_of(const Command& command) { return command.heads ? command.heads : 1; }
+// The PEs a flag_interleaved_sub_vectors command's sub-vectors are dealt over: PE 0 to its highest selected
+// PE (a head of fewer sub-vectors than PEs uses the lowest ones).
+inline uint32_t interleave_span(const Command& command) {
+  uint32_t span = 0;
+  for (uint64_t mask = command.pe_mask; mask; mask >>= 1) ++span;
+  return span;
+}
 static_assert(sizeof(Command) == 112, "the descriptor layout is part of the register interface");
 
 enum class Error : uint32_t {

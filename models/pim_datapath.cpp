@@ -78,12 +78,12 @@ std::vector<float> ComputeStep::codebook_from_image(const unsigned char* image) 
 }
 
 uint32_t ComputeStep::global_sub_vector(uint32_t pe, uint32_t j) const {
-  return command.flags & flag_interleaved_sub_vectors ? pe + j * unit.geometry().pe_count : j;
+  return command.flags & flag_interleaved_sub_vectors ? pe + j * interleave_span(command) : j;
 }
 
 size_t ComputeStep::io_vector_floats() const {
   const size_t own = size_t(command.sub_vectors) * command.dim;
-  return command.flags & flag_interleaved_sub_vectors ? own * unit.geometry().pe_count : own;
+  return command.flags & flag_interleaved_sub_vectors ? own * interleave_span(command) : own;
 }
 
 size_t ComputeStep::codebook_bank_stride() const {

@@ -154,7 +154,7 @@ class Planner {
   // sub-vector's K x d fp16 entries starting on a row of their own so a value pass can look them up.
   uint64_t heads() const { return heads_of(c_); }
   uint64_t io_vector_floats() const {
-    return c_.flags & flag_interleaved_sub_vectors ? mul(m(), g_.pe_count, d()) : row();
+    return c_.flags & flag_interleaved_sub_vectors ? mul(m(), interleave_span(c_), d()) : row();
   }
   uint64_t codebook_bank_stride() const;
   bool codebook_in_bank() const { return c_.flags & flag_codebook_in_bank; }

@@ -24,7 +24,7 @@
 namespace aqpim::platform {
 namespace {
 
-constexpr uint32_t kLayers = 2, kBatch = 2, kKvHeads = 2, kBanks = 16;
+constexpr uint32_t kBanks = 16;
 
 // tiny model (2 layers, 4 query heads on 2 KV heads of 128, m = 32: two sub-vectors per bank) on 4 PIM
 // pseudo-channels; 700 prompt tokens leave 660 coded ones, more than K = 512, and 20 decode steps append
@@ -87,16 +87,17 @@ HeadGolden golden_head(const PlatformParams& params, const Simulation& simulatio
 // Codebook entries and codes differing from the core's, over every head, bank and window.
 size_t differences_in_banks(Simulation& simulation, const PlatformParams& params) {
   const auto& layout = subvector(simulation).layout();
-  const uint32_t m = uint32_t(params.pq.sub_vectors), per_bank = m / kBanks, coded = layout.prompt_coded_tokens();
+  const uint32_t m = uint32_t(params.pq.sub_vectors), coded = layout.prompt_coded_tokens();
   const size_t entries = size_t(params.pq.centroids_per_window()) * layout.sub_dim();
   size_t differing = 0;
-  for (uint32_t layer = 0; layer < kLayers; ++layer)
-    for (uint32_t sequence = 0; sequence < kBatch; ++sequence)
-      for (uint32_t kv_head = 0; kv_head < kKvHeads; ++kv_head)
+  for (uint32_t layer = 0; layer < uint32_t(params.model.layers); ++layer)
+    for (uint32_t sequence = 0; sequence < uint32_t(params.workload.batch); ++sequence)
+      for (uint32_t kv_head = 0; kv_head < uint32_t(params.model.kv_heads); ++kv_head)
         for (bool keys : {true, false}) {
           const HeadGolden golden = golden_head(params, simulation, sequence, layer, kv_head, keys);
           const auto place = layout.place(sequence, layer, kv_head);
-          for (unsigned bank = 0; bank < kBanks; ++bank) {
+          for (unsigned bank = 0; bank < kBanks && bank < m; ++bank) {
+            const uint32_t per_bank = (m - bank + kBanks - 1) / kBanks;  // sub-vectors bank, bank + 16, ...
             for (uint32_t window = 0; window < golden.codebooks.size(); ++window)
               for (uint32_t j = 0; j < per_bank; ++j) {
                 const auto image = test::read_bank(simulation.system(), place.unit, bank,
@@ -148,13 +149,15 @@ core::QuantizedKv platform_cache(const PlatformParams& params, const firmware::A
 double worst_output_error(Simulation& simulation, const PlatformParams& params) {
   const auto& firmware = subvector(simulation);
   const auto& data = *simulation.data();
-  const uint32_t dim = uint32_t(params.model.head_dim), heads = uint32_t(params.model.heads), group = heads / kKvHeads;
+  const uint32_t layers = uint32_t(params.model.layers), batch = uint32_t(params.workload.batch);
+  const uint32_t kv_heads = uint32_t(params.model.kv_heads);
+  const uint32_t dim = uint32_t(params.model.head_dim), heads = uint32_t(params.model.heads), group = heads / kv_heads;
   const uint32_t steps = uint32_t(params.workload.decode_steps), context = uint32_t(params.workload.context_tokens);
   const core::ValuePath path = resolved_value_path(params);
   double worst = 0;
-  for (uint32_t layer = 0; layer < kLayers; ++layer)
-    for (uint32_t sequence = 0; sequence < kBatch; ++sequence)
-      for (uint32_t kv_head = 0; kv_head < kKvHeads; ++kv_head) {
+  for (uint32_t layer = 0; layer < layers; ++layer)
+    for (uint32_t sequence = 0; sequence < batch; ++sequence)
+      for (uint32_t kv_head = 0; kv_head < kv_heads; ++kv_head) {
         const auto key = golden_head(params, simulation, sequence, layer, kv_head, true);
         const auto value = golden_head(params, simulation, sequence, layer, kv_head, false);
         for (uint32_t step = 0; step < steps; ++step) {
@@ -169,7 +172,7 @@ double worst_output_error(Simulation& simulation, const PlatformParams& params) 
             std::vector<float> expected(dim);
             core::pq_head_attention(query, keys, values, length, 1.0f / std::sqrt(float(dim)), path, expected.data());
             const float* actual =
-                &firmware.outputs()[(((size_t(step) * kBatch + sequence) * kLayers + layer) * heads + head) * dim];
+                &firmware.outputs()[(((size_t(step) * batch + sequence) * layers + layer) * heads + head) * dim];
             const double error = core::relative_l2_error(actual, expected.data(), dim);
             EXPECT_LT(error, 1e-5) << "layer " << layer << " sequence " << sequence << " head " << head << " step " << step;
             worst = std::max(worst, error);
@@ -202,6 +205,17 @@ TEST(PlatformSubvector, TwoWindowsOfCodebooksEqualTheCore) {
 
 TEST(PlatformSubvector, SramCodebooksAndOneQueryHeadPerPassEqualTheCore) {
   check_run({"pim.codebook_store=sram", "pim.gqa_one_pass=false", "pim.buffer_assignment=false"});
+}
+
+// The real model (stories260K reading Shakespeare: 5 layers, 8 query heads over 4 KV heads of 8 channels)
+// through the paper's mapping: m = 2 sub-vectors (banks 0 and 1 of each unit), K = 16, 448 prompt tokens
+// and 64 decode steps. Codebooks and codes bit for bit, every decode output within 1e-5.
+TEST(PlatformSubvector, RealModelOutputsEqualTheCore) {
+  const std::string data = std::string(AQPIM_SOURCE_DIR) + "/data/realdata/";
+  check_run({"model.preset=stories260k", "workload.source=llama2c", "workload.model_file=" + data + "stories260K.bin",
+             "workload.tokenizer_file=" + data + "tok512.bin",
+             "workload.text_file=" + data + "tinyshakespeare_head40k.txt", "workload.context_tokens=448",
+             "workload.decode_steps=64", "workload.batch=1", "pq.sub_vectors=2", "pq.centroids=16"});
 }
 
 }  // namespace
