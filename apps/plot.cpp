@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -23,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/atomic_file.h"
+#include "apps/plot_labels.h"
+#include "apps/plot_support.h"
 
 extern char** environ;
 
@@ -32,121 +35,7 @@ PlotError::PlotError(const std::string& message) : std::invalid_argument(one_lin
 
 namespace {
 
-namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
-
-// What sweep.csv shows for a cell, so --where and labels read the same as the table.
-std::string cell_text(const json& value) {
-  if (value.is_null()) return "";
-  return value.is_string() ? value.get<std::string>() : value.dump();
-}
-
-// gnuplot single-quoted strings escape a quote by doubling it; a line break would end the command (and
-// start another from the table's text), so control characters become '_'.
-std::string gp_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text)
-    out += c == '\'' ? std::string("''") : std::string(1, static_cast<unsigned char>(c) < 0x20 ? '_' : c);
-  return out + "'";
-}
-
-// A table cell's text inside a gnuplot double-quoted string, where backslashes are escapes and backquotes
-// run commands: those characters, quotes and control characters become '_', so a table cannot inject
-// anything into the script.
-std::string double_quotable(std::string text) {
-  for (char& c : text)
-    if (c == '"' || c == '\\' || c == '`' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  return text;
-}
-
-// Unit and tick format from the column's name (the report names its groups by unit: latency_s, kv_bytes).
-struct Axis {
-  std::string label, format;
-};
-Axis metric_axis(const std::string& column) {
-  const auto has = [&](const char* part) { return column.find(part) != std::string::npos; };
-  const bool seconds = column.rfind("latency_s.", 0) == 0 || column == "wall_seconds" ||
-                       (column.size() > 2 && column.compare(column.size() - 2, 2, "_s") == 0);
-  if (seconds) return {column + " [s]", "%.1s %cs"};
-  if (has("bytes")) return {column + " [bytes]", "%.1s %cB"};
-  if (has("flops")) return {column + " [FLOP]", "%.1s %cFLOP"};
-  return {column, "%g"};
-}
-
-struct Table {
-  std::vector<std::string> columns;
-  std::vector<std::string> parameters;  // the varied ones: between "config" and "status"
-  std::vector<json> rows;               // status "ok", after --where
-};
-
-// The table's shape as `aqpim sweep` writes it; anything else (another JSON document, a truncated or
-// edited file) is a PlotError naming the input.
-void check_table_shape(const json& document, const std::string& input) {
-  const auto not_a_table = [&](const std::string& why) {
-    return PlotError("--input '" + input + "' is not a sweep table (" + why + "); aqpim sweep writes sweep.json");
-  };
-  if (!document.is_object() || !document.contains("columns") || !document.contains("rows"))
-    throw not_a_table("no columns and rows");
-  const json& columns = document["columns"];
-  if (!columns.is_array()) throw not_a_table("columns is not a list");
-  for (const auto& column : columns)
-    if (!column.is_string()) throw not_a_table("a column name is not a string");
-  if (!document["rows"].is_array()) throw not_a_table("rows is not a list");
-  for (const auto& row : document["rows"]) {
-    if (!row.is_object()) throw not_a_table("a row is not an object");
-    for (const auto& column : columns)
-      if (!row.contains(column.get<std::string>())) throw not_a_table("a row lacks column '" + column.get<std::string>() + "'");
-  }
-}
-
-Table load_table(const PlotRequest& request) {
-  std::ifstream in(request.input, std::ios::binary);
-  if (!in) throw PlotError("--input: cannot read '" + request.input + "'");
-  json document;
-  try {
-    document = json::parse(in);
-  } catch (const json::exception& error) {
-    throw PlotError("--input '" + request.input + "' is not valid JSON (truncated or corrupt)");
-  }
-  check_table_shape(document, request.input);
-  Table table;
-  table.columns = document["columns"].get<std::vector<std::string>>();
-  const auto status = std::find(table.columns.begin(), table.columns.end(), "status");
-  if (table.columns.size() >= 2 && status != table.columns.end())
-    table.parameters.assign(table.columns.begin() + 1, status);
-  for (const auto& [key, value] : request.where)
-    if (std::find(table.columns.begin(), table.columns.end(), key) == table.columns.end())
-      throw PlotError("--where '" + key + "': not a column of '" + request.input + "'");
-  for (auto& row : document["rows"]) {
-    if (row.value("status", json()) != "ok") continue;
-    bool keep = true;
-    for (const auto& [key, value] : request.where) keep = keep && cell_text(row[key]) == value;
-    if (keep) table.rows.push_back(std::move(row));
-  }
-  if (table.rows.empty())
-    throw PlotError("'" + request.input + "' has no successful rows" + (request.where.empty() ? "" : " matching --where"));
-  return table;
-}
-
-void require_column(const Table& table, const std::string& option, const std::string& column, bool numeric) {
-  if (std::find(table.columns.begin(), table.columns.end(), column) == table.columns.end()) {
-    std::string names;
-    for (const auto& name : table.columns)
-      if (name != "error" && name != "status") names += (names.empty() ? "" : ", ") + name;
-    throw PlotError(option + " '" + column + "': not a column; columns: " + names);
-  }
-  if (numeric)
-    for (const auto& row : table.rows)
-      if (!row[column].is_number())
-        throw PlotError(option + " '" + column + "': expected numbers, config " + cell_text(row["config"]) + " has '" +
-                        cell_text(row[column]) + "'");
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
-}
+using namespace plot_detail;
 
 std::string first_line(const fs::path& path) {
   std::ifstream in(path);
@@ -201,15 +90,6 @@ void run_gnuplot(const fs::path& directory, const std::string& script, const std
     throw std::runtime_error("gnuplot wrote no image to '" + output + "'");
 }
 
-std::string preamble(const PlotRequest& request, const std::string& output, const std::string& title, int width,
-                     int height) {
-  return "set terminal pngcairo size " + std::to_string(width) + "," + std::to_string(height) +
-         " font 'DejaVu Sans,11' noenhanced\n"
-         "set output " + gp_quoted(output) + "\n"
-         "set title " + gp_quoted(request.title.empty() ? title : request.title) + "\n"
-         "set grid\n";
-}
-
 bool powers_of_two(const std::set<double>& values) {
   if (values.empty() || *values.begin() <= 0 || *values.rbegin() / *values.begin() < 8) return false;
   for (double value : values)
@@ -248,6 +128,57 @@ std::string x_axis_script(const PlotRequest& request, const std::set<double>& xs
   return script + (tics.empty() ? "" : "set xtics (" + tics + ")\n");
 }
 
+}  // namespace
+
+namespace plot_detail {
+namespace {
+
+// What a line plot says in words (or, raw, in the table's column names), and the unit its y values are in.
+struct LineWords {
+  std::string title, x_label, y_label, legend_title;
+  DisplayUnit y_unit;
+};
+
+std::string column_words(const std::string& column) {
+  const std::string parameter = parameter_label(column);
+  return parameter.empty() ? metric_label(column).words : parameter;
+}
+
+LineWords line_words(const PlotRequest& request, const Table& table) {
+  LineWords words;
+  const MetricLabel y = metric_label(request.y.front());
+  double largest = 0, smallest = HUGE_VAL;
+  for (const auto& row : table.rows)
+    for (const auto& column : request.y) {
+      largest = std::max(largest, std::fabs(row[column].get<double>()));
+      smallest = std::min(smallest, std::fabs(row[column].get<double>()));
+    }
+  // A log axis spans decades: its unit suits the middle one (6 ms .. 1.1 s reads in ms), not the top.
+  const double typical = request.log_y && smallest > 0 ? std::sqrt(smallest * largest) : largest;
+  words.y_unit = request.raw_keys ? DisplayUnit{} : display_unit(y.quantity, typical);
+  if (request.raw_keys) {
+    words.title = (request.y.size() == 1 ? request.y.front() : std::string("metrics")) + " vs " + request.x;
+    words.x_label = request.x;
+    words.y_label = request.y.size() == 1 ? request.y.front() : std::string("value");
+    if (y.quantity != Quantity::none) words.y_label += " [" + display_unit(y.quantity, 1).unit + "]";
+    words.legend_title = request.legend_title;
+  } else {
+    const std::string x_words = column_words(request.x);
+    const std::string x_name = x_words.substr(0, x_words.rfind(" ("));
+    words.y_label = with_unit(request.y.size() == 1 ? y.words : std::string("Value"), words.y_unit.unit);
+    words.title = (request.y.size() == 1 ? y.words : std::string("Metrics")) + " vs " + lowered(x_name);
+    words.x_label = x_words;
+    const std::string series_words = request.series.empty() ? "" : column_words(request.series);
+    words.legend_title = request.legend_title.empty() ? series_words : request.legend_title;
+  }
+  if (!request.title.empty()) words.title = request.title;
+  if (!request.x_label.empty()) words.x_label = request.x_label;
+  if (!request.y_label.empty()) words.y_label = request.y_label;
+  return words;
+}
+
+}  // namespace
+
 PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::path& directory,
                       const std::string& output) {
   require_column(table, "--x", request.x, true);
@@ -282,99 +213,48 @@ PlotFiles line_script(const PlotRequest& request, const Table& table, const fs::
         throw PlotError("--logy: column '" + y + "' has a value <= 0 at " + request.x + "=" + cell_text(row[request.x]));
     }
   }
-  const Axis y_axis = metric_axis(request.y.size() == 1 ? request.y.front() : request.y.front());
+  const LineWords words = line_words(request, table);
   PlotFiles files;
-  std::string script = preamble(request, output, (request.y.size() == 1 ? request.y.front() : std::string("metrics")) +
-                                                     " vs " + request.x, 1000, 620);
-  const std::string default_y_label =
-      request.y.size() == 1 ? y_axis.label : "value [" + y_axis.label.substr(y_axis.label.find('[') + 1);
-  script += "set xlabel " + gp_quoted(request.x_label.empty() ? request.x : request.x_label) + "\nset ylabel " +
-            gp_quoted(request.y_label.empty() ? default_y_label : request.y_label) + "\nset format y " +
-            gp_quoted(y_axis.format) + "\nset key " + request.legend_position + " box opaque width 3\n" +
-            (request.legend_title.empty() ? "" : "set key title " + gp_quoted(request.legend_title) + "\n") +
+  files.unit_scale = words.y_unit.scale;
+  std::string script = preamble(output, words.title, 1000, 620);
+  script += "set xlabel " + gp_quoted(words.x_label) + "\nset ylabel " + gp_quoted(words.y_label) +
+            "\nset format y '%g'\nset key " + request.legend_position + " box opaque width 3\n" +
+            (words.legend_title.empty() ? "" : "set key title " + gp_quoted(words.legend_title) + "\n") +
             (request.log_y ? "set logscale y 10\nset yrange [*:*]\n" : "set yrange [0:*]\n");
   script += x_axis_script(request, xs);
   std::string plot = "plot ";
+  size_t spares = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& [series, y] = lines[i];
     std::string data;
     for (const auto& [x, value] : points[lines[i]]) {
       char text[64];
-      std::snprintf(text, sizeof text, "%.17g %.17g\n", x, value);
+      std::snprintf(text, sizeof text, "%.17g %.17g\n", x, value * words.y_unit.scale);
       data += text;
     }
     const std::string file = "line" + std::to_string(i) + ".dat";
     write_text(directory / file, data);
     files.data_files.push_back((directory / file).string());
-    std::string title = request.series.empty() ? "" : request.legend_title.empty() ? request.series + "=" + series : series;
-    if (request.y.size() > 1 || title.empty()) title += (title.empty() ? "" : ", ") + y;
+    // A series is titled by its value (in words) under a legend title, else "column=value".
+    const std::string value_words = request.raw_keys ? series : name_words(series);
+    std::string title = request.series.empty() ? "" : words.legend_title.empty() ? request.series + "=" + series : value_words;
+    if (request.y.size() > 1 || title.empty())
+      title += (title.empty() ? "" : ", ") + (request.raw_keys ? y : metric_label(y).words);
+    // One colour per series value from the palette, so a design looks the same in every figure; several y
+    // columns of one series differ by dash pattern.
+    const std::string colour = series_colour(request.series.empty() ? y : series, spares);
+    const size_t dash = request.series.empty() ? 1 : 1 + std::find(request.y.begin(), request.y.end(), y) - request.y.begin();
     plot += std::string(i ? ", " : "") + gp_quoted((directory / file).string()) + " using 1:2 with " +
             (request.points_only ? "points pointsize 1.5 pointtype " + std::to_string(5 + 2 * int(i))
-                                 : std::string("linespoints linewidth 2 pointtype 7")) +
-            " title " + gp_quoted(title);
+                                 : "linespoints linewidth 2 pointtype 7 dashtype " + std::to_string(dash)) +
+            " linecolor rgb " + gp_quoted(colour) + " title " + gp_quoted(title);
   }
   files.script = script + plot + "\n";
   files.series = lines.size();
   return files;
 }
 
-PlotFiles breakdown_script(const PlotRequest& request, const Table& table, const fs::path& directory,
-                           const std::string& output) {
-  // Stack the group's columns that are non-zero somewhere: idle phases would only crowd the legend.
-  std::vector<std::string> stacked;
-  for (const auto& column : table.columns) {
-    if (column.rfind(request.stack_prefix, 0) != 0) continue;
-    bool used = false;
-    for (const auto& row : table.rows) used = used || (row[column].is_number() && row[column].get<double>() != 0.0);
-    if (used) stacked.push_back(column);
-  }
-  if (stacked.empty()) throw PlotError("--stack '" + request.stack_prefix + "': no non-zero numeric column starts with it");
-  std::string data, tics;
-  for (size_t index = 0; index < table.rows.size(); ++index) {
-    const auto& row = table.rows[index];
-    // Values only, one line per parameter; the x label names the parameters once.
-    std::string label;
-    for (const auto& parameter : table.parameters)
-      label += (label.empty() ? "" : "\\n") + double_quotable(cell_text(row[parameter]));
-    if (label.empty()) label = "config " + double_quotable(cell_text(row["config"]));
-    // Double quotes so gnuplot turns \n into line breaks; double_quotable() keeps the cells' text inert.
-    tics += std::string(tics.empty() ? "" : ", ") + "\"" + label + "\" " + std::to_string(index);
-    data += std::to_string(index);
-    for (const auto& column : stacked) {
-      char text[32];
-      std::snprintf(text, sizeof text, " %.17g", row[column].is_number() ? row[column].get<double>() : 0.0);
-      data += text;
-    }
-    data += "\n";
-  }
-  write_text(directory / "bars.dat", data);
-  PlotFiles files;
-  files.data_files.push_back((directory / "bars.dat").string());
-  const Axis axis = metric_axis(stacked.front());
-  const std::string unit = axis.label.find('[') == std::string::npos ? "" : " " + axis.label.substr(axis.label.find('['));
-  const int width = std::max(800, std::min(2400, 260 + 110 * int(table.rows.size())));
-  std::string script = preamble(request, output, request.stack_prefix + "* per configuration", width, 620);
-  script += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
-            "set boxwidth 0.7\nset key outside right top\nset yrange [0:*]\nset ylabel " +
-            gp_quoted(request.stack_prefix + "*" + unit) + "\nset format y " + gp_quoted(axis.format) + "\nset xtics (" +
-            tics + ")\n";
-  std::string names;
-  for (const auto& parameter : table.parameters) names += (names.empty() ? "" : " / ") + parameter;
-  // Multi-line tick labels: push the axis label below their extra lines.
-  if (!names.empty())
-    script += "set xlabel " + gp_quoted(names) + " offset 0,-" + std::to_string(table.parameters.size() - 1) + "\n";
-  if (table.rows.size() > 24) script += "set xtics rotate by -45 left\n";
-  script += "set bmargin " + std::to_string(4 + std::max<size_t>(1, table.parameters.size())) + "\n";
-  std::string plot = "plot ";
-  for (size_t i = 0; i < stacked.size(); ++i)
-    plot += std::string(i ? ", " : "") + gp_quoted((directory / "bars.dat").string()) + " using " + std::to_string(i + 2) +
-            " title " + gp_quoted(stacked[i].substr(request.stack_prefix.size()));
-  files.script = script + plot + "\n";
-  files.series = stacked.size();
-  return files;
-}
-
-}  // namespace
+}  // namespace plot_detail
 
 std::string find_gnuplot() {
   const char* path = std::getenv("PATH");
@@ -388,6 +268,7 @@ std::string find_gnuplot() {
 }
 
 PlotFiles compose_plot(const PlotRequest& request, const std::string& directory, const std::string& output) {
+  using namespace plot_detail;
   const Table table = load_table(request);
   return request.kind == PlotRequest::Kind::line ? line_script(request, table, directory, output)
                                                  : breakdown_script(request, table, directory, output);

@@ -1,5 +1,8 @@
 // `aqpim plot`: PNG plots of a sweep table through gnuplot (see apps/plot.h).
+#include <algorithm>
 #include <iostream>
+#include <iterator>
+#include <utility>
 
 #include "apps/cli_options.h"
 #include "apps/plot.h"
@@ -29,7 +32,14 @@ int run_plot_command(const po::variables_map& vm, const platform::PlatformParams
   if (vm.count("series")) request.series = vm["series"].as<std::string>();
   request.log_x = vm.count("logx") > 0;
   request.log_y = vm.count("logy") > 0;
-  request.stack_prefix = vm["stack"].as<std::string>();
+  if (vm.count("stack")) request.stack_prefix = vm["stack"].as<std::string>();
+  request.raw_keys = vm.count("raw-keys") > 0;
+  const std::string per = vm["per"].as<std::string>();
+  const std::pair<const char*, apps::PlotRequest::Per> pers[] = {
+      {"step", apps::PlotRequest::Per::step}, {"layer", apps::PlotRequest::Per::layer}, {"run", apps::PlotRequest::Per::run}};
+  const auto chosen = std::find_if(std::begin(pers), std::end(pers), [&](const auto& entry) { return per == entry.first; });
+  if (chosen == std::end(pers)) throw UsageError("--per: expected one of step, layer, run, got '" + per + "'");
+  request.per = chosen->second;
   if (vm.count("where"))
     for (const auto& condition : vm["where"].as<std::vector<std::string>>()) {
       const auto equals = condition.find('=');
@@ -64,8 +74,12 @@ Subcommand plot_subcommand() {
                 "series", po::value<std::string>()->value_name("COLUMN"), "line: one line per value of this column")(
                 "logx", "line: logarithmic x axis (automatic for powers of two)")(
                 "logy", "line: logarithmic y axis (every plotted value must be > 0)")(
-                "stack", po::value<std::string>()->value_name("PREFIX")->default_value("latency_s.phases."),
-                "breakdown: stack the columns starting with PREFIX")(
+                "per", po::value<std::string>()->value_name("step|layer|run")->default_value("step"),
+                "breakdown: the mean decode step, the mean prefill layer or the whole run: its critical path by phase "
+                "beside each resource's busy time")(
+                "stack", po::value<std::string>()->value_name("PREFIX"),
+                "breakdown: stack the columns starting with PREFIX instead (e.g. traffic_bytes.), no resource bars")(
+                "raw-keys", "titles, axes and legends name the table's columns instead of saying them in words")(
                 "where", po::value<std::vector<std::string>>()->composing()->value_name("COLUMN=VALUE"),
                 "keep only rows where COLUMN has VALUE (repeatable)")(
                 "title", po::value<std::string>()->value_name("TEXT"), "the plot's title");

@@ -39,7 +39,7 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"model.ffn_hidden", "", "Feed-forward inner width.", integer(p.model.ffn_hidden, 16, 262144)},
       {"model.vocab", "", "Vocabulary size (LM head GEMV).", integer(p.model.vocab, 16, 1048576)},
 
-      {"workload.context_tokens", "tokens", "Prompt length prefilled before decoding.",
+      {"workload.context_tokens", "tokens", "Context length: prompt tokens prefilled before decoding.",
        integer(p.workload.context_tokens, 1, kMaxTokens)},
       {"workload.batch", "sequences", "Sequences decoded together.", integer(p.workload.batch, 1, 1024)},
       {"workload.decode_steps", "tokens", "Tokens generated per sequence after the prefill.",

@@ -1,6 +1,8 @@
 // The report of one run as text and as JSON.
 #include <cstdio>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "platform/simulation.h"
 
@@ -29,6 +31,44 @@ std::string bytes_text(double bytes) {
   return text;
 }
 
+
+// One row of the stretch table: a figure per prefill layer and per decode step.
+struct StretchRow {
+  std::string name;
+  double prefill, decode;  // whole prefill and whole decode; the table divides
+};
+
+// What one prefill layer and one decode step take on average: the host's critical path, each resource's busy
+// time (they run at the same time, so they do not add up to the path), and the critical path by phase.
+std::string stretch_table(const RunReport& r) {
+  const double layers = r.params.model.layers, steps = r.params.workload.decode_steps;
+  std::vector<StretchRow> rows = {
+      {"critical path (host)", r.prefill_s, r.decode_s},
+      {"  GPU busy", r.prefill_gpu_busy_s, r.decode_gpu_busy_s},
+      {"  PIM busy (busiest)", r.prefill_pim_busy_s, r.decode_pim_busy_s},
+      {"  PCIe busy (busier way)", r.prefill_pcie_busy_s, r.decode_pcie_busy_s},
+      {"  GPU || PIM, at least", r.prefill_overlap_s, r.decode_overlap_s},
+      {"critical path by phase", -1, -1}};
+  for (size_t phase = 0; phase < r.phase_s.size(); ++phase)
+    if (r.phase_s[phase] != 0.0)
+      rows.push_back({std::string("  ") + hwif::phase_name(hwif::Phase(phase)), r.prefill_phase_s[phase], r.decode_phase_s[phase]});
+  std::ostringstream out;
+  char line[160];
+  std::snprintf(line, sizeof line, "Per prefill layer and decode step (means over %g layers, %g steps)\n", layers, steps);
+  out << line;
+  std::snprintf(line, sizeof line, "  %-24s %14s %14s\n", "", "prefill layer", "decode step");
+  out << line;
+  for (const auto& row : rows) {
+    const auto cell = [](double total, double count) {
+      return total < 0 ? std::string() : count > 0 && total != 0.0 ? seconds_text(total / count) : std::string("-");
+    };
+    std::snprintf(line, sizeof line, "  %-24s %14s %14s\n", row.name.c_str(), cell(row.prefill, layers).c_str(),
+                  cell(row.decode, steps).c_str());
+    out << line;
+  }
+  return out.str();
+}
+
 }  // namespace
 
 std::string format_report(const RunReport& r) {
@@ -48,13 +88,8 @@ std::string format_report(const RunReport& r) {
   std::snprintf(line, sizeof line, "  %-22s %14s  (%.1f %% of decode)\n", "decode GPU<->CPU", seconds_text(r.decode_transfer_s).c_str(),
                 r.decode_s > 0 ? 100.0 * r.decode_transfer_s / r.decode_s : 0.0);
   out << line;
-  if (r.decode_s > 0) {
-    std::snprintf(line, sizeof line, "  %-22s %14s  GPU, %s busiest PIM unit, at least %s overlapped\n", "decode busy",
-                  seconds_text(r.decode_gpu_busy_s).c_str(), seconds_text(r.decode_pim_busy_s).c_str(),
-                  seconds_text(r.decode_overlap_s).c_str());
-    out << line;
-  }
-  out << "\nLatency by phase (host critical path)\n";
+  out << "\n" << stretch_table(r);
+  out << "\nLatency by phase (host critical path, whole run)\n";
   for (size_t phase = 0; phase < r.phase_s.size(); ++phase) {
     if (r.phase_s[phase] == 0.0) continue;
     std::snprintf(line, sizeof line, "  %-22s %14s  %5.1f %%\n", hwif::phase_name(hwif::Phase(phase)),
@@ -109,9 +144,27 @@ std::string format_report(const RunReport& r) {
 }
 
 nlohmann::json report_json(const RunReport& r) {
-  nlohmann::json phases = nlohmann::json::object();
-  for (size_t phase = 0; phase < r.phase_s.size(); ++phase)
-    phases[hwif::phase_name(hwif::Phase(phase))] = r.phase_s[phase];
+  const auto phases_json = [](const auto& seconds, double count) {
+    nlohmann::json phases = nlohmann::json::object();
+    for (size_t phase = 0; phase < seconds.size(); ++phase)
+      phases[hwif::phase_name(hwif::Phase(phase))] = count > 0 ? seconds[phase] / count : 0.0;
+    return phases;
+  };
+  const auto busy_json = [](double gpu, double pim, double pcie, double overlap, double count) {
+    const auto mean = [count](double total) { return count > 0 ? total / count : 0.0; };
+    return nlohmann::json{{"gpu", mean(gpu)}, {"pim", mean(pim)}, {"pcie", mean(pcie)}, {"overlap", mean(overlap)}};
+  };
+  const double layers = r.params.model.layers, steps = r.params.workload.decode_steps;
+  // The mean prefill layer and decode step, each as one group: its critical path, by phase, and the busy
+  // time of every resource (plots draw a breakdown of any of them the same way).
+  const nlohmann::json per_layer = {
+      {"total", r.prefill_s / layers},
+      {"phases", phases_json(r.prefill_phase_s, layers)},
+      {"busy", busy_json(r.prefill_gpu_busy_s, r.prefill_pim_busy_s, r.prefill_pcie_busy_s, r.prefill_overlap_s, layers)}};
+  const nlohmann::json per_step = {
+      {"total", steps > 0 ? r.decode_s / steps : 0.0},
+      {"phases", phases_json(r.decode_phase_s, steps)},
+      {"busy", busy_json(r.decode_gpu_busy_s, r.decode_pim_busy_s, r.decode_pcie_busy_s, r.decode_overlap_s, steps)}};
   nlohmann::json commands = nlohmann::json::object();
   for (const auto& [name, entry] : r.pim_commands) commands[name] = {{"count", entry.first}, {"busy_s", entry.second}};
   nlohmann::json report = {
@@ -122,8 +175,12 @@ nlohmann::json report_json(const RunReport& r) {
         {"prefill", r.prefill_s},
         {"decode", r.decode_s},
         {"decode_transfer", r.decode_transfer_s},
-        {"decode_busy", {{"gpu", r.decode_gpu_busy_s}, {"pim", r.decode_pim_busy_s}, {"overlap", r.decode_overlap_s}}},
-        {"phases", phases}}},
+        {"decode_busy", busy_json(r.decode_gpu_busy_s, r.decode_pim_busy_s, r.decode_pcie_busy_s, r.decode_overlap_s, 1)},
+        {"prefill_busy",
+         busy_json(r.prefill_gpu_busy_s, r.prefill_pim_busy_s, r.prefill_pcie_busy_s, r.prefill_overlap_s, 1)},
+        {"phases", phases_json(r.phase_s, 1)},
+        {"per_prefill_layer", per_layer},
+        {"per_decode_step", per_step}}},
       {"kv_bytes",
        {{"fp16", r.kv_fp16_bytes},
         {"quantized", r.kv_quantized_bytes},

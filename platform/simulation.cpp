@@ -80,6 +80,8 @@ Simulation::Simulation(const PlatformParams& params, hwif::TraceSink* trace) : p
   system_->host().set_milestone_observer([this](const std::string& name, uint64_t) {
     if (name != "prefill_end") return;
     prefill_gpu_busy_ps_ = system_->host().statistics().gpu_busy_ps;
+    for (size_t direction = 0; direction < prefill_pcie_busy_ps_.size(); ++direction)
+      prefill_pcie_busy_ps_[direction] = system_->pcie().statistics().busy_ps[direction];
     prefill_unit_busy_.clear();
     for (uint32_t unit = 0; unit < system_->stack().size(); ++unit)
       prefill_unit_busy_.push_back(system_->stack().unit(unit).busy_time());
@@ -111,7 +113,12 @@ RunReport Simulation::report() const {
   report.total_s = double(host.finish_ps) * kPs;
   report.prefill_s = double(firmware_->prefill_end_ps()) * kPs;
   report.decode_s = report.total_s - report.prefill_s;
-  for (size_t phase = 0; phase < report.phase_s.size(); ++phase) report.phase_s[phase] = double(host.phase_ps[phase]) * kPs;
+  for (size_t phase = 0; phase < report.phase_s.size(); ++phase) {
+    const uint64_t prefill_ps = firmware_->prefill_phase_ps()[phase];
+    report.phase_s[phase] = double(host.phase_ps[phase]) * kPs;
+    report.prefill_phase_s[phase] = double(prefill_ps) * kPs;
+    report.decode_phase_s[phase] = double(host.phase_ps[phase] - prefill_ps) * kPs;
+  }
   report.gpu_flops = host.gpu_flops;
   report.gpu_bytes = host.gpu_bytes;
   report.gpu_busy_s = double(host.gpu_busy_ps) * kPs;
@@ -155,13 +162,7 @@ RunReport Simulation::report() const {
       entry.second += opcodes[opcode].busy.to_seconds();
     }
   }
-  report.decode_gpu_busy_s = double(host.gpu_busy_ps - prefill_gpu_busy_ps_) * kPs;
-  for (uint32_t unit = 0; unit < stack.size() && unit < prefill_unit_busy_.size(); ++unit)
-    report.decode_pim_busy_s = std::max(report.decode_pim_busy_s,
-                                        (stack.unit(unit).busy_time() - prefill_unit_busy_[unit]).to_seconds());
-  // Whole picoseconds: the three figures come from picosecond counts, so anything finer is rounding noise.
-  const double overlap_ps = std::round((report.decode_gpu_busy_s + report.decode_pim_busy_s - report.decode_s) / kPs);
-  report.decode_overlap_s = std::max(0.0, overlap_ps) * kPs;
+  add_busy_times(report);
   if (token || subvector) {
     const PimSramNeeds needs = pim_sram_needs(params);
     report.pim_codebook_sram_bytes = double(needs.codebook_bytes);
@@ -175,6 +176,32 @@ RunReport Simulation::report() const {
   if (data_) add_accuracy(report, *firmware_, *data_, make_firmware_config(params));
   report.wall_seconds = wall_seconds_;
   return report;
+}
+
+void Simulation::add_busy_times(RunReport& report) const {
+  const auto& stack = system_->stack();
+  const auto& host = system_->host().statistics();
+  report.prefill_gpu_busy_s = double(prefill_gpu_busy_ps_) * kPs;
+  report.decode_gpu_busy_s = double(host.gpu_busy_ps - prefill_gpu_busy_ps_) * kPs;
+  for (uint32_t unit = 0; unit < stack.size() && unit < prefill_unit_busy_.size(); ++unit) {
+    report.prefill_pim_busy_s = std::max(report.prefill_pim_busy_s, prefill_unit_busy_[unit].to_seconds());
+    report.decode_pim_busy_s = std::max(report.decode_pim_busy_s,
+                                        (stack.unit(unit).busy_time() - prefill_unit_busy_[unit]).to_seconds());
+  }
+  // The two directions are separate pipes: the busier one is the link's lane.
+  const auto& pcie = system_->pcie().statistics();
+  for (size_t direction = 0; direction < prefill_pcie_busy_ps_.size(); ++direction) {
+    report.prefill_pcie_busy_s = std::max(report.prefill_pcie_busy_s, double(prefill_pcie_busy_ps_[direction]) * kPs);
+    report.decode_pcie_busy_s =
+        std::max(report.decode_pcie_busy_s, double(pcie.busy_ps[direction] - prefill_pcie_busy_ps_[direction]) * kPs);
+  }
+  // GPU and PIM both busy for longer than the stretch lasted: at least the excess ran at the same time. Whole
+  // picoseconds: the three figures come from picosecond counts, so anything finer is rounding noise.
+  const auto overlap = [](double gpu_s, double pim_s, double stretch_s) {
+    return std::max(0.0, std::round((gpu_s + pim_s - stretch_s) / kPs)) * kPs;
+  };
+  report.prefill_overlap_s = overlap(report.prefill_gpu_busy_s, report.prefill_pim_busy_s, report.prefill_s);
+  report.decode_overlap_s = overlap(report.decode_gpu_busy_s, report.decode_pim_busy_s, report.decode_s);
 }
 
 RunReport run_simulation(const PlatformParams& params, hwif::TraceSink* trace) {

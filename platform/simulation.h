@@ -26,6 +26,8 @@ struct RunReport {
   // Simulated time, seconds.
   double total_s = 0, prefill_s = 0, decode_s = 0;
   std::array<double, size_t(hwif::Phase::kCount)> phase_s{};
+  // The same split at the end of the prefill (prefill_phase_s + decode_phase_s = phase_s).
+  std::array<double, size_t(hwif::Phase::kCount)> prefill_phase_s{}, decode_phase_s{};
   // KV cache of the whole batch (all layers, heads; context + decoded tokens).
   double kv_fp16_bytes = 0;
   double kv_quantized_bytes = 0;  // packed ceil(log2 K)-bit codes + fp16 codebooks + fp16 sink/recent tokens
@@ -42,6 +44,9 @@ struct RunReport {
   // Decode only: the GPU's busy time, the busiest PIM unit's, and how much of them at least overlapped
   // (GPU + PIM - decode time, when positive): what decode pipelining buys.
   double decode_gpu_busy_s = 0, decode_pim_busy_s = 0, decode_overlap_s = 0;
+  double decode_pcie_busy_s = 0;  // the busier PCIe direction's occupancy
+  // The same for the prefill: the GPU against the in-memory k-means and encoding it hides.
+  double prefill_gpu_busy_s = 0, prefill_pim_busy_s = 0, prefill_pcie_busy_s = 0, prefill_overlap_s = 0;
   // AQPIM: what each bank-level processing unit must hold (pim_sram_needs); 0 for the other designs.
   double pim_codebook_sram_bytes = 0, pim_lut_sram_bytes = 0, pim_accumulator_bytes = 0;
   // Functional mode only: decode attention outputs against fp32 attention on the unquantised cache.
@@ -71,12 +76,15 @@ class Simulation {
   const firmware::WorkloadData* data() const { return data_.get(); }
 
  private:
+  void add_busy_times(RunReport& report) const;  // per resource, prefill and decode apart
+
   PlatformParams params_;
   std::unique_ptr<firmware::WorkloadData> data_;
   std::unique_ptr<firmware::AttentionFirmware> firmware_;
   AqpimSystem* system_ = nullptr;  // never freed: SystemC modules must outlive the kernel
   // At the firmware's prefill_end milestone: GPU busy time and every PIM unit's, to split off decode.
   uint64_t prefill_gpu_busy_ps_ = 0;
+  std::array<uint64_t, 2> prefill_pcie_busy_ps_{};
   std::vector<sc_core::sc_time> prefill_unit_busy_;
   double wall_seconds_ = 0;
 };

@@ -6,6 +6,7 @@ aqpim_add_sc_test(test_trace_writer SOURCES unit/test_trace_writer.cpp LIBS aqpi
 aqpim_add_unit_test(test_sweep_cli SOURCES unit/test_sweep_cli.cpp LIBS nlohmann_json::nlohmann_json)
 aqpim_add_unit_test(test_trace_run SOURCES unit/test_trace_run.cpp LIBS nlohmann_json::nlohmann_json)
 aqpim_add_sc_test(test_plot SOURCES unit/test_plot.cpp LIBS aqpim_apps)
+aqpim_add_sc_test(test_plot_style SOURCES unit/test_plot_style.cpp LIBS aqpim_apps)
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_sweep_cli aqpim)
   add_dependencies(test_trace_run aqpim)

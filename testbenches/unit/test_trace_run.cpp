@@ -1,5 +1,7 @@
 // `aqpim run --trace`: the timeline is well-formed trace-event JSON whose spans agree with the run's own
 // report (command counts, phase times, GPU time), and PIM commands never overlap on their unit's track.
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -101,6 +103,69 @@ TEST(TraceRun, TracksAndSpansMatchTheReport) {
     if (trace.spans.count(track))
       for (const auto& span : trace.spans.at(track)) pcie_bytes += span["args"]["bytes"].get<double>();
   EXPECT_EQ(pcie_bytes, trace.report["traffic_bytes"]["pcie"].get<double>());
+}
+
+// Seconds of spans on `tracks` that start before (prefill) or at/after (decode) the prefill's end: per track,
+// then the largest track's (a resource of several tracks is as busy as its busiest one).
+std::pair<double, double> busiest_split(const Trace& trace, const std::vector<std::pair<int, int>>& tracks, double end_us) {
+  double prefill = 0, decode = 0;
+  for (const auto& track : tracks) {
+    double before = 0, after = 0;
+    if (trace.spans.count(track))
+      for (const auto& span : trace.spans.at(track))
+        (span["ts"].get<double>() < end_us ? before : after) += span["dur"].get<double>() * 1e-6;
+    prefill = std::max(prefill, before);
+    decode = std::max(decode, after);
+  }
+  return {prefill, decode};
+}
+
+// The report's mean prefill layer and decode step against the timeline cut at the prefill's end: host phase
+// spans, GPU kernels, each PIM unit's commands and each PCIe direction's transfers, summed on either side.
+void expect_stretches_match_the_trace(const std::string& extra, const char* busy_in_decode) {
+  const Trace trace = traced_run(extra);
+  const json& latency = trace.report["latency_s"];
+  const double layers = trace.report["parameters"]["model"]["layers"].get<double>();
+  const double steps = trace.report["parameters"]["workload"]["decode_steps"].get<double>();
+  const double end_us = latency["prefill"].get<double>() * 1e6;
+  const json& layer = latency["per_prefill_layer"];
+  const json& step = latency["per_decode_step"];
+  const auto near = [](double expected, double actual, const std::string& what) {
+    EXPECT_NEAR(actual, expected, 1e-12 + 1e-9 * std::fabs(expected)) << what;
+  };
+  near(latency["prefill"].get<double>() / layers, layer["total"].get<double>(), "prefill layer");
+  near(latency["decode"].get<double>() / steps, step["total"].get<double>(), "decode step");
+
+  std::map<std::string, std::pair<double, double>> phases;
+  for (const auto& span : trace.spans.at(tracks_of(trace, "host")[0])) {
+    auto& split = phases[span["name"]];
+    (span["ts"].get<double>() < end_us ? split.first : split.second) += span["dur"].get<double>() * 1e-6;
+  }
+  for (const auto& [phase, seconds] : layer["phases"].items()) {
+    if (phase == "idle") continue;
+    near(phases[phase].first / layers, seconds.get<double>(), "prefill " + phase);
+    near(phases[phase].second / steps, step["phases"][phase].get<double>(), "decode " + phase);
+  }
+  const std::map<std::string, std::pair<double, double>> busy = {
+      {"gpu", busiest_split(trace, tracks_of(trace, "GPU"), end_us)},
+      {"pim", busiest_split(trace, tracks_of(trace, "PIM"), end_us)},
+      {"pcie", busiest_split(trace, tracks_of(trace, "PCIe"), end_us)}};
+  for (const auto& [resource, split] : busy) {
+    near(split.first / layers, layer["busy"][resource].get<double>(), "prefill busy " + resource);
+    near(split.second / steps, step["busy"][resource].get<double>(), "decode busy " + resource);
+  }
+  EXPECT_GT(busy.at(busy_in_decode).second, 0.0) << busy_in_decode << " must work in decode, or the test checks nothing";
+  const double overlap = busy.at("gpu").second + busy.at("pim").second - latency["decode"].get<double>();
+  near(std::max(0.0, overlap) / steps, step["busy"]["overlap"].get<double>(), "decode overlap");
+}
+
+TEST(TraceRun, PerLayerAndPerStepFiguresMatchTheTraceCutAtThePrefillEnd) {
+  expect_stretches_match_the_trace("", "pim");  // AQPIM: the PIM busy in both stretches
+  // The GPU baseline with its cache overflowing a small HBM: PCIe busy every decode step.
+  expect_stretches_match_the_trace(
+      "--set sim.design=gpu_offload --set hbm.stacks=1 --set hbm.rows_per_bank=64 --set workload.context_tokens=4096 "
+      "--set workload.batch=4",
+      "pcie");
 }
 
 TEST(TraceRun, ChannelSpansNeverOverlapAndCarryTheReportedTraffic) {
