@@ -284,7 +284,7 @@ SweepPlan SweepPlan::from_json(const json& document) {
 }
 
 SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const std::vector<std::string>& overrides,
-                          const std::vector<SweepAxis>& axes) {
+                          const std::vector<SweepAxis>& axes, const GridFilter& keep) {
   SweepPlan plan;
   for (const auto& path : config_files) plan.config_files.push_back(fs::absolute(path).string());
   plan.overrides = overrides;
@@ -313,13 +313,20 @@ SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const st
     count *= axes[i].values.size();
   }
   std::vector<size_t> position(axes.size(), 0);
-  for (size_t index = 0; index < count; ++index) {
+  const auto advance = [&] {
+    for (size_t axis = axes.size(); axis-- > 0;) {
+      if (++position[axis] < axes[axis].values.size()) break;
+      position[axis] = 0;
+    }
+  };
+  for (size_t index = 0; index < count; ++index, advance()) {
     SweepPlan::Configuration configuration;
     std::vector<std::string> assignments;
     for (size_t axis = 0; axis < axes.size(); ++axis) {
       configuration.values.push_back(axes[axis].values[position[axis]]);
       assignments.push_back(axes[axis].key + "=" + configuration.values.back());
     }
+    if (keep && !keep(configuration.values)) continue;
     platform::PlatformParams params;
     try {
       params = resolve(plan.config_files, overrides, assignments);
@@ -334,10 +341,6 @@ SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const st
       configuration.typed[axis.key] = resolved.at(json::json_pointer(pointer));
     }
     plan.configurations.push_back(std::move(configuration));
-    for (size_t axis = axes.size(); axis-- > 0;) {
-      if (++position[axis] < axes[axis].values.size()) break;
-      position[axis] = 0;
-    }
   }
   return plan;
 }

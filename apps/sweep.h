@@ -55,8 +55,11 @@ struct SweepPlan {
 
 // Expands the grid and resolves every configuration's parameters, so nothing runs unless all of them are
 // valid; throws platform::ParamError (one line naming the key, or the configuration and the rule it breaks).
+// `keep`, when given, selects the grid points (one value per axis) that become configurations: a subset of
+// the grid, such as the designs of `aqpim compare` with a second AQPIM mapping.
+using GridFilter = std::function<bool(const std::vector<std::string>& values)>;
 SweepPlan make_sweep_plan(const std::vector<std::string>& config_files, const std::vector<std::string>& overrides,
-                          const std::vector<SweepAxis>& axes);
+                          const std::vector<SweepAxis>& axes, const GridFilter& keep = {});
 
 constexpr size_t kMaxSweepConfigurations = 100000;
 

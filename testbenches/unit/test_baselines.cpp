@@ -4,9 +4,14 @@
 // memory's own time = bytes / memory bandwidth + memory latency).
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -111,7 +116,18 @@ TEST(Designs, PimDesignsScoreTheSameTokensOfTheSameHeads) {
   EXPECT_EQ(aqpim["kv_bytes"]["fp16"], attacc["kv_bytes"]["fp16"]);
 }
 
-TEST(Compare, RunsEveryDesignAndPrintsTheSpeedups) {
+// The cells of one Markdown table line, trimmed ("| a | b |" -> {"a", "b"}).
+std::vector<std::string> markdown_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream in(line.substr(1));
+  for (std::string cell; std::getline(in, cell, '|');) {
+    const size_t first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+    cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+  }
+  return cells;
+}
+
+TEST(Compare, PrintsOneMarkdownRowPerDesignWithSpeedupsFromTheReports) {
   const std::string directory = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-compare";
   const std::string output = directory + ".txt";
   const std::string command = std::string(AQPIM_BINARY_DIR) +
@@ -119,16 +135,40 @@ TEST(Compare, RunsEveryDesignAndPrintsTheSpeedups) {
                               "--set workload.context_tokens=1024 --set workload.decode_steps=4 --jobs 2 --out " +
                               directory + " > " + output + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream table(directory + "/sweep.csv");
-  size_t lines = 0;
-  for (std::string line; std::getline(table, line);) ++lines;
-  EXPECT_EQ(lines, 4u);  // header + one row per design
+  // Each design's decode time per step, read from its own report.
+  std::map<std::string, double> per_step;
+  for (const auto& entry : std::filesystem::directory_iterator(directory + "/runs")) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    const auto report = nlohmann::json::parse(in);
+    std::string label = report["design"].get<std::string>();
+    if (label == "aqpim" && report["parameters"]["pim"]["mapping"] == "token") label += "_token";
+    per_step[label] = report["latency_s"]["decode"].get<double>() / report["parameters"]["workload"]["decode_steps"].get<double>();
+  }
+  std::ifstream table(directory + "/compare.md");
+  std::vector<std::vector<std::string>> lines;
+  for (std::string line; std::getline(table, line);) lines.push_back(markdown_cells(line));
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0][0], "design");
+  EXPECT_EQ(lines[0][2], "AQPIM speedup");
+  std::set<std::string> designs;
+  for (size_t line = 2; line < lines.size(); ++line) {
+    const auto& cells = lines[line];
+    ASSERT_TRUE(per_step.count(cells[0])) << cells[0];
+    designs.insert(cells[0]);
+    EXPECT_NEAR(std::stod(cells[1]), per_step[cells[0]] * 1e3, per_step[cells[0]] * 1e3 * 6e-4) << cells[0];  // 4 digits
+    EXPECT_NEAR(std::stod(cells[2]), per_step[cells[0]] / per_step["aqpim"], 5.1e-3) << cells[0];
+  }
+  const std::set<std::string> expected = {"aqpim", "aqpim_token", "attacc", "gpu_offload"};
+  for (const auto& design : expected) EXPECT_TRUE(designs.count(design)) << design << " has no row";
+  EXPECT_EQ(designs.size(), per_step.size());
   std::ifstream printed(output);
   const std::string text((std::istreambuf_iterator<char>(printed)), std::istreambuf_iterator<char>());
-  for (const char* design : {"gpu_offload", "attacc", "aqpim", "AQPIM decode speedup"})
-    EXPECT_NE(text.find(design), std::string::npos) << design << " missing from:\n" << text;
-  const std::string refused = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim compare --set sim.design=aqpim 2>/dev/null";
-  EXPECT_EQ(WEXITSTATUS(std::system(refused.c_str())), 2);
+  EXPECT_NE(text.find("| aqpim_token "), std::string::npos) << text;
+  for (const char* setting : {"sim.design=aqpim", "pim.mapping=token"}) {
+    const std::string refused = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim compare --set " + setting + " 2>/dev/null";
+    EXPECT_EQ(WEXITSTATUS(std::system(refused.c_str())), 2) << setting;
+  }
 }
 
 }  // namespace
