@@ -73,7 +73,7 @@ int run_compare(const po::variables_map& vm, const platform::PlatformParams& par
     std::printf("\nAQPIM decode speedup: %.2fx over attacc, %.2fx over gpu_offload", per_step[1] / aqpim,
                 per_step[0] / aqpim);
     std::printf("  (paper, H100 + 4 HBM-PIM stacks, batch 16: 3.4x over AttAcc, 8.33x over the GPU at 32K;\n"
-                "   GPU<->CPU traffic 90-98.5%% of the GPU baseline's decode; see docs/results.md for the differences)\n");
+                "   GPU<->CPU traffic 90-98.5%% of decode over its configurations; docs/results.md has the differences)\n");
   }
   std::printf("\nPer-design reports: %s/runs/*.json; table: %s/sweep.csv\n", directory.c_str(), directory.c_str());
   return not_ok ? kExitFailure : kExitOk;
