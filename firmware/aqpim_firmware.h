@@ -31,7 +31,8 @@ struct AqpimFirmwareConfig {
   bool channel_presort = false;
   core::ValuePath value_path = core::ValuePath::kHistogram;
   uint64_t seed = 1;
-  WorkloadConfig workload() const { return {model, batch, context_tokens, decode_steps}; }
+  GpuKernelModel gpu{0, 0, {0, 0}, {0, 0}};
+  WorkloadConfig workload() const { return {model, batch, context_tokens, decode_steps, gpu}; }
 };
 
 class AqpimFirmware : public PimAttentionFirmware {

@@ -45,7 +45,7 @@ void AttentionFirmware::decode_step_pipelined(hwif::Hal& hal, uint32_t step) {
   const auto size = [&](uint32_t g) { return first(g + 1) - first(g); };
   const auto launch = [&](uint32_t g) {
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-    return hal.gpu_launch(projection_work(model, size(g)));
+    return launch_dense_layer(hal, size(g));
   };
   const auto start = [&](uint32_t layer, uint32_t g, uint64_t ready) {
     {
@@ -72,12 +72,26 @@ float* AttentionFirmware::output(uint32_t step, uint32_t sequence, uint32_t laye
                    model.head_dim];
 }
 
+uint64_t AttentionFirmware::launch_dense_layer(hwif::Hal& hal, double tokens) {
+  if (tokens != dense_tokens_) {
+    dense_kernels_ = dense_layer_kernels(workload_.model, workload_.gpu, tokens);
+    dense_tokens_ = tokens;
+  }
+  uint64_t done = 0;
+  for (const hwif::GpuWork& kernel : dense_kernels_) done = hal.gpu_launch(kernel);
+  return done;
+}
+
+void AttentionFirmware::launch_lm_head(hwif::Hal& hal) {
+  hal.gpu_launch(lm_head_kernel(workload_.model, workload_.gpu, workload_.batch));
+}
+
 void AttentionFirmware::run(hwif::Hal& hal) {
   const ModelDims& model = workload_.model;
   begin(hal);
   const double prompt_tokens = double(workload_.batch) * workload_.context_tokens;
   auto launch_prefill_layer = [&] {
-    hal.gpu_launch(projection_work(model, prompt_tokens));
+    launch_dense_layer(hal, prompt_tokens);
     hal.gpu_launch(attention_work(model, workload_.batch, workload_.context_tokens, workload_.context_tokens, true));
     const hwif::GpuWork extra = extra_prefill_work();
     if (extra.flops > 0 || extra.bytes > 0) hal.gpu_launch(extra);
@@ -96,7 +110,7 @@ void AttentionFirmware::run(hwif::Hal& hal) {
   }
   {
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-    hal.gpu_launch(lm_head_work(model, workload_.batch));
+    launch_lm_head(hal);
     hal.gpu_wait();
   }
   prefill_end_ps_ = hal.now_ps();
@@ -112,14 +126,14 @@ void AttentionFirmware::run(hwif::Hal& hal) {
       for (uint32_t layer = 0; layer < model.layers; ++layer) {
         {
           hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-          hal.gpu_launch(projection_work(model, workload_.batch));
+          launch_dense_layer(hal, workload_.batch);
           hal.gpu_wait();
         }
         attend_layer(hal, layer, step);
       }
     }
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-    hal.gpu_launch(lm_head_work(model, workload_.batch));
+    launch_lm_head(hal);
     hal.gpu_wait();
   }
 }

@@ -22,6 +22,7 @@ struct WorkloadConfig {
   uint32_t batch = 1;
   uint32_t context_tokens = 0;
   uint32_t decode_steps = 0;
+  GpuKernelModel gpu{0, 0, {0, 0}, {0, 0}};
 };
 
 class AttentionFirmware {
@@ -37,6 +38,8 @@ class AttentionFirmware {
   const std::vector<float>& outputs() const { return outputs_; }
   // KV bytes held in CPU memory at the end of the run (all layers and heads); 0 when everything fits.
   virtual double offloaded_kv_bytes() const { return 0.0; }
+  // KV bytes held in the GPU's own HBM at the end of the run (0 when the cache lives in PIM).
+  virtual double gpu_resident_kv_bytes() const { return 0.0; }
   const WorkloadConfig& workload() const { return workload_; }
   // Decode in `groups` groups of sequences (1: the whole batch at once): the GPU's dense work of one
   // group overlaps the attention of another, each group's work reading the weights again (roofline).
@@ -70,7 +73,14 @@ class AttentionFirmware {
 
  private:
   void decode_step_pipelined(hwif::Hal& hal, uint32_t step);
+  // The layer's dense kernels (projections, norms, activation) for `tokens` tokens, launched in order;
+  // returns when the GPU will have finished them.
+  uint64_t launch_dense_layer(hwif::Hal& hal, double tokens);
+  void launch_lm_head(hwif::Hal& hal);
   uint32_t micro_batches_ = 1;
+  // The last dense layer's kernels and their token count: every decode step launches the same ones.
+  std::vector<hwif::GpuWork> dense_kernels_;
+  double dense_tokens_ = -1;
   std::vector<float> outputs_;
   uint64_t prefill_end_ps_ = 0;
   std::array<uint64_t, size_t(hwif::Phase::kCount)> prefill_phase_ps_{};

@@ -8,10 +8,13 @@
 
 namespace aqpim::firmware {
 
-uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes) {
+double GpuOffloadFirmware::kv_bytes_per_token(const WorkloadConfig& workload) {
   const ModelDims& model = workload.model;
-  const double per_token = double(workload.batch) * model.layers * model.kv_heads * 2.0 * model.head_dim * 2.0;
-  const double fitting = std::floor(std::max(0.0, capacity_bytes) / per_token);
+  return double(workload.batch) * model.layers * model.kv_heads * 2.0 * model.head_dim * 2.0;
+}
+
+uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes) {
+  const double fitting = std::floor(std::max(0.0, capacity_bytes) / kv_bytes_per_token(workload));
   return uint32_t(std::min<double>(fitting, double(workload.context_tokens) + workload.decode_steps));
 }
 

@@ -3,6 +3,8 @@
 // layer by layer. The GPU computes all attention (roofline), in fp16, exactly.
 #pragma once
 
+#include <algorithm>
+
 #include "firmware/attention_firmware.h"
 #include "firmware/kv_offload.h"
 
@@ -21,6 +23,12 @@ class GpuOffloadFirmware : public AttentionFirmware {
   // Tokens of every head the GPU's HBM holds; later tokens are in CPU memory.
   uint32_t resident_tokens() const { return offload_.first_token(); }
 
+  double gpu_resident_kv_bytes() const override {
+    const double tokens = double(workload_.context_tokens) + workload_.decode_steps;
+    return kv_bytes_per_token(workload_) * std::min<double>(resident_tokens(), tokens);
+  }
+  // fp16 K and V of one token position for every layer, KV head and sequence.
+  static double kv_bytes_per_token(const WorkloadConfig& workload);
   // Tokens per head that fit `capacity_bytes` of fp16 K and V for every head instance of the workload.
   static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes);
 

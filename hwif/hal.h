@@ -42,10 +42,14 @@ inline const char* phase_name(Phase phase) {
   return "?";
 }
 
-// Dense GPU work, timed by a roofline: max(flops / effective FLOP/s, bytes / effective bandwidth).
+// Dense GPU work, timed by a roofline: fixed_seconds + max(flops / effective FLOP/s, bytes / effective
+// bandwidth), both rates scaled by the share of SMs its thread blocks keep busy (the last wave partly empty).
 struct GpuWork {
   double flops = 0;
-  double bytes = 0;  // GPU HBM traffic (weights, activations)
+  double bytes = 0;               // GPU HBM traffic (weights, activations)
+  double thread_blocks = 0;       // 0: enough to fill every SM
+  double fixed_seconds = 0;       // launch and latency beyond the roofline (small elementwise kernels)
+  double bandwidth_fraction = 0;  // 0: the GPU's memory efficiency; else this kernel's share of peak
 };
 
 // A bus error, an address nobody decodes or a device refusing a command: the firmware cannot go on.

@@ -75,9 +75,15 @@ uint64_t Host::phase_total_ps(hwif::Phase phase) {
 }
 
 uint64_t Host::gpu_time_ps(const hwif::GpuWork& work) const {
-  const double compute_s = work.flops / (config_.gpu_peak_flops * config_.gpu_compute_efficiency);
-  const double memory_s = work.bytes / (config_.gpu_memory_bandwidth * config_.gpu_memory_efficiency);
-  return uint64_t(std::llround(std::max(compute_s, memory_s) * 1e12));
+  // AttAcc's simulator (src/devices.py): blocks / (waves x SMs) of the GPU does the work, at both rates.
+  const double sms = config_.gpu_sms;
+  const double blocks = work.thread_blocks;
+  const double busy = sms > 0 && blocks > 0 ? blocks / (std::ceil(blocks / sms) * sms) : 1.0;
+  const double memory_efficiency =
+      work.bandwidth_fraction > 0 ? work.bandwidth_fraction : config_.gpu_memory_efficiency;
+  const double compute_s = work.flops / (config_.gpu_peak_flops * config_.gpu_compute_efficiency * busy);
+  const double memory_s = work.bytes / (config_.gpu_memory_bandwidth * memory_efficiency * busy);
+  return uint64_t(std::llround((work.fixed_seconds + std::max(compute_s, memory_s)) * 1e12));
 }
 
 uint64_t Host::gpu_launch(const hwif::GpuWork& work) {

@@ -32,6 +32,7 @@ struct HostConfig {
   double gpu_memory_bandwidth = 3350e9;   // bytes/s (H100 SXM HBM3)
   double gpu_compute_efficiency = 1.0;    // fraction of peak reached by dense kernels, (0, 1]
   double gpu_memory_efficiency = 1.0;     // fraction of peak bandwidth reached, (0, 1]
+  uint32_t gpu_sms = 0;                   // thread blocks fill this many SMs in waves; 0: every kernel fills the GPU
   // Positive: set as the global TLM quantum (tlm_global_quantum) at construction, as a platform built
   // around this host wants. Zero (the default): leave the global quantum as the enclosing platform set it.
   sc_core::sc_time quantum = sc_core::SC_ZERO_TIME;

@@ -142,8 +142,22 @@ struct PimParams {
 struct GpuParams {
   double peak_tflops = 989.0;
   double hbm_bandwidth_gbps = 3350.0;
-  double compute_efficiency = 1.0;
-  double memory_efficiency = 1.0;
+  // AttAcc's simulator (src/config.py): MAX_COMPUTE_UTIL 0.8, MAX_OFF_MEM_BW_UTIL 0.85.
+  double compute_efficiency = 0.8;
+  double memory_efficiency = 0.85;
+  // What of the GPU's HBM the KV cache may use (docs/gpu-memory.md): vLLM's gpu_memory_utilization, the
+  // CUDA context and allocator outside it, and the activations of one prefill chunk.
+  double memory_utilization = 0.9;
+  double runtime_reserve_mib = 723.0;
+  int64_t prefill_chunk_tokens = 512;
+  // Small kernels (AttAcc's src/devices.py): thread blocks fill SMs in waves; RMSNorm and SiLU x gate are
+  // separate memory-bound kernels timed by AttAcc's fits (a fixed cost plus bytes at a share of peak).
+  int64_t sms = 132;
+  int64_t l1_kib = 256;
+  double norm_kernel_us = 6.87;
+  double norm_bandwidth_fraction = 0.402;
+  double activation_kernel_us = 8.29;
+  double activation_bandwidth_fraction = 1.439;
 };
 
 struct PcieParams {

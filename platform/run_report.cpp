@@ -115,6 +115,12 @@ std::string format_report(const RunReport& r) {
     out << line;
   }
   std::snprintf(line, sizeof line, "  %-22s %14s\n", "offloaded to CPU", bytes_text(r.offloaded_kv_bytes).c_str());
+  const GpuMemory& gpu = r.gpu_memory;
+  std::snprintf(line, sizeof line,
+                "\nGPU HBM: %s weights, %s reserve, %s workspace, %s KV resident, %s KV offloaded, of %s\n",
+                bytes_text(gpu.weights).c_str(), bytes_text(gpu.reserve).c_str(), bytes_text(gpu.workspace).c_str(),
+                bytes_text(r.gpu_kv_resident_bytes).c_str(), bytes_text(r.offloaded_kv_bytes).c_str(),
+                bytes_text(gpu.capacity).c_str());
   out << line << "\nTraffic and bandwidth (over the whole run)\n";
   auto bandwidth = [&](const char* name, double bytes) {
     std::snprintf(line, sizeof line, "  %-22s %14s  %10.1f GB/s\n", name, bytes_text(bytes).c_str(),
@@ -194,6 +200,13 @@ nlohmann::json report_json(const RunReport& r) {
        {{"hbm_external", r.hbm_host_bytes}, {"hbm_bank_side", r.hbm_bank_bytes}, {"pcie", r.pcie_bytes},
         {"gpu_hbm", r.gpu_bytes}}},
       {"gpu", {{"flops", r.gpu_flops}, {"busy_s", r.gpu_busy_s}}},
+      {"gpu_memory",
+       {{"weights", r.gpu_memory.weights},
+        {"reserve", r.gpu_memory.reserve},
+        {"workspace", r.gpu_memory.workspace},
+        {"kv_resident", r.gpu_kv_resident_bytes},
+        {"kv_offloaded", r.offloaded_kv_bytes},
+        {"capacity", r.gpu_memory.capacity}}},
       {"pim_commands", commands},
       {"wall_seconds", r.wall_seconds}};
   if (r.has_accuracy)

@@ -130,6 +130,8 @@ RunReport Simulation::report() const {
   report.kv_fp16_bytes = instances * 2.0 * tokens * workload.model.head_dim * 2.0;
   report.offloaded_kv_bytes = firmware_->offloaded_kv_bytes();
   report.fits = report.offloaded_kv_bytes == 0.0;
+  report.gpu_memory = gpu_memory(params);
+  report.gpu_kv_resident_bytes = firmware_->gpu_resident_kv_bytes();
   const auto& stack = system->stack();
   const auto& channel_config = stack.config().channel;
   report.pim_capacity_bytes = double(channel_config.capacity_bytes()) * stack.size();

@@ -16,6 +16,7 @@
 #include "hwif/hal.h"
 #include "firmware/workload_data.h"
 #include "platform/aqpim_system.h"
+#include "platform/gpu_memory.h"
 #include "platform/params.h"
 
 namespace aqpim::platform {
@@ -35,6 +36,8 @@ struct RunReport {
   double pim_capacity_bytes = 0;
   double offloaded_kv_bytes = 0;  // held in CPU memory behind PCIe
   bool fits = false;              // the design's home memory holds the whole cache (nothing offloaded)
+  GpuMemory gpu_memory;           // the GPU's own HBM: capacity, reserve, weights, workspace
+  double gpu_kv_resident_bytes = 0;  // KV held in the GPU's HBM
   // Traffic and busy time per component.
   double hbm_host_bytes = 0, hbm_bank_bytes = 0;  // external bus vs bank-side PIM streams, all pseudo-channels
   double pcie_bytes = 0;

@@ -3,6 +3,7 @@
 #include "firmware/aqpim_subvector_firmware.h"
 #include "firmware/attacc_firmware.h"
 #include "firmware/gpu_offload_firmware.h"
+#include "platform/gpu_memory.h"
 
 namespace aqpim::platform {
 
@@ -27,6 +28,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   host.gpu_memory_bandwidth = p.gpu.hbm_bandwidth_gbps * 1e9;
   host.gpu_compute_efficiency = p.gpu.compute_efficiency;
   host.gpu_memory_efficiency = p.gpu.memory_efficiency;
+  host.gpu_sms = uint32_t(p.gpu.sms);
   host.quantum = sc_core::sc_time(p.sim.quantum_ns, sc_core::SC_NS);
   host.functional = functional;
 
@@ -55,6 +57,9 @@ firmware::AqpimFirmwareConfig make_firmware_config(const PlatformParams& p) {
   config.channel_presort = p.pq.channel_presort;
   config.value_path = resolved_value_path(p);
   config.seed = uint64_t(p.workload.seed);
+  config.gpu = {uint32_t(p.gpu.sms), uint32_t(p.gpu.l1_kib * 1024),
+                {p.gpu.norm_kernel_us * 1e-6, p.gpu.norm_bandwidth_fraction},
+                {p.gpu.activation_kernel_us * 1e-6, p.gpu.activation_bandwidth_fraction}};
   return config;
 }
 
@@ -109,13 +114,14 @@ std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams&
                                                            const firmware::WorkloadData* data) {
   const auto config = make_firmware_config(p);
   if (p.sim.design == Design::gpu_offload)
-    return std::make_unique<firmware::GpuOffloadFirmware>(config.workload(), view,
-                                                          p.hbm.stacks * hbm_stack_bytes(p) - weight_bytes(p), data);
-  const double gpu_side = double(p.hbm.stacks - p.hbm.pim_stacks) * hbm_stack_bytes(p);
-  if (weight_bytes(p) > gpu_side)
-    throw ParamError("the model's weights (" + std::to_string(int64_t(weight_bytes(p) / (1 << 20))) +
+    return std::make_unique<firmware::GpuOffloadFirmware>(config.workload(), view, gpu_kv_capacity_bytes(p), data);
+  const GpuMemory gpu = gpu_memory(p);
+  const auto mib = [](double bytes) { return std::to_string(int64_t(bytes / (1 << 20))); };
+  if (gpu.kv_room() < 0)
+    throw ParamError("the model's weights (" + mib(gpu.weights) + " MiB), reserve (" + mib(gpu.reserve) +
+                     " MiB) and prefill workspace (" + mib(gpu.workspace) +
                      " MiB) do not fit the GPU's own HBM: (hbm.stacks - hbm.pim_stacks) x stack = " +
-                     std::to_string(int64_t(gpu_side / (1 << 20))) + " MiB");
+                     mib(gpu.capacity) + " MiB");
   if (p.sim.design == Design::attacc) return std::make_unique<firmware::AttAccFirmware>(config.workload(), view, data);
   if (p.pim.mapping == PimMapping::subvector) {
     auto firmware = std::make_unique<firmware::AqpimSubvectorFirmware>(make_subvector_config(p), view, data);

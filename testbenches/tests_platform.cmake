@@ -20,6 +20,7 @@ if(AQPIM_BUILD_TESTS)
                        ENVIRONMENT "AQPIM_SANITIZE=${AQPIM_SANITIZE}")
 endif()
 aqpim_add_unit_test(test_baselines SOURCES unit/test_baselines.cpp LIBS aqpim_firmware nlohmann_json::nlohmann_json)
+aqpim_add_unit_test(test_gpu_work SOURCES unit/test_gpu_work.cpp LIBS aqpim_firmware)
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_baselines aqpim)  # runs the binary
 endif()

@@ -81,17 +81,39 @@ TEST(Host, CopiesRunConcurrentlyAndWaitEndsAtTheLastCompletion) {
   EXPECT_EQ(bench.host.statistics().writes, 2u);
 }
 
-TEST(Host, GpuRooflineIsTheSlowerOfComputeAndMemory) {
+// 1e15 FLOP/s and 2e12 B/s, half of the one and 0.8 of the other reached.
+HostConfig roofline_config() {
   HostConfig config;
   config.gpu_peak_flops = 1e15;
   config.gpu_memory_bandwidth = 2e12;
   config.gpu_compute_efficiency = 0.5;
   config.gpu_memory_efficiency = 0.8;
+  return config;
+}
+
+TEST(Host, GpuRooflineIsTheSlowerOfComputeAndMemory) {
+  const HostConfig config = roofline_config();
   auto bench = make_bench(config, [](Hal&) {});
   // Compute-bound: 1e12 FLOP at 0.5e15 FLOP/s = 2 ms; 1e9 B at 1.6e12 B/s = 0.625 ms.
   EXPECT_EQ(bench.host.gpu_time_ps({1e12, 1e9}), 2'000'000'000u);
   // Memory-bound: 1e9 FLOP = 2 us; 16e9 B at 1.6e12 B/s = 10 ms.
   EXPECT_EQ(bench.host.gpu_time_ps({1e9, 16e9}), 10'000'000'000u);
+}
+
+// AttAcc's simulator (src/devices.py): blocks / (ceil(blocks / SMs) x SMs) of the GPU works, at both
+// rates; an elementwise kernel pays its fixed time plus its bytes at its own share of peak bandwidth.
+TEST(Host, SmallKernelsRunAtTheirSmOccupancy) {
+  HostConfig config = roofline_config();
+  config.gpu_sms = 100;
+  auto bench = make_bench(config, [](Hal&) {});
+  // 150 blocks: two waves of 100 SMs, 150 / 200 busy. Compute 1e12 / (0.5e15 x 0.75) = 2.666... ms.
+  EXPECT_EQ(bench.host.gpu_time_ps({1e12, 1e9, 150, 0, 0}), 2'666'666'667u);
+  // 25 blocks: a quarter of the SMs. Memory 1.6e9 / (1.6e12 x 0.25) = 4 ms.
+  EXPECT_EQ(bench.host.gpu_time_ps({1e6, 1.6e9, 25, 0, 0}), 4'000'000'000u);
+  // Whole waves cost nothing: 300 blocks on 100 SMs is the plain roofline (2 ms).
+  EXPECT_EQ(bench.host.gpu_time_ps({1e12, 1e9, 300, 0, 0}), 2'000'000'000u);
+  // Elementwise: 7 us fixed + 6e6 B at 0.4 x 2e12 B/s (7.5 us), not the dense kernels' 0.8.
+  EXPECT_EQ(bench.host.gpu_time_ps({1e3, 6e6, 0, 7e-6, 0.4}), 14'500'000u);
 }
 
 TEST(Host, GpuWorkRunsConcurrentlyWithFirmwareAndQueues) {

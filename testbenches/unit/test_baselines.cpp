@@ -1,5 +1,6 @@
 // The GPU-offload baseline against formulas written out here: the KV that overflows the GPU's HBM
-// (capacity minus weights) switches on exactly at the capacity, and every decode step's GPU<->CPU time is
+// (usable capacity minus weights, runtime reserve and prefill workspace) switches on exactly at the
+// capacity, and every decode step's GPU<->CPU time is
 // the sum over layers of its two PCIe transfers, each latency + max(bytes / PCIe bandwidth, the CPU
 // memory's own time = bytes / memory bandwidth + memory latency).
 #include <cmath>
@@ -33,6 +34,17 @@ TEST(GpuOffload, OverflowStartsExactlyAtTheCapacity) {
   EXPECT_EQ(GpuOffloadFirmware::tokens_fitting(workload, -5.0), 0u);                       // weights overflowed HBM
 }
 
+// GPU HBM left for the tiny model's KV in one stack of 16 channels x 2 pseudo-channels x 16 banks x 64
+// rows x 1 KiB: utilization x stack - runtime reserve - fp16 weights - the workspace of a 512-token prefill
+// chunk (residual, normed input, gate, up and their product per token, fp16) and the fp32 logits.
+double tiny_kv_room(double batch, double utilization, double reserve_mib) {
+  const double stack = 16.0 * 2 * 16 * 64 * 1024;
+  const double layer_parameters = 512.0 * (4 + 2 * 2) * 128 + 4.0 * 128 * 512 + 3.0 * 512 * 1024;
+  const double weights = 2.0 * (2 * layer_parameters + 2.0 * 1000 * 512);
+  const double workspace = 512.0 * (2 * 512 + 3 * 1024) * 2 + batch * 1000 * 4;
+  return utilization * stack - reserve_mib * 1024 * 1024 - weights - workspace;
+}
+
 nlohmann::json run_aqpim(const std::string& sets) {
   const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-offload.json";
   const std::string command = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + sets + " --json " + json_path +
@@ -47,14 +59,11 @@ TEST(GpuOffload, DecodeTransferTimeIsTheSumOfItsPcieTransfers) {
   const double pcie_bandwidth = 64e9, pcie_latency = 1e-6, memory_bandwidth = 200e9, memory_latency = 100e-9;
   const auto report = run_aqpim(
       "--set model.preset=tiny --set workload.batch=4 --set workload.context_tokens=4096 --set workload.decode_steps=6 "
-      "--set sim.design=gpu_offload --set hbm.stacks=1 --set hbm.pim_stacks=1 --set hbm.rows_per_bank=64");
+      "--set sim.design=gpu_offload --set hbm.stacks=1 --set hbm.pim_stacks=1 --set hbm.rows_per_bank=64 "
+      "--set gpu.memory_utilization=0.9 --set gpu.runtime_reserve_mib=1");
 
-  // GPU HBM: 16 channels x 2 pseudo-channels x 16 banks x 64 rows x 1 KiB; fp16 weights of the tiny model.
-  const double stack = 16.0 * 2 * 16 * 64 * 1024;
-  const double layer_parameters = 512.0 * (4 + 2 * 2) * 128 + 4.0 * 128 * 512 + 3.0 * 512 * 1024;
-  const double weights = 2.0 * (layers * layer_parameters + 2.0 * 1000 * 512);
   const double token_bytes = batch * 2.0 /*kv heads*/ * 2 /*K, V*/ * 128 * 2;  // one token of a layer's heads
-  const double resident = std::floor((stack - weights) / (token_bytes * layers));
+  const double resident = std::floor(tiny_kv_room(batch, 0.9, 1) / (token_bytes * layers));
   ASSERT_LT(resident, context) << "the workload must overflow";
   auto transfer = [&](double bytes) {
     return pcie_latency + std::max(bytes / pcie_bandwidth, bytes / memory_bandwidth + memory_latency);
@@ -67,6 +76,31 @@ TEST(GpuOffload, DecodeTransferTimeIsTheSumOfItsPcieTransfers) {
   EXPECT_NEAR(report["latency_s"]["decode_transfer"].get<double>(), expected, 1e-12 * steps * layers * 2);
   EXPECT_NEAR(report["kv_bytes"]["offloaded"].get<double>(), (context + steps - resident) * token_bytes * layers, 0.5);
   EXPECT_FALSE(report["kv_bytes"]["fits"].get<bool>());
+}
+
+// The switch-over: a cache of exactly the tokens that fit the usable HBM stays on the GPU; one token
+// more per head sends exactly that token of every layer and head to CPU memory.
+TEST(GpuOffload, OffloadsExactlyWhatDoesNotFitTheUsableHbm) {
+  const int batch = 4, steps = 2, layers = 2;
+  const double token_bytes = batch * layers * 2.0 /*kv heads*/ * 2 /*K, V*/ * 128 * 2;
+  const int fitting = int(std::floor(tiny_kv_room(batch, 0.8, 2) / token_bytes));
+  ASSERT_GT(fitting, 1000);
+  const auto run = [&](int context) {
+    return run_aqpim("--set model.preset=tiny --set workload.batch=4 --set workload.decode_steps=2 "
+                     "--set sim.design=gpu_offload --set hbm.stacks=1 --set hbm.pim_stacks=1 "
+                     "--set hbm.rows_per_bank=64 --set gpu.memory_utilization=0.8 --set gpu.runtime_reserve_mib=2 "
+                     "--set workload.context_tokens=" + std::to_string(context));
+  };
+  const auto exact = run(fitting - steps);
+  EXPECT_EQ(exact["gpu_memory"]["kv_offloaded"].get<double>(), 0.0);
+  EXPECT_EQ(exact["gpu_memory"]["kv_resident"].get<double>(), fitting * token_bytes);
+  EXPECT_EQ(exact["gpu_memory"]["capacity"].get<double>(), 16.0 * 2 * 16 * 64 * 1024);
+  const auto one_more = run(fitting - steps + 1);
+  EXPECT_EQ(one_more["gpu_memory"]["kv_offloaded"].get<double>(), token_bytes);
+  EXPECT_EQ(one_more["gpu_memory"]["kv_resident"].get<double>(), fitting * token_bytes);
+  const auto one_less = run(fitting - steps - 1);
+  EXPECT_EQ(one_less["gpu_memory"]["kv_resident"].get<double>(), (fitting - 1) * token_bytes);
+  EXPECT_EQ(one_less["gpu_memory"]["kv_offloaded"].get<double>(), 0.0);
 }
 
 TEST(GpuOffload, NothingCrossesPcieWhenTheCacheFits) {
@@ -87,9 +121,11 @@ TEST(AttAcc, FunctionalOutputsMatchFp32AttentionWithAndWithoutOverflow) {
   EXPECT_TRUE(fits["kv_bytes"]["fits"].get<bool>());
   EXPECT_EQ(fits["kv_bytes"]["offloaded"].get<double>(), 0.0);
   EXPECT_LT(fits["accuracy"]["relative_l2_error"].get<double>(), 1e-5);
-  // One small PIM pseudo-channel (16 banks of 1 MiB) cannot hold 16 heads x 3020 tokens x 512 bytes.
+  // One small PIM pseudo-channel (16 banks of 1 MiB) cannot hold 16 heads x 3020 tokens x 512 bytes. The
+  // GPU's stacks shrink with it (64 MiB), too small for a CUDA context: no runtime reserve here.
   const auto overflows = run_aqpim(base + " --set hbm.pim_stacks=1 --set hbm.channels_per_stack=1 "
-                                          "--set hbm.pseudo_channels=1 --set hbm.rows_per_bank=1024");
+                                          "--set hbm.pseudo_channels=1 --set hbm.rows_per_bank=1024 "
+                                          "--set gpu.runtime_reserve_mib=0");
   EXPECT_FALSE(overflows["kv_bytes"]["fits"].get<bool>());
   EXPECT_GT(overflows["kv_bytes"]["offloaded"].get<double>(), 0.0);
   EXPECT_GT(overflows["latency_s"]["decode_transfer"].get<double>(), 0.0);
