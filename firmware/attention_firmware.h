@@ -37,6 +37,8 @@ class AttentionFirmware {
   const std::vector<float>& outputs() const { return outputs_; }
   // KV bytes held in CPU memory at the end of the run (all layers and heads); 0 when everything fits.
   virtual double offloaded_kv_bytes() const { return 0.0; }
+  // KV bytes the GPU's HBM holds at the end of the run for the GPU-side designs (0: not reported).
+  virtual double gpu_kv_bytes() const { return 0.0; }
   const WorkloadConfig& workload() const { return workload_; }
   // Decode in `groups` groups of sequences (1: the whole batch at once): the GPU's dense work of one
   // group overlaps the attention of another, each group's work reading the weights again (roofline).

@@ -8,9 +8,11 @@
 
 namespace aqpim::firmware {
 
-uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes) {
+uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes,
+                                            double head_token_bytes) {
   const ModelDims& model = workload.model;
-  const double per_token = double(workload.batch) * model.layers * model.kv_heads * 2.0 * model.head_dim * 2.0;
+  if (head_token_bytes <= 0) head_token_bytes = 2.0 * model.head_dim * 2.0;
+  const double per_token = double(workload.batch) * model.layers * model.kv_heads * head_token_bytes;
   const double fitting = std::floor(std::max(0.0, capacity_bytes) / per_token);
   return uint32_t(std::min<double>(fitting, double(workload.context_tokens) + workload.decode_steps));
 }
@@ -18,6 +20,12 @@ uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, doub
 GpuOffloadFirmware::GpuOffloadFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view,
                                        double gpu_kv_capacity_bytes, const WorkloadData* data)
     : AttentionFirmware(workload, data), offload_(workload, view, tokens_fitting(workload, gpu_kv_capacity_bytes), data) {}
+
+double GpuOffloadFirmware::gpu_kv_bytes() const {
+  const ModelDims& model = workload_.model;
+  const uint32_t tokens = std::min(offload_.first_token(), workload_.context_tokens + workload_.decode_steps);
+  return double(workload_.batch) * model.layers * model.kv_heads * 2.0 * model.head_dim * 2.0 * tokens;
+}
 
 void GpuOffloadFirmware::store_layer(hwif::Hal& hal, uint32_t layer) {
   hwif::PhaseScope phase(hal, hwif::Phase::kTransfer);

@@ -18,11 +18,13 @@ class GpuOffloadFirmware : public AttentionFirmware {
   double offloaded_kv_bytes() const override {
     return offload_.bytes(workload_.context_tokens + workload_.decode_steps);
   }
+  double gpu_kv_bytes() const override;
   // Tokens of every head the GPU's HBM holds; later tokens are in CPU memory.
   uint32_t resident_tokens() const { return offload_.first_token(); }
 
-  // Tokens per head that fit `capacity_bytes` of fp16 K and V for every head instance of the workload.
-  static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes);
+  // Tokens per head that fit `capacity_bytes` of K and V for every head instance of the workload, one token
+  // of one head taking head_token_bytes (0: fp16 rows).
+  static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes, double head_token_bytes = 0);
 
  private:
   void store_layer(hwif::Hal& hal, uint32_t layer) override;

@@ -19,6 +19,11 @@ hwif::GpuWork attention_work(const ModelDims& m, double sequences, double querie
           2.0 * sequences * (queries * m.heads + 2.0 * keys * m.kv_heads) * m.head_dim};
 }
 
+hwif::GpuWork decode_attention_work(const ModelDims& m, double sequences, double keys, double head_token_bytes) {
+  return {4.0 * sequences * keys * m.head_dim * m.heads,
+          sequences * (2.0 * m.heads * m.head_dim + keys * m.kv_heads * head_token_bytes)};
+}
+
 hwif::GpuWork lm_head_work(const ModelDims& m, double tokens) {
   return {2.0 * tokens * m.hidden * m.vocab, 2.0 * double(m.hidden) * m.vocab};
 }

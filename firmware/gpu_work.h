@@ -24,6 +24,9 @@ double layer_parameters(const ModelDims& model);
 hwif::GpuWork projection_work(const ModelDims& model, double tokens);
 // Attention of `sequences` sequences, each with `queries` queries over `keys` keys (per sequence).
 hwif::GpuWork attention_work(const ModelDims& model, double sequences, double queries, double keys, bool causal);
+// One decode query per sequence over `keys` keys whose K and V take head_token_bytes per KV head as stored
+// (a compressed cache, dequantised inside the kernel); 4 x head_dim bytes gives attention_work's figures.
+hwif::GpuWork decode_attention_work(const ModelDims& model, double sequences, double keys, double head_token_bytes);
 hwif::GpuWork lm_head_work(const ModelDims& model, double tokens);
 
 }  // namespace aqpim::firmware
