@@ -114,6 +114,10 @@ std::string format_report(const RunReport& r) {
                   bytes_text(r.pim_accumulator_bytes).c_str());
     out << line;
   }
+  if (r.gpu_kv_bytes > 0) {
+    std::snprintf(line, sizeof line, "  %-22s %14s\n", "in GPU HBM", bytes_text(r.gpu_kv_bytes).c_str());
+    out << line;
+  }
   std::snprintf(line, sizeof line, "  %-22s %14s\n", "offloaded to CPU", bytes_text(r.offloaded_kv_bytes).c_str());
   out << line << "\nTraffic and bandwidth (over the whole run)\n";
   auto bandwidth = [&](const char* name, double bytes) {
@@ -187,6 +191,7 @@ nlohmann::json report_json(const RunReport& r) {
         {"pim_layout", r.kv_pim_layout_bytes},
         {"pim_capacity", r.pim_capacity_bytes},
         {"offloaded", r.offloaded_kv_bytes},
+        {"gpu_resident", r.gpu_kv_bytes},
         {"pim_sram_per_unit",
          {{"codebook", r.pim_codebook_sram_bytes}, {"lut", r.pim_lut_sram_bytes}, {"accumulators", r.pim_accumulator_bytes}}},
         {"fits", r.fits}}},

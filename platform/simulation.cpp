@@ -129,6 +129,7 @@ RunReport Simulation::report() const {
   const double tokens = double(workload.context_tokens) + workload.decode_steps;
   report.kv_fp16_bytes = instances * 2.0 * tokens * workload.model.head_dim * 2.0;
   report.offloaded_kv_bytes = firmware_->offloaded_kv_bytes();
+  report.gpu_kv_bytes = firmware_->gpu_kv_bytes();
   report.fits = report.offloaded_kv_bytes == 0.0;
   const auto& stack = system->stack();
   const auto& channel_config = stack.config().channel;

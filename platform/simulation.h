@@ -34,6 +34,7 @@ struct RunReport {
   double kv_pim_layout_bytes = 0; // what the firmware's layout reserves in PIM banks (uint16 codes, codebooks, scratch)
   double pim_capacity_bytes = 0;
   double offloaded_kv_bytes = 0;  // held in CPU memory behind PCIe
+  double gpu_kv_bytes = 0;        // held in the GPU's HBM (GPU-only designs; 0 for the PIM designs)
   bool fits = false;              // the design's home memory holds the whole cache (nothing offloaded)
   // Traffic and busy time per component.
   double hbm_host_bytes = 0, hbm_bank_bytes = 0;  // external bus vs bank-side PIM streams, all pseudo-channels

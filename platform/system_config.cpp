@@ -1,8 +1,13 @@
 #include "platform/system_config.h"
 
+#include <algorithm>
+
 #include "firmware/aqpim_subvector_firmware.h"
 #include "firmware/attacc_firmware.h"
 #include "firmware/gpu_offload_firmware.h"
+#include "firmware/pqcache_firmware.h"
+#include "firmware/skvq_firmware.h"
+#include "firmware/snapkv_firmware.h"
 
 namespace aqpim::platform {
 
@@ -92,6 +97,8 @@ firmware::WorkloadShape make_workload_shape(const PlatformParams& p) {
   shape.context_tokens = uint32_t(p.workload.context_tokens);
   shape.decode_steps = uint32_t(p.workload.decode_steps);
   shape.prefill_queries = uint32_t(p.pq.importance_queries);
+  // SnapKV's observation window votes with the prompt's last queries.
+  if (p.sim.design == Design::snapkv) shape.prefill_queries = uint32_t(std::max(p.pq.importance_queries, p.snapkv.window));
   shape.seed = uint64_t(p.workload.seed);
   return shape;
 }
@@ -105,12 +112,43 @@ double weight_bytes(const PlatformParams& p) {
   return 2.0 * (double(dims.layers) * firmware::layer_parameters(dims) + 2.0 * double(dims.vocab) * dims.hidden);
 }
 
+double gpu_kv_capacity_bytes(const PlatformParams& p) { return p.hbm.stacks * hbm_stack_bytes(p) - weight_bytes(p); }
+
+namespace {
+
+// The designs whose KV cache the GPU alone serves, each from its parameters and the GPU's HBM left for KV.
+std::unique_ptr<firmware::AttentionFirmware> make_gpu_only_firmware(const PlatformParams& p,
+                                                                    const hwif::PlatformView& view,
+                                                                    const firmware::WorkloadData* data) {
+  const auto workload = make_firmware_config(p).workload();
+  const double capacity = gpu_kv_capacity_bytes(p);
+  const auto& pq = p.pq;
+  switch (p.sim.design) {
+    case Design::pqcache: {
+      const firmware::PqCacheConfig config{uint32_t(p.pqcache.resolved_top_k(p.workload.context_tokens)),
+                                           uint32_t(pq.sub_vectors),   uint32_t(pq.centroids),
+                                           uint32_t(pq.sink_tokens),   uint32_t(pq.recent_tokens),
+                                           uint32_t(pq.kmeans_iterations), uint64_t(p.workload.seed)};
+      return std::make_unique<firmware::PqCacheFirmware>(workload, view, config, capacity, data);
+    }
+    case Design::snapkv:
+      return std::make_unique<firmware::SnapKvFirmware>(
+          workload, firmware::SnapKvConfig{uint32_t(p.snapkv.token_budget), uint32_t(p.snapkv.window)}, capacity, data);
+    case Design::skvq: {
+      const firmware::SkvqConfig config{uint32_t(p.skvq.bits), uint32_t(p.skvq.group_size), uint32_t(pq.sink_tokens),
+                                        uint32_t(pq.recent_tokens)};
+      return std::make_unique<firmware::SkvqFirmware>(workload, view, config, capacity, data);
+    }
+    default: return std::make_unique<firmware::GpuOffloadFirmware>(workload, view, capacity, data);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& p, const hwif::PlatformView& view,
                                                            const firmware::WorkloadData* data) {
   const auto config = make_firmware_config(p);
-  if (p.sim.design == Design::gpu_offload)
-    return std::make_unique<firmware::GpuOffloadFirmware>(config.workload(), view,
-                                                          p.hbm.stacks * hbm_stack_bytes(p) - weight_bytes(p), data);
+  if (gpu_only(p.sim.design)) return make_gpu_only_firmware(p, view, data);
   const double gpu_side = double(p.hbm.stacks - p.hbm.pim_stacks) * hbm_stack_bytes(p);
   if (weight_bytes(p) > gpu_side)
     throw ParamError("the model's weights (" + std::to_string(int64_t(weight_bytes(p) / (1 << 20))) +

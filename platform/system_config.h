@@ -22,6 +22,8 @@ firmware::WorkloadShape make_workload_shape(const PlatformParams& params);
 // Bytes of one HBM stack, and of the model's fp16 weights (layers plus embedding and LM head).
 double hbm_stack_bytes(const PlatformParams& params);
 double weight_bytes(const PlatformParams& params);
+// GPU HBM left for the KV cache of the GPU-only designs (every stack's bytes minus the weights); may be < 0.
+double gpu_kv_capacity_bytes(const PlatformParams& params);
 // The firmware of the configured sim.design; data is null in timing-only mode. Throws ParamError when the
 // design cannot run on these parameters (naming what does not fit).
 std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& params,
