@@ -13,8 +13,13 @@ double GpuOffloadFirmware::kv_bytes_per_token(const WorkloadConfig& workload) {
   return double(workload.batch) * model.layers * model.kv_heads * 2.0 * model.head_dim * 2.0;
 }
 
-uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes) {
-  const double fitting = std::floor(std::max(0.0, capacity_bytes) / kv_bytes_per_token(workload));
+uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes,
+                                            double head_token_bytes) {
+  const ModelDims& model = workload.model;
+  const double per_token = head_token_bytes > 0
+                               ? double(workload.batch) * model.layers * model.kv_heads * head_token_bytes
+                               : kv_bytes_per_token(workload);
+  const double fitting = std::floor(std::max(0.0, capacity_bytes) / per_token);
   return uint32_t(std::min<double>(fitting, double(workload.context_tokens) + workload.decode_steps));
 }
 

@@ -29,8 +29,9 @@ class GpuOffloadFirmware : public AttentionFirmware {
   }
   // fp16 K and V of one token position for every layer, KV head and sequence.
   static double kv_bytes_per_token(const WorkloadConfig& workload);
-  // Tokens per head that fit `capacity_bytes` of fp16 K and V for every head instance of the workload.
-  static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes);
+  // Tokens per head that fit `capacity_bytes` of K and V for every head instance of the workload, one token
+  // of one head taking head_token_bytes (0: fp16 rows).
+  static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes, double head_token_bytes = 0);
 
  private:
   void store_layer(hwif::Hal& hal, uint32_t layer) override;

@@ -40,6 +40,12 @@ hwif::GpuWork attention_work(const ModelDims& m, double sequences, double querie
           0.0};
 }
 
+hwif::GpuWork decode_attention_work(const ModelDims& m, double sequences, double keys, double head_token_bytes) {
+  return {4.0 * sequences * keys * m.head_dim * m.heads,
+          sequences * (2.0 * m.heads * m.head_dim + keys * m.kv_heads * head_token_bytes), sequences * m.heads, 0.0,
+          0.0};
+}
+
 hwif::GpuWork lm_head_work(const ModelDims& m, double tokens) {
   return {2.0 * tokens * m.hidden * m.vocab, 2.0 * double(m.hidden) * m.vocab, 0.0, 0.0, 0.0};
 }

@@ -43,6 +43,9 @@ hwif::GpuWork projection_work(const ModelDims& model, double tokens);
 // Attention of `sequences` sequences, each with `queries` queries over `keys` keys (per sequence); one
 // thread block per sequence and query head, as AttAcc's simulator counts them.
 hwif::GpuWork attention_work(const ModelDims& model, double sequences, double queries, double keys, bool causal);
+// One decode query per sequence over `keys` keys whose K and V take head_token_bytes per KV head as stored
+// (a compressed cache, dequantised inside the kernel); 4 x head_dim bytes gives attention_work's figures.
+hwif::GpuWork decode_attention_work(const ModelDims& model, double sequences, double keys, double head_token_bytes);
 hwif::GpuWork lm_head_work(const ModelDims& model, double tokens);
 
 // Thread blocks of a tokens x n x k fp16 GEMM: AttAcc's L1 tile search (src/devices.py, _get_optimal_tile),

@@ -9,13 +9,16 @@
 namespace aqpim::firmware {
 
 KvOffload::KvOffload(const WorkloadConfig& workload, const hwif::PlatformView& view, uint32_t first_token,
-                     const WorkloadData* data)
+                     const WorkloadData* data, uint64_t head_token_bytes)
     : workload_(workload),
       data_(data),
       base_(view.cpu_memory_base),
       first_token_(first_token),
       heads_per_layer_(workload.batch * workload.model.kv_heads),
-      token_bytes_(uint64_t(heads_per_layer_) * 2 * workload.model.head_dim * sizeof(uint16_t)) {
+      token_bytes_(uint64_t(heads_per_layer_) *
+                   (head_token_bytes ? head_token_bytes : 2 * workload.model.head_dim * sizeof(uint16_t))) {
+  if (data && head_token_bytes && head_token_bytes != 2 * workload.model.head_dim * sizeof(uint16_t))
+    throw std::logic_error("KvOffload: only fp16 rows carry data");
   const uint32_t max_tokens = workload.context_tokens + workload.decode_steps;
   layer_bytes_ = uint64_t(max_tokens > first_token ? max_tokens - first_token : 0) * token_bytes_;
   const double needed = double(layer_bytes_) * workload.model.layers;
@@ -67,6 +70,13 @@ std::vector<float> KvOffload::fetch(hwif::Hal& hal, uint32_t layer, uint32_t len
   std::vector<float> rows(image.size());
   for (size_t i = 0; i < image.size(); ++i) rows[i] = core::fp16_to_float(image[i]);
   return rows;
+}
+
+void KvOffload::gather(hwif::Hal& hal, uint32_t layer, uint32_t tokens_per_head) const {
+  if (tokens_per_head == 0) return;
+  if (tokens_per_head > layer_bytes_ / token_bytes_)
+    throw std::logic_error("KvOffload: gathering more tokens than a head holds in CPU memory");
+  hal.read(address(layer, first_token_), nullptr, tokens_per_head * token_bytes_);
 }
 
 const float* KvOffload::fetched_row(const std::vector<float>& fetched, uint32_t token, uint32_t sequence,

@@ -7,7 +7,7 @@
 
 namespace aqpim::platform {
 
-bool design_uses_pim(Design design) { return design == Design::aqpim || design == Design::attacc; }
+bool design_uses_pim(Design design) { return !gpu_only(design); }
 
 GpuMemory gpu_memory(const PlatformParams& p) {
   const bool pim = design_uses_pim(p.sim.design);

@@ -47,6 +47,28 @@ void validate_mapping(const PlatformParams& p, Require&& require, Value&& value)
               value("pim.buffer_accumulator_entries", int64_t(unit.buffer_accumulator_entries)));
 }
 
+// The GPU-side baselines' own settings; checked only for the design that reads them.
+template <class Require, class Value>
+void validate_gpu_baselines(const PlatformParams& p, Require&& require, Value&& value) {
+  if (p.sim.design == Design::pqcache) {
+    // Tokens between the sink and recent ones at the last decode step: more could never be selected.
+    const int64_t candidates =
+        p.workload.context_tokens + p.workload.decode_steps - p.pq.sink_tokens - p.pq.recent_tokens;
+    require(p.pqcache.resolved_top_k(p.workload.context_tokens) <= candidates,
+            value("pqcache.top_k", p.pqcache.resolved_top_k(p.workload.context_tokens)) +
+                " must be at most workload.context_tokens + workload.decode_steps - pq.sink_tokens - "
+                "pq.recent_tokens (" + std::to_string(candidates) + ")");
+  }
+  if (p.sim.design == Design::snapkv)
+    require(p.snapkv.window < p.snapkv.token_budget,
+            value("snapkv.window", p.snapkv.window) + " must be below " + value("snapkv.token_budget", p.snapkv.token_budget));
+  if (p.sim.design == Design::skvq) {
+    require(p.skvq.bits == 2 || p.skvq.bits == 4, value("skvq.bits", p.skvq.bits) + " must be 2 or 4");
+    require(p.model.head_dim % p.skvq.group_size == 0,
+            value("skvq.group_size", p.skvq.group_size) + " must divide " + value("model.head_dim", p.model.head_dim));
+  }
+}
+
 }  // namespace
 
 PimSramNeeds pim_sram_needs(const PlatformParams& p) {
@@ -137,6 +159,7 @@ void validate(const PlatformParams& p) {
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +
               std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
   validate_mapping(p, require, value);
+  validate_gpu_baselines(p, require, value);
   require(p.sim.decode_micro_batches <= p.workload.batch,
           value("sim.decode_micro_batches", p.sim.decode_micro_batches) + " must be at most " +
               value("workload.batch", p.workload.batch));

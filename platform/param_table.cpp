@@ -153,6 +153,16 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"pim.grf_entries", "lanes", "16-bit lanes of a processing unit's register file: the code indices (and fp32 weights, two lanes each) one intra-row indirection chunk holds (HBM-PIM: 16 x 256-bit registers = 256).",
        integer(p.pim.unit.grf_entries, 1, 1 << 20)},
 
+      {"pqcache.top_k", "tokens", "Tokens fetched per KV head and step (sim.design=pqcache); 0: a fifth of the prompt.",
+       integer(p.pqcache.top_k, 0, kMaxTokens)},
+      {"snapkv.token_budget", "tokens", "Prompt tokens kept per KV head (sim.design=snapkv), the window included.",
+       integer(p.snapkv.token_budget, 2, kMaxTokens)},
+      {"snapkv.window", "tokens", "Observation window: the prompt's last tokens, whose queries vote.",
+       integer(p.snapkv.window, 1, kMaxTokens)},
+      {"skvq.bits", "bits", "Bits per K and V element (sim.design=skvq): 2 or 4.", integer(p.skvq.bits, 2, 4)},
+      {"skvq.group_size", "channels", "Channels sharing one fp16 scale and zero point (divides model.head_dim).",
+       integer(p.skvq.group_size, 1, 1024)},
+
       {"gpu.peak_tflops", "TFLOP/s", "Dense fp16 peak of the host GPU (H100 SXM: 989).",
        real(p.gpu.peak_tflops, 0.1, 100000.0)},
       {"gpu.hbm_bandwidth_gbps", "GB/s", "GPU memory bandwidth for weights (H100 SXM: 3350).",
@@ -190,7 +200,7 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"cpu.memory_capacity_gib", "GiB", "Host CPU DRAM capacity for offloaded KV.",
        integer(p.cpu.memory_capacity_gib, 1, 1 << 20)},
 
-      {"sim.design", "", "The system simulated: aqpim (PQ KV cache in HBM-PIM); attacc (AttAcc-like PIM on an fp16 KV cache, overflow to CPU memory); gpu_offload (GPU only, fp16 KV overflowing its HBM to CPU memory over PCIe; every hbm.stacks is plain HBM).",
+      {"sim.design", "", "The system simulated: aqpim (PQ KV cache in HBM-PIM); attacc (AttAcc-like PIM on an fp16 KV cache, overflow to CPU memory); gpu_offload (GPU only, fp16 KV overflowing its HBM to CPU memory over PCIe); pqcache, snapkv, skvq (GPU only, docs/baselines.md). GPU-only designs use every hbm.stacks as plain HBM.",
        choice(p.sim.design, kDesignNames)},
       {"sim.mode", "", "functional: real data through the platform (small models); timing: sizes only, same timing.",
        choice(p.sim.mode, kSimModeNames)},

@@ -4,6 +4,7 @@
 // holds that model's config struct and the table points into it; the platform builder derives the rest.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,9 +25,12 @@
 namespace aqpim::platform {
 
 // The systems a run simulates (sim.design) and how (sim.mode).
-enum class Design { aqpim, attacc, gpu_offload };
+enum class Design { aqpim, attacc, gpu_offload, pqcache, snapkv, skvq };
 inline constexpr core::EnumName<Design> kDesignNames[] = {
-    {Design::aqpim, "aqpim"}, {Design::attacc, "attacc"}, {Design::gpu_offload, "gpu_offload"}};
+    {Design::aqpim, "aqpim"},     {Design::attacc, "attacc"}, {Design::gpu_offload, "gpu_offload"},
+    {Design::pqcache, "pqcache"}, {Design::snapkv, "snapkv"}, {Design::skvq, "skvq"}};
+// The designs whose KV cache the GPU alone serves (every hbm.stacks is plain HBM).
+inline bool gpu_only(Design design) { return design != Design::aqpim && design != Design::attacc; }
 enum class SimMode { timing, functional };
 inline constexpr core::EnumName<SimMode> kSimModeNames[] = {{SimMode::timing, "timing"},
                                                             {SimMode::functional, "functional"}};
@@ -93,6 +97,21 @@ struct PqParams {
     return windowed_clustering && centroids > window_centroids ? (centroids + window_centroids - 1) / window_centroids : 1;
   }
   int64_t centroids_per_window() const { return (centroids + windows() - 1) / windows(); }
+};
+
+// The GPU-side baselines of sim.design (docs/baselines.md); PQCache's key codes use pq.sub_vectors,
+// pq.centroids and pq.kmeans_iterations, PQCache and SKVQ keep pq.sink_tokens + pq.recent_tokens in fp16.
+struct PqCacheParams {
+  int64_t top_k = 0;  // coded tokens fetched per KV head and step; 0: a fifth of the prompt (PQCache's setting)
+  int64_t resolved_top_k(int64_t context_tokens) const { return top_k ? top_k : std::max<int64_t>(1, context_tokens / 5); }
+};
+struct SnapKvParams {
+  int64_t token_budget = 2048;
+  int64_t window = 32;
+};
+struct SkvqParams {
+  int64_t bits = 2;
+  int64_t group_size = 128;
 };
 
 // A model's own configuration field that is a user parameter lives once, in the model's config struct:
@@ -184,6 +203,9 @@ struct PlatformParams {
   ModelParams model;
   WorkloadParams workload;
   PqParams pq;
+  PqCacheParams pqcache;
+  SnapKvParams snapkv;
+  SkvqParams skvq;
   HbmParams hbm;
   PimParams pim;
   GpuParams gpu;

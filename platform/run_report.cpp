@@ -115,6 +115,7 @@ std::string format_report(const RunReport& r) {
     out << line;
   }
   std::snprintf(line, sizeof line, "  %-22s %14s\n", "offloaded to CPU", bytes_text(r.offloaded_kv_bytes).c_str());
+  out << line;
   const GpuMemory& gpu = r.gpu_memory;
   std::snprintf(line, sizeof line,
                 "\nGPU HBM: %s weights, %s reserve, %s workspace, %s KV resident, %s KV offloaded, of %s\n",
@@ -193,6 +194,7 @@ nlohmann::json report_json(const RunReport& r) {
         {"pim_layout", r.kv_pim_layout_bytes},
         {"pim_capacity", r.pim_capacity_bytes},
         {"offloaded", r.offloaded_kv_bytes},
+        {"gpu_resident", r.gpu_kv_resident_bytes},
         {"pim_sram_per_unit",
          {{"codebook", r.pim_codebook_sram_bytes}, {"lut", r.pim_lut_sram_bytes}, {"accumulators", r.pim_accumulator_bytes}}},
         {"fits", r.fits}}},

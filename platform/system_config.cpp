@@ -1,8 +1,13 @@
 #include "platform/system_config.h"
 
+#include <algorithm>
+
 #include "firmware/aqpim_subvector_firmware.h"
 #include "firmware/attacc_firmware.h"
 #include "firmware/gpu_offload_firmware.h"
+#include "firmware/pqcache_firmware.h"
+#include "firmware/skvq_firmware.h"
+#include "firmware/snapkv_firmware.h"
 #include "platform/gpu_memory.h"
 
 namespace aqpim::platform {
@@ -97,6 +102,8 @@ firmware::WorkloadShape make_workload_shape(const PlatformParams& p) {
   shape.context_tokens = uint32_t(p.workload.context_tokens);
   shape.decode_steps = uint32_t(p.workload.decode_steps);
   shape.prefill_queries = uint32_t(p.pq.importance_queries);
+  // SnapKV's observation window votes with the prompt's last queries.
+  if (p.sim.design == Design::snapkv) shape.prefill_queries = uint32_t(std::max(p.pq.importance_queries, p.snapkv.window));
   shape.seed = uint64_t(p.workload.seed);
   return shape;
 }
@@ -110,11 +117,41 @@ double weight_bytes(const PlatformParams& p) {
   return 2.0 * (double(dims.layers) * firmware::layer_parameters(dims) + 2.0 * double(dims.vocab) * dims.hidden);
 }
 
+namespace {
+
+// The designs whose KV cache the GPU alone serves, each from its parameters and the GPU's HBM left for KV.
+std::unique_ptr<firmware::AttentionFirmware> make_gpu_only_firmware(const PlatformParams& p,
+                                                                    const hwif::PlatformView& view,
+                                                                    const firmware::WorkloadData* data) {
+  const auto workload = make_firmware_config(p).workload();
+  const double capacity = gpu_kv_capacity_bytes(p);
+  const auto& pq = p.pq;
+  switch (p.sim.design) {
+    case Design::pqcache: {
+      const firmware::PqCacheConfig config{uint32_t(p.pqcache.resolved_top_k(p.workload.context_tokens)),
+                                           uint32_t(pq.sub_vectors),   uint32_t(pq.centroids),
+                                           uint32_t(pq.sink_tokens),   uint32_t(pq.recent_tokens),
+                                           uint32_t(pq.kmeans_iterations), uint64_t(p.workload.seed)};
+      return std::make_unique<firmware::PqCacheFirmware>(workload, view, config, capacity, data);
+    }
+    case Design::snapkv:
+      return std::make_unique<firmware::SnapKvFirmware>(
+          workload, firmware::SnapKvConfig{uint32_t(p.snapkv.token_budget), uint32_t(p.snapkv.window)}, capacity, data);
+    case Design::skvq: {
+      const firmware::SkvqConfig config{uint32_t(p.skvq.bits), uint32_t(p.skvq.group_size), uint32_t(pq.sink_tokens),
+                                        uint32_t(pq.recent_tokens)};
+      return std::make_unique<firmware::SkvqFirmware>(workload, view, config, capacity, data);
+    }
+    default: return std::make_unique<firmware::GpuOffloadFirmware>(workload, view, capacity, data);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams& p, const hwif::PlatformView& view,
                                                            const firmware::WorkloadData* data) {
   const auto config = make_firmware_config(p);
-  if (p.sim.design == Design::gpu_offload)
-    return std::make_unique<firmware::GpuOffloadFirmware>(config.workload(), view, gpu_kv_capacity_bytes(p), data);
+  if (gpu_only(p.sim.design)) return make_gpu_only_firmware(p, view, data);
   const GpuMemory gpu = gpu_memory(p);
   const auto mib = [](double bytes) { return std::to_string(int64_t(bytes / (1 << 20))); };
   if (gpu.kv_room() < 0)

@@ -26,3 +26,7 @@ if(AQPIM_BUILD_TESTS)
 endif()
 # Outside platforms' initiators (LT on a 32-bit bus, DMI, temporally decoupled, foreign-endian) against every target.
 aqpim_add_sc_test(test_conformance SOURCES sc/test_conformance.cpp LIBS aqpim_platform)
+aqpim_add_unit_test(test_gpu_baselines SOURCES unit/test_gpu_baselines.cpp LIBS nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_gpu_baselines aqpim)  # runs the binary
+endif()
