@@ -64,7 +64,8 @@ PimSramNeeds pim_sram_needs(const PlatformParams& p) {
     return needs;
   }
   // A PE holds its bank's sub-vectors of one head: codebooks and tables only with the SRAM store.
-  const int64_t banks = p.hbm.channel.bank_groups * p.hbm.channel.banks_per_group;
+  const auto organised = p.hbm.organised_channel();
+  const int64_t banks = int64_t(organised.bank_groups) * organised.banks_per_group;
   const int64_t per_bank = std::max<int64_t>(1, m / std::min(m, banks)), k = p.pq.centroids_per_window();
   const int64_t heads = p.pim.gqa_one_pass ? p.model.heads / p.model.kv_heads : 1;
   const bool sram = p.pim.codebook_store == firmware::CodebookStore::sram;
@@ -119,11 +120,19 @@ void validate(const PlatformParams& p) {
     require(std::fabs(burst_tck - std::round(burst_tck)) < 1e-9,
             "hbm.scheduler = bank_parallel books whole command clock cycles, but a burst lasts " + format_real(burst_tck) +
                 " tCK (hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns))");
+  require(int64_t(channel.rows_per_bank) % p.hbm.stack_ids == 0,
+          value("hbm.rows_per_bank", int64_t(channel.rows_per_bank)) + " must be a multiple of " +
+              value("hbm.stack_ids", p.hbm.stack_ids) + " (each stack ID holds its share of the rows)");
+  require(int64_t(channel.bank_groups) * channel.banks_per_group * p.hbm.stack_ids <= 64,
+          "hbm.bank_groups x hbm.banks_per_group x hbm.stack_ids = " +
+              std::to_string(int64_t(channel.bank_groups) * channel.banks_per_group * p.hbm.stack_ids) +
+              " banks per pseudo-channel must be at most 64 (a 64-bit bank mask)");
   if (!channel.address_bits.empty()) {
+    const auto organised = p.hbm.organised_channel();
     hwif::HbmGeometry geometry;
-    geometry.bank_groups = channel.bank_groups;
-    geometry.banks_per_group = channel.banks_per_group;
-    geometry.rows_per_bank = channel.rows_per_bank;
+    geometry.bank_groups = organised.bank_groups;
+    geometry.banks_per_group = organised.banks_per_group;
+    geometry.rows_per_bank = organised.rows_per_bank;
     geometry.row_bytes = channel.row_bytes;
     geometry.access_bytes = channel.access_bytes();
     try {

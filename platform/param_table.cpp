@@ -82,6 +82,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"hbm.pim_stacks", "", "Of those, stacks replaced by HBM-PIM.", integer(p.hbm.pim_stacks, 0, 16)},
       {"hbm.channels_per_stack", "", "Independent channels per stack.", integer(p.hbm.channels_per_stack, 1, 64)},
       {"hbm.pseudo_channels", "", "Pseudo-channels per channel.", integer(p.hbm.pseudo_channels, 1, 4)},
+      {"hbm.stack_ids", "", "Stack IDs per pseudo-channel: 2 doubles its banks (and PEs), halving rows per bank.",
+       integer(p.hbm.stack_ids, 1, 2)},
       {"hbm.preset", "", "Standard speed bin applied before any other hbm.* value: organisation, data rate, clock and timings (docs/models-hbm.md, Standard presets cites the sources); none keeps the platform's HBM3 6400 bin.",
        choice(p.hbm.preset, models::kHbmPresetNames)},
       {"hbm.bank_groups", "", "Bank groups per pseudo-channel.", integer(p.hbm.channel.bank_groups, 1, 16)},
@@ -152,6 +154,13 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        integer(p.pim.unit.buffer_macs, 1, 4096)},
       {"pim.grf_entries", "lanes", "16-bit lanes of a processing unit's register file: the code indices (and fp32 weights, two lanes each) one intra-row indirection chunk holds (HBM-PIM: 16 x 256-bit registers = 256).",
        integer(p.pim.unit.grf_entries, 1, 1 << 20)},
+
+      {"attacc.pipeline", "", "AttAcc pipelining: head hides the GPU's QKV and output projections behind PIM attention but one head's share (its simulator's --pipeopt); none: in turn.",
+       choice(p.attacc.pipeline, kAttAccPipelineNames)},
+      {"attacc.ffn_split", "", "AttAcc FFN split between GPU and PIM bandwidth in decode (its simulator's --ffopt).",
+       Flag{&p.attacc.ffn_split}},
+      {"attacc.internal_bandwidth_scale", "x", "AttAcc power limit: bank streams at most this x external bandwidth (--powerlimit: 9); 0: none.",
+       real(p.attacc.internal_bandwidth_scale, 0.0, 64.0)},
 
       {"gpu.peak_tflops", "TFLOP/s", "Dense fp16 peak of the host GPU (H100 SXM: 989).",
        real(p.gpu.peak_tflops, 0.1, 100000.0)},
