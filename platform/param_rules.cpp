@@ -146,6 +146,19 @@ void validate(const PlatformParams& p) {
           value("hbm.row_bytes", int64_t(channel.row_bytes)) + " must be a multiple of one burst (" +
               std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
   validate_mapping(p, require, value);
+  if (p.sim.design == Design::attacc) {
+    // A decode pass keeps a GQA group's queries, every PE's softmax partials and fp32 outputs in the IO buffer.
+    const auto organised = p.hbm.organised_channel();
+    const int64_t pes = int64_t(organised.bank_groups) *
+                        (p.pim.unit.placement == models::PimPlacement::bank ? organised.banks_per_group : 1);
+    const int64_t group = p.model.heads / p.model.kv_heads;
+    const int64_t io_bytes = group * p.model.head_dim * 4 * (1 + pes) + group * pes * 8;
+    require(io_bytes <= int64_t(p.pim.unit.io_buffer_bytes),
+            "sim.design=attacc keeps a GQA group's queries, softmax partials and per-PE outputs (" +
+                std::to_string(io_bytes) + " bytes) in the IO buffer: raise " +
+                value("pim.io_buffer_kib", int64_t(p.pim.unit.io_buffer_bytes / 1024)) + " to at least " +
+                std::to_string((io_bytes + 1023) / 1024));
+  }
   require(p.sim.decode_micro_batches <= p.workload.batch,
           value("sim.decode_micro_batches", p.sim.decode_micro_batches) + " must be at most " +
               value("workload.batch", p.workload.batch));
