@@ -96,6 +96,14 @@ TEST(AttAccOptions, StackIdsNeedRowsToShareAndAtMost64Banks) {
   p.hbm.channel.bank_groups = 4;
   p.hbm.channel.banks_per_group = 16;
   EXPECT_THROW(validate(p), ParamError);
+  // AttAcc on 32 PEs: a GQA group of 4 x (query + 32 PEs' outputs) x 128 x 4 bytes + 4 x 32 x 8 bytes of
+  // softmax partials = 68,608 bytes, over the default 64 KiB IO buffer.
+  p.hbm.channel.banks_per_group = 4;
+  p.sim.design = Design::attacc;
+  p.pim.unit.io_buffer_bytes = 68608;
+  EXPECT_NO_THROW(validate(p));
+  p.pim.unit.io_buffer_bytes = 68607;
+  EXPECT_THROW(validate(p), ParamError);
 }
 
 }  // namespace
