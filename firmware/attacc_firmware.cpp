@@ -34,10 +34,23 @@ KvLayout fitting_layout(const WorkloadConfig& workload, const hwif::PlatformView
   return KvLayout(kv_shape(workload), {}, geometry(view), KvFormat::fp16_rows, low);
 }
 
+// A share of each kernel's work, on the same thread blocks (AttAcc scales a kernel's time by the share).
+void launch_share(hwif::Hal& hal, const std::vector<hwif::GpuWork>& kernels, double share) {
+  if (share <= 0) return;
+  for (hwif::GpuWork kernel : kernels) {
+    kernel.flops *= share;
+    kernel.bytes *= share;
+    kernel.fixed_seconds *= share;
+    hal.gpu_launch(kernel);
+  }
+}
+
 }  // namespace
 
-AttAccFirmware::AttAccFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data)
+AttAccFirmware::AttAccFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data,
+                               const AttAccOptions& options)
     : PimAttentionFirmware(workload, view, data, fitting_layout(workload, view)),
+      options_(options),
       offload_(workload, view,
                // Every token fits: nothing is offloaded. Else tokens past the slot's rows go to CPU memory.
                layout_.rows_per_pe() * view.hbm.banks() >= workload.context_tokens + workload.decode_steps
@@ -93,6 +106,31 @@ void AttAccFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step)
     hal.gpu_launch(attention_work(workload_.model, workload_.batch, 1, length - rows * lanes(), false));
   }
   attend_heads(hal, heads, step, rows);
+}
+
+// AttAcc's decode layer with its overlap options (docs/firmware.md, "The AttAcc baseline as its authors
+// simulate it"). The GPU runs its launches in order, so whatever of the attention's own GPU work (the tokens
+// it holds) comes later waits behind the projections it overlaps, as on one GPU.
+void AttAccFirmware::decode_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
+  if (!options_.head_pipeline && options_.ffn_gpu_share == 1.0) return PimAttentionFirmware::decode_layer(hal, layer, step);
+  const DenseLayerParts work = dense_layer_parts(workload_.model, workload_.gpu, workload_.batch);
+  // Pipelined, attention starts once the first head's q, k, v exist and the other heads' projections, QKV
+  // and output, run beside it; the last head's output projection waits for its attention.
+  const double exposed = options_.head_pipeline ? 1.0 / workload_.model.heads : 1.0;
+  {
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+    launch_share(hal, work.qkv, exposed);
+    hal.gpu_wait();
+    launch_share(hal, work.qkv, 1.0 - exposed);
+    launch_share(hal, work.output, 1.0 - exposed);
+  }
+  attend_layer(hal, layer, step);
+  hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+  launch_share(hal, work.output, exposed);
+  // The FFN's other share streams through the PIM banks meanwhile; the split balances the two (AttAcc's
+  // _ff_parallel), so the GPU's share is the FFN's time.
+  launch_share(hal, work.ffn, options_.ffn_gpu_share);
+  hal.gpu_wait();
 }
 
 pim::Command AttAccFirmware::command_shape(uint32_t rows) const {

@@ -10,9 +10,20 @@
 
 namespace aqpim::firmware {
 
+// The overlap options of AttAcc's own simulator (scale-snu/attacc_simulator, src/system.py), per decode layer.
+struct AttAccOptions {
+  // --pipeopt: head by head, the GPU's QKV and output projections run behind the PIM attention except the
+  // first head's QKV and the last head's output projection (1 / heads of each).
+  bool head_pipeline = false;
+  // --ffopt: share of the FFN the GPU keeps, the rest running on PIM bandwidth at the same time (1: none).
+  double ffn_gpu_share = 1.0;
+};
+
+
 class AttAccFirmware : public PimAttentionFirmware {
  public:
-  AttAccFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data);
+  AttAccFirmware(const WorkloadConfig& workload, const hwif::PlatformView& view, const WorkloadData* data,
+                 const AttAccOptions& options = {});
 
   const char* mode_name() const override { return "attacc"; }
   double offloaded_kv_bytes() const override {
@@ -24,6 +35,7 @@ class AttAccFirmware : public PimAttentionFirmware {
  private:
   void store_layer(hwif::Hal& hal, uint32_t layer) override;
   void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
+  void decode_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) override;
   hwif::pim::Command command_shape(uint32_t rows) const override;
   std::vector<hwif::pim::Command> score_commands(const HeadInstance& head,
                                                    const hwif::pim::Command& shape) const override;
@@ -36,6 +48,7 @@ class AttAccFirmware : public PimAttentionFirmware {
   uint32_t pim_rows(uint32_t length) const { return std::min(length / lanes(), pim_rows_capacity()); }
   void write_rows(const HeadInstance& head, uint32_t first_row, uint32_t rows);
 
+  AttAccOptions options_;
   KvOffload offload_;
   std::vector<float> fetched_;  // functional: this layer's offloaded tokens, as KvOffload::fetch returns them
 };

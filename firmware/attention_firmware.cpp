@@ -66,6 +66,15 @@ void AttentionFirmware::decode_step_pipelined(hwif::Hal& hal, uint32_t step) {
   hal.gpu_wait();
 }
 
+void AttentionFirmware::decode_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
+  {
+    hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
+    launch_dense_layer(hal, workload_.batch);
+    hal.gpu_wait();
+  }
+  attend_layer(hal, layer, step);
+}
+
 float* AttentionFirmware::output(uint32_t step, uint32_t sequence, uint32_t layer, uint32_t head) {
   const ModelDims& model = workload_.model;
   return &outputs_[(((size_t(step) * workload_.batch + sequence) * model.layers + layer) * model.heads + head) *
@@ -123,14 +132,7 @@ void AttentionFirmware::run(hwif::Hal& hal) {
     if (micro_batches_ > 1) {
       decode_step_pipelined(hal, step);
     } else {
-      for (uint32_t layer = 0; layer < model.layers; ++layer) {
-        {
-          hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
-          launch_dense_layer(hal, workload_.batch);
-          hal.gpu_wait();
-        }
-        attend_layer(hal, layer, step);
-      }
+      for (uint32_t layer = 0; layer < model.layers; ++layer) decode_layer(hal, layer, step);
     }
     hwif::PhaseScope phase(hal, hwif::Phase::kGpuDense);
     launch_lm_head(hal);

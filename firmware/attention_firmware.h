@@ -55,6 +55,9 @@ class AttentionFirmware {
   virtual hwif::GpuWork extra_prefill_work() const { return {}; }
   virtual void store_layer(hwif::Hal& hal, uint32_t layer) = 0;
   virtual void attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) = 0;
+  // One layer of a decode step without pipelining: the GPU's projections, then attend_layer. A design that
+  // orders the GPU's work around its attention otherwise (AttAcc's overlap options) overrides it.
+  virtual void decode_layer(hwif::Hal& hal, uint32_t layer, uint32_t step);
   // Decode attention of sequences [first, first + count) of the batch only, in two halves, as pipelining
   // needs (set_decode_micro_batches): start issues the work and may return while PIM still runs it; finish
   // waits for it and collects the outputs. The host starts other groups between the two. A design that

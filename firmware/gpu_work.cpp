@@ -68,22 +68,30 @@ double gemm_thread_blocks(const GpuKernelModel& gpu, double m, double n, double 
   return best_blocks;
 }
 
-std::vector<hwif::GpuWork> dense_layer_kernels(const ModelDims& m, const GpuKernelModel& gpu, double tokens) {
+DenseLayerParts dense_layer_parts(const ModelDims& m, const GpuKernelModel& gpu, double tokens) {
   const double hidden = m.hidden, ffn = m.ffn_hidden, attended = double(m.heads) * m.head_dim;
   const double qkv = (m.heads + 2.0 * m.kv_heads) * m.head_dim;
-  std::vector<hwif::GpuWork> kernels;
-  const auto norm = [&] {
-    if (gpu.norm.bandwidth_fraction > 0) kernels.push_back(elementwise(gpu.norm, 5.0 * tokens * hidden, tokens * hidden));
+  DenseLayerParts parts;
+  const auto norm = [&](std::vector<hwif::GpuWork>& part) {
+    if (gpu.norm.bandwidth_fraction > 0) part.push_back(elementwise(gpu.norm, 5.0 * tokens * hidden, tokens * hidden));
   };
-  norm();
-  kernels.push_back(gemm(gpu, tokens, qkv, hidden));
-  kernels.push_back(gemm(gpu, tokens, hidden, attended));
-  norm();
-  kernels.push_back(gemm(gpu, tokens, ffn, hidden));  // gate
-  kernels.push_back(gemm(gpu, tokens, ffn, hidden));  // up
+  norm(parts.qkv);
+  parts.qkv.push_back(gemm(gpu, tokens, qkv, hidden));
+  parts.output.push_back(gemm(gpu, tokens, hidden, attended));
+  norm(parts.ffn);
+  parts.ffn.push_back(gemm(gpu, tokens, ffn, hidden));  // gate
+  parts.ffn.push_back(gemm(gpu, tokens, ffn, hidden));  // up
   if (gpu.activation.bandwidth_fraction > 0)
-    kernels.push_back(elementwise(gpu.activation, 9.0 * tokens * ffn, tokens * ffn));
-  kernels.push_back(gemm(gpu, tokens, hidden, ffn));  // down
+    parts.ffn.push_back(elementwise(gpu.activation, 9.0 * tokens * ffn, tokens * ffn));
+  parts.ffn.push_back(gemm(gpu, tokens, hidden, ffn));  // down
+  return parts;
+}
+
+std::vector<hwif::GpuWork> dense_layer_kernels(const ModelDims& m, const GpuKernelModel& gpu, double tokens) {
+  DenseLayerParts parts = dense_layer_parts(m, gpu, tokens);
+  std::vector<hwif::GpuWork> kernels = std::move(parts.qkv);
+  kernels.insert(kernels.end(), parts.output.begin(), parts.output.end());
+  kernels.insert(kernels.end(), parts.ffn.begin(), parts.ffn.end());
   return kernels;
 }
 

@@ -52,6 +52,12 @@ hwif::GpuWork lm_head_work(const ModelDims& model, double tokens);
 // which picks the tile minimising L2 traffic / occupancy^2 among tiles whose operands fit l1_bytes.
 double gemm_thread_blocks(const GpuKernelModel& gpu, double tokens, double n, double k);
 // The layer's kernels in launch order; with the elementwise kernels off, the GEMMs alone.
+// A layer's kernels in the three parts AttAcc's pipelining tells apart: qkv (RMSNorm, QKV projection),
+// output (output projection), ffn (RMSNorm, gate, up, SiLU x gate, down).
+struct DenseLayerParts {
+  std::vector<hwif::GpuWork> qkv, output, ffn;
+};
+DenseLayerParts dense_layer_parts(const ModelDims& model, const GpuKernelModel& gpu, double tokens);
 std::vector<hwif::GpuWork> dense_layer_kernels(const ModelDims& model, const GpuKernelModel& gpu, double tokens);
 // The LM head as one GEMM with its thread blocks.
 hwif::GpuWork lm_head_kernel(const ModelDims& model, const GpuKernelModel& gpu, double tokens);

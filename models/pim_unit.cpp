@@ -27,6 +27,7 @@ pim::Geometry make_geometry(const PimUnitConfig& config) {
   require(config.macs_per_unit && config.buffer_macs && config.sram_bytes_per_cycle && config.link_bytes_per_cycle,
           "macs_per_unit, buffer_macs, sram_bytes_per_cycle and link_bytes_per_cycle must be positive");
   require(config.clock_period > sc_core::SC_ZERO_TIME, "clock_period must be positive");
+  require(config.bank_bandwidth_limit >= 0.0, "bank_bandwidth_limit must be 0 (none) or positive");
   config.register_map.validate();
   const uint64_t window = config.register_map.window_bytes;
   require(config.command_queue_entries >= 1 && uint64_t(config.command_queue_entries) * sizeof(pim::Command) <= window,
@@ -320,12 +321,14 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
 
   pim::StreamData data;
   std::string failure;
+  uint64_t streamed_bytes = 0;  // over every stream and bank, for the power limit
   for (const auto& stream : plan.streams) {
     const uint64_t total =
         pim::stream_data_bytes_per_bank(stream, geometry_) * uint64_t(__builtin_popcountll(stream_bank_mask(command, stream)));
     // A payload's length is 32 bits; no bank is that large, so such a stream could never be valid.
     if (total > UINT32_MAX) return reject(command, pim::Error::bad_shape, "a bank stream exceeds 4 GiB");
     if (config_.functional) data[size_t(stream.role)].assign(total, 0);
+    streamed_bytes += total;
   }
   if (!stream_banks(command, plan, false, data, offset, failure))
     return reject(command, pim::Error::bank_access_failed, failure);
@@ -337,7 +340,13 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
     return reject(command, pim::Error::bank_access_failed, failure);
 
   const pim::PhaseCycles cycles = pim::phase_cycles(plan, rates_);
-  const sc_core::sc_time bank_time = offset - (start - now);
+  // The power limit stretches the streams as a whole (the channel has booked them at its own pace): the
+  // average column rate, not each column's spacing, is what the limit bounds.
+  const sc_core::sc_time power_limited =
+      config_.bank_bandwidth_limit > 0.0
+          ? sc_core::sc_time(double(streamed_bytes) / config_.bank_bandwidth_limit, sc_core::SC_SEC)
+          : sc_core::SC_ZERO_TIME;
+  const sc_core::sc_time bank_time = std::max(offset - (start - now), power_limited);
   const sc_core::sc_time& tck = config_.clock_period;
   const sc_core::sc_time end = start + std::max(bank_time, tck * double(cycles.mac)) + tck * double(cycles.serial());
 

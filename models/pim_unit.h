@@ -61,6 +61,10 @@ struct PimUnitConfig {
   // RegisterMap::compact() for a 32-bit bus. Every SRAM must fit its window_bytes.
   pim::RegisterMap register_map;
   sc_core::sc_time host_access_latency = sc_core::SC_ZERO_TIME;  // each register/window access
+  // HBM power limit on the banks' own streams (AttAcc's nCCDAB spacing of all-bank MACs): a command's bank
+  // streams move at most this many bytes per second over all banks of the pseudo-channel, so its bank time
+  // is at least bytes / limit. 0: no limit, the channel's timing alone (docs/models-pim.md, Power limit).
+  double bank_bandwidth_limit = 0.0;
   bool functional = true;                                        // false: timing-only, no data is stored or moved
 };
 

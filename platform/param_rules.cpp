@@ -86,7 +86,8 @@ PimSramNeeds pim_sram_needs(const PlatformParams& p) {
     return needs;
   }
   // A PE holds its bank's sub-vectors of one head: codebooks and tables only with the SRAM store.
-  const int64_t banks = p.hbm.channel.bank_groups * p.hbm.channel.banks_per_group;
+  const auto organised = p.hbm.organised_channel();
+  const int64_t banks = int64_t(organised.bank_groups) * organised.banks_per_group;
   const int64_t per_bank = std::max<int64_t>(1, m / std::min(m, banks)), k = p.pq.centroids_per_window();
   const int64_t heads = p.pim.gqa_one_pass ? p.model.heads / p.model.kv_heads : 1;
   const bool sram = p.pim.codebook_store == firmware::CodebookStore::sram;
@@ -141,11 +142,19 @@ void validate(const PlatformParams& p) {
     require(std::fabs(burst_tck - std::round(burst_tck)) < 1e-9,
             "hbm.scheduler = bank_parallel books whole command clock cycles, but a burst lasts " + format_real(burst_tck) +
                 " tCK (hbm.burst_length / (hbm.data_rate_gbps x hbm.timing.tck_ns))");
+  require(int64_t(channel.rows_per_bank) % p.hbm.stack_ids == 0,
+          value("hbm.rows_per_bank", int64_t(channel.rows_per_bank)) + " must be a multiple of " +
+              value("hbm.stack_ids", p.hbm.stack_ids) + " (each stack ID holds its share of the rows)");
+  require(int64_t(channel.bank_groups) * channel.banks_per_group * p.hbm.stack_ids <= 64,
+          "hbm.bank_groups x hbm.banks_per_group x hbm.stack_ids = " +
+              std::to_string(int64_t(channel.bank_groups) * channel.banks_per_group * p.hbm.stack_ids) +
+              " banks per pseudo-channel must be at most 64 (a 64-bit bank mask)");
   if (!channel.address_bits.empty()) {
+    const auto organised = p.hbm.organised_channel();
     hwif::HbmGeometry geometry;
-    geometry.bank_groups = channel.bank_groups;
-    geometry.banks_per_group = channel.banks_per_group;
-    geometry.rows_per_bank = channel.rows_per_bank;
+    geometry.bank_groups = organised.bank_groups;
+    geometry.banks_per_group = organised.banks_per_group;
+    geometry.rows_per_bank = organised.rows_per_bank;
     geometry.row_bytes = channel.row_bytes;
     geometry.access_bytes = channel.access_bytes();
     try {
@@ -160,6 +169,19 @@ void validate(const PlatformParams& p) {
               std::to_string(access_bytes) + " bytes = data_width_bits x burst_length / 8)");
   validate_mapping(p, require, value);
   validate_gpu_baselines(p, require, value);
+  if (p.sim.design == Design::attacc) {
+    // A decode pass keeps a GQA group's queries, every PE's softmax partials and fp32 outputs in the IO buffer.
+    const auto organised = p.hbm.organised_channel();
+    const int64_t pes = int64_t(organised.bank_groups) *
+                        (p.pim.unit.placement == models::PimPlacement::bank ? organised.banks_per_group : 1);
+    const int64_t group = p.model.heads / p.model.kv_heads;
+    const int64_t io_bytes = group * p.model.head_dim * 4 * (1 + pes) + group * pes * 8;
+    require(io_bytes <= int64_t(p.pim.unit.io_buffer_bytes),
+            "sim.design=attacc keeps a GQA group's queries, softmax partials and per-PE outputs (" +
+                std::to_string(io_bytes) + " bytes) in the IO buffer: raise " +
+                value("pim.io_buffer_kib", int64_t(p.pim.unit.io_buffer_bytes / 1024)) + " to at least " +
+                std::to_string((io_bytes + 1023) / 1024));
+  }
   require(p.sim.decode_micro_batches <= p.workload.batch,
           value("sim.decode_micro_batches", p.sim.decode_micro_batches) + " must be at most " +
               value("workload.batch", p.workload.batch));

@@ -122,6 +122,9 @@ struct HbmParams {
   int64_t pim_stacks = 4;
   int64_t channels_per_stack = 16;
   int64_t pseudo_channels = 2;
+  // Stack IDs (SIDs) behind each pseudo-channel's bus: HBM3 stacks of 2 SIDs (AttAcc's HBM3_8Gb_2R) hold
+  // twice the banks per pseudo-channel at half the rows, the same capacity (docs/models-hbm.md, Stack IDs).
+  int64_t stack_ids = 1;
   // A standard speed bin written into `channel` before any other hbm.* value (none: the defaults below).
   models::HbmPreset preset = models::HbmPreset::None;
   models::Hbm3PseudoChannelConfig channel = default_channel();
@@ -134,6 +137,24 @@ struct HbmParams {
     channel.address_mapping = hwif::HbmAddressMapping::RoCoBaBgCh;
     return channel;
   }
+  // The pseudo-channel the models are built with: each stack ID adds hbm.bank_groups more bank groups
+  // behind the same bus and the rows per bank shrink in proportion.
+  models::Hbm3PseudoChannelConfig organised_channel() const {
+    models::Hbm3PseudoChannelConfig organised = channel;
+    organised.bank_groups = unsigned(channel.bank_groups * stack_ids);
+    organised.rows_per_bank = channel.rows_per_bank / uint64_t(stack_ids);
+    return organised;
+  }
+};
+
+// The AttAcc baseline as its authors' simulator runs it (scale-snu/attacc_simulator; docs/firmware.md).
+enum class AttAccPipeline { none, head };
+inline constexpr core::EnumName<AttAccPipeline> kAttAccPipelineNames[] = {{AttAccPipeline::none, "none"},
+                                                                         {AttAccPipeline::head, "head"}};
+struct AttAccParams {
+  AttAccPipeline pipeline = AttAccPipeline::head;  // --pipeopt
+  bool ffn_split = true;                           // --ffopt
+  double internal_bandwidth_scale = 9.0;           // --powerlimit: BW_SCALE 9 (16 without); 0 = no limit
 };
 
 struct PimParams {
@@ -208,6 +229,7 @@ struct PlatformParams {
   SkvqParams skvq;
   HbmParams hbm;
   PimParams pim;
+  AttAccParams attacc;
   GpuParams gpu;
   PcieParams pcie;
   CpuParams cpu;

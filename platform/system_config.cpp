@@ -17,7 +17,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   SystemConfig config;
   auto& stack = config.stack;
   stack.pseudo_channels = uint32_t(p.hbm.pim_stacks * p.hbm.channels_per_stack * p.hbm.pseudo_channels);
-  stack.channel = p.hbm.channel;
+  stack.channel = p.hbm.organised_channel();
   stack.channel.store_data = functional;
   // The PEs sit in the channel they compute on: its banks and its clock.
   stack.unit = p.pim.unit;
@@ -27,6 +27,7 @@ SystemConfig make_system_config(const PlatformParams& p) {
   stack.unit.row_bytes = stack.channel.row_bytes;
   stack.unit.column_bytes = stack.channel.access_bytes();
   stack.unit.functional = functional;
+  if (p.sim.design == Design::attacc) stack.unit.bank_bandwidth_limit = attacc_bank_bandwidth_limit(p);
 
   auto& host = config.host;
   host.gpu_peak_flops = p.gpu.peak_tflops * 1e12;
@@ -109,7 +110,37 @@ firmware::WorkloadShape make_workload_shape(const PlatformParams& p) {
 }
 
 double hbm_stack_bytes(const PlatformParams& p) {
-  return double(p.hbm.channels_per_stack) * p.hbm.pseudo_channels * double(p.hbm.channel.capacity_bytes());
+  return double(p.hbm.channels_per_stack) * p.hbm.pseudo_channels * double(p.hbm.organised_channel().capacity_bytes());
+}
+
+double pseudo_channel_bandwidth(const PlatformParams& p) {
+  return double(p.hbm.channel.data_width_bits) * p.hbm.channel.data_rate_gbps * 1e9 / 8.0;
+}
+
+double attacc_bank_bandwidth_limit(const PlatformParams& p) {
+  return p.attacc.internal_bandwidth_scale * pseudo_channel_bandwidth(p);
+}
+
+double pim_internal_bandwidth(const PlatformParams& p) {
+  const auto channel = p.hbm.organised_channel();
+  // Every bank streams a column per tCCD_L (docs/models-hbm.md), unless the power limit binds first.
+  const double peak = double(channel.bank_groups) * channel.banks_per_group * double(channel.access_bytes()) /
+                      (double(channel.timing.nCCDL) * channel.tCK.to_seconds());
+  const double limit = attacc_bank_bandwidth_limit(p);
+  const double per_channel = limit > 0.0 ? std::min(peak, limit) : peak;
+  return per_channel * double(p.hbm.pim_stacks * p.hbm.channels_per_stack * p.hbm.pseudo_channels);
+}
+
+firmware::AttAccOptions make_attacc_options(const PlatformParams& p) {
+  firmware::AttAccOptions options;
+  options.head_pipeline = p.attacc.pipeline == AttAccPipeline::head;
+  if (p.attacc.ffn_split) {
+    // AttAcc's _ff_parallel (memory-bound FFN): the GPU keeps GPU_bw / (GPU_bw + PIM_bw / batch) of it; the
+    // PIM reads every weight once per sequence, hence its bandwidth shared by the batch.
+    const double gpu = p.gpu.hbm_bandwidth_gbps * 1e9, pim = pim_internal_bandwidth(p) / double(p.workload.batch);
+    options.ffn_gpu_share = gpu / (gpu + pim);
+  }
+  return options;
 }
 
 double weight_bytes(const PlatformParams& p) {
@@ -159,7 +190,8 @@ std::unique_ptr<firmware::AttentionFirmware> make_firmware(const PlatformParams&
                      " MiB) and prefill workspace (" + mib(gpu.workspace) +
                      " MiB) do not fit the GPU's own HBM: (hbm.stacks - hbm.pim_stacks) x stack = " +
                      mib(gpu.capacity) + " MiB");
-  if (p.sim.design == Design::attacc) return std::make_unique<firmware::AttAccFirmware>(config.workload(), view, data);
+  if (p.sim.design == Design::attacc)
+    return std::make_unique<firmware::AttAccFirmware>(config.workload(), view, data, make_attacc_options(p));
   if (p.pim.mapping == PimMapping::subvector) {
     auto firmware = std::make_unique<firmware::AqpimSubvectorFirmware>(make_subvector_config(p), view, data);
     firmware->set_decode_micro_batches(uint32_t(p.sim.decode_micro_batches));

@@ -24,6 +24,11 @@ aqpim_add_unit_test(test_gpu_work SOURCES unit/test_gpu_work.cpp LIBS aqpim_firm
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_baselines aqpim)  # runs the binary
 endif()
+# The AttAcc baseline's overlap options, power limit and stack IDs against hand formulas.
+aqpim_add_sc_test(test_attacc_options SOURCES unit/test_attacc_options.cpp LIBS aqpim_platform nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_attacc_options aqpim)  # runs the binary
+endif()
 # Outside platforms' initiators (LT on a 32-bit bus, DMI, temporally decoupled, foreign-endian) against every target.
 aqpim_add_sc_test(test_conformance SOURCES sc/test_conformance.cpp LIBS aqpim_platform)
 aqpim_add_unit_test(test_gpu_baselines SOURCES unit/test_gpu_baselines.cpp LIBS nlohmann_json::nlohmann_json)

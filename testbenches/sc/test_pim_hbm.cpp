@@ -39,9 +39,9 @@ struct Bench : test::PimHostAccess<Bench> {
   TestInitiator& host;
   sc_time delay;
 
-  Bench(bool functional, std::function<void(Bench&)> body, const std::string& prefix)
+  Bench(bool functional, std::function<void(Bench&)> body, const std::string& prefix, double bank_bandwidth_limit = 0.0)
       : channel(test::make_module<Hbm3PseudoChannel>((prefix + "channel").c_str(), channel_config(functional))),
-        pim(test::make_module<PimUnit>((prefix + "pim").c_str(), pim_config(functional))),
+        pim(test::make_module<PimUnit>((prefix + "pim").c_str(), pim_config(functional, bank_bandwidth_limit))),
         host(test::make_module<TestInitiator>((prefix + "host").c_str(),
                                               [this, body](TestInitiator&) { body(*this); })) {
     host.socket.bind(pim.target_socket);
@@ -52,8 +52,9 @@ struct Bench : test::PimHostAccess<Bench> {
     config.store_data = functional;
     return config;
   }
-  static PimUnitConfig pim_config(bool functional) {
+  static PimUnitConfig pim_config(bool functional, double bank_bandwidth_limit = 0.0) {
     PimUnitConfig config;
+    config.bank_bandwidth_limit = bank_bandwidth_limit;
     config.clock_period = channel_config(functional).tCK;
     config.functional = functional;
     return config;
@@ -217,6 +218,32 @@ TEST(PimUnitOnHbm3, BankTimeIsWhatTheChannelChargesForTheSameStreams) {
   EXPECT_GT(direct_bank_time, sc_core::SC_ZERO_TIME);
   EXPECT_EQ(times[0].second - times[0].first,
             std::max(direct_bank_time, mac) + tck * double(config.issue_overhead_cycles));
+}
+
+// The HBM power limit (AttAcc's spacing of all-bank MACs) as a rate: with the limit below what the banks
+// stream, a command's bank time is its bytes over the limit, 16 banks x (codes + fp32 scores) here; the
+// MAC lanes and the issue overhead add as without it.
+TEST(PimUnitOnHbm3, PowerLimitMakesBankTimeTheBytesOverTheLimit) {
+  const double limit = 2 * 25.6e9;  // 2 x the pseudo-channel's bus: below the banks' ~140 GB/s
+  const uint32_t tokens = 4096;
+  sc_time free_time, limited_time;
+  const auto score_into = [tokens](sc_time& bank_time) {
+    return [&bank_time, tokens](Bench& b) {
+      Command score = command(Opcode::score);
+      score.count = tokens;
+      score.codes_offset = kCodes;
+      score.result_offset = kScores;
+      b.run(score);
+      bank_time = b.pim.last_command().bank_time;
+    };
+  };
+  Bench unlimited(false, score_into(free_time), "free_");
+  Bench limited(false, score_into(limited_time), "limited_", limit);
+  sc_core::sc_start();
+  const double bytes = 16.0 * (double(core::packed_code_bytes(tokens * kM, kK)) + tokens * 4.0);
+  const sc_time expected(bytes / limit, sc_core::SC_SEC);
+  EXPECT_LT(free_time, expected) << "the limit must bind";
+  EXPECT_EQ(limited_time, expected);
 }
 
 }  // namespace
