@@ -138,6 +138,7 @@ std::string format_report(const RunReport& r) {
                   r.relative_l2_error, r.cosine_similarity);
     out << line;
   }
+  out << "\n" << energy_text(r.energy, r.area, double(p.workload.decode_steps));
   std::snprintf(line, sizeof line, "\nWall time %.2f s\n", r.wall_seconds);
   out << line;
   return out.str();
@@ -195,6 +196,9 @@ nlohmann::json report_json(const RunReport& r) {
         {"gpu_hbm", r.gpu_bytes}}},
       {"gpu", {{"flops", r.gpu_flops}, {"busy_s", r.gpu_busy_s}}},
       {"pim_commands", commands},
+      {"energy_j", energy_json(r.energy, steps)},
+      {"energy_events", energy_events_json(r.energy)},
+      {"area_mm2", area_json(r.area)},
       {"wall_seconds", r.wall_seconds}};
   if (r.has_accuracy)
     report["accuracy"] = {{"relative_l2_error", r.relative_l2_error}, {"cosine_similarity", r.cosine_similarity}};

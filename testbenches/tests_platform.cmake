@@ -25,3 +25,8 @@ if(AQPIM_BUILD_TESTS)
 endif()
 # Outside platforms' initiators (LT on a 32-bit bus, DMI, temporally decoupled, foreign-endian) against every target.
 aqpim_add_sc_test(test_conformance SOURCES sc/test_conformance.cpp LIBS aqpim_platform)
+# Energy from counted events against hand counts (runs the binary).
+aqpim_add_unit_test(test_energy SOURCES unit/test_energy.cpp LIBS nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_energy aqpim)
+endif()
