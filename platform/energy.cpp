@@ -154,8 +154,7 @@ nlohmann::json energy_json(const EnergyReport& energy, double decode_steps) {
 nlohmann::json energy_events_json(const EnergyReport& energy) {
   nlohmann::json events = nlohmann::json::object();
   for (const EventRow& event : kEvents)
-    events[event.name] = {{"unit", event.unit},
-                          {"prefill", energy.prefill_events[size_t(event.event)]},
+    events[event.name] = {{"prefill", energy.prefill_events[size_t(event.event)]},
                           {"decode", energy.decode_events[size_t(event.event)]}};
   return events;
 }

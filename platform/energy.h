@@ -63,7 +63,8 @@ struct AreaReport {
 AreaReport area_of(const PlatformParams& params);
 
 // energy_j: total, prefill, decode, decode_per_step, components (whole run), prefill_components,
-// decode_components, static; energy_events: the counts per phase. area_mm2 and the bytes behind it.
+// decode_components, static; energy_events: the counts per phase, numbers only (sweep columns), in the
+// units energy_event_unit names. area_mm2 and the bytes behind it.
 nlohmann::json energy_json(const EnergyReport& energy, double decode_steps);
 nlohmann::json energy_events_json(const EnergyReport& energy);
 nlohmann::json area_json(const AreaReport& area);
