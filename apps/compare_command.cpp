@@ -70,10 +70,13 @@ std::vector<Column> columns(bool with_energy) {
          const double decode = number(row, "latency_s.decode");
          return format("%.1f %%", decode > 0 ? 100.0 * number(row, "latency_s.decode_transfer") / decode : 0.0);
        }},
-      {"KV held",
+      // What the design keeps in its own HBM (GPU or PIM): the GPU-side designs report it; AQPIM holds its
+      // codes and codebooks; AttAcc the fp16 rows it did not offload.
+      {"KV in GPU/PIM HBM",
        [](const auto& row, const auto&) {
-         const double quantized = number(row, "kv_bytes.quantized");
-         return bytes_text(quantized > 0 ? quantized : number(row, "kv_bytes.fp16"));
+         const double gpu = number(row, "kv_bytes.gpu_resident"), quantized = number(row, "kv_bytes.quantized");
+         if (gpu > 0) return bytes_text(gpu);
+         return bytes_text(quantized > 0 ? quantized : number(row, "kv_bytes.fp16") - number(row, "kv_bytes.offloaded"));
        }},
       {"KV in CPU memory", [](const auto& row, const auto&) { return bytes_text(number(row, "kv_bytes.offloaded")); }},
       {"prefill ms", [](const auto& row, const auto&) { return format("%.4g", number(row, "latency_s.prefill") * 1e3); }}};

@@ -351,7 +351,20 @@ bool PimUnit::execute(const pim::Command& command, sc_core::sc_time& delay) {
   const sc_core::sc_time end = start + std::max(bank_time, tck * double(cycles.mac)) + tck * double(cycles.serial());
 
   record(command, cycles, start, end, bank_time, delay);
+  count_events(command, plan);
   return true;
+}
+
+void PimUnit::count_events(const pim::Command& command, const pim::Plan& plan) {
+  auto& stats = stats_[command.opcode];
+  stats.pe_macs += plan.pe_mac_ops * plan.selected_pes;
+  stats.buffer_ops += plan.buffer_ops;
+  stats.sram_bytes += plan.sram_bytes * plan.selected_pes;
+  stats.link_bytes += plan.link_bytes;
+  for (const auto& stream : plan.streams)
+    if (stream.indirect)
+      stats.grf_bytes += (stream.pass.index_bytes(0) + stream.pass.index_bytes(1)) *
+                         uint64_t(__builtin_popcountll(stream_bank_mask(command, stream)));
 }
 
 void PimUnit::record(const pim::Command& command, const pim::PhaseCycles& cycles, const sc_core::sc_time& start,

@@ -105,6 +105,10 @@ class PimUnit : public sc_core::sc_module {
   struct OpcodeStats {
     uint64_t commands = 0;
     sc_core::sc_time busy;
+    // Events an energy model counts, summed over every selected PE of every command: MAC-lane operations on
+    // the bank PEs, operations on the buffer-die PE, SRAM bytes outside the MAC lanes (the plan's sram_bytes),
+    // register-file bytes (code indices loaded for intra-row indirection) and PE <-> buffer-die link bytes.
+    uint64_t pe_macs = 0, buffer_ops = 0, sram_bytes = 0, grf_bytes = 0, link_bytes = 0;
   };
   const std::array<OpcodeStats, size_t(pim::Opcode::count_)>& opcode_stats() const { return stats_; }
   // Time the unit spent executing commands (commands serialize: the sum over opcodes).
@@ -149,6 +153,8 @@ class PimUnit : public sc_core::sc_module {
   // Issues the plan's streams of one direction; returns false when the pseudo-channel refuses one.
   bool stream_banks(const pim::Command& command, const pim::Plan& plan, bool writes, pim::StreamData& data,
                     sc_core::sc_time& offset, std::string& failure);
+  // Adds one accepted command's counted events (OpcodeStats) from its plan.
+  void count_events(const pim::Command& command, const pim::Plan& plan);
   uint64_t stream_bank_mask(const pim::Command& command, const pim::BankStream& stream) const;
   // Statistics, trace span and completion bookkeeping of a command that ran from start to end.
   void record(const pim::Command& command, const pim::PhaseCycles& cycles, const sc_core::sc_time& start,

@@ -27,7 +27,7 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
   for (const auto& preset : model_presets()) preset_names.push_back(preset.name);
   preset_names.push_back("custom");
   auto& t = p.hbm.channel.timing;
-  return {
+  std::vector<ParamSpec> table = {
       {"model.preset", "", "Model shape preset applied before any other model.* value; 'custom' keeps the given fields.",
        choice(p.model.preset, preset_names)},
       {"model.layers", "", "Transformer decoder layers.", integer(p.model.layers, 1, 256)},
@@ -216,6 +216,8 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
       {"sim.decode_micro_batches", "groups", "Decode pipelining (aqpim, pim.mapping=subvector): the batch's sequences in this many groups, the GPU's dense work of one group overlapping PIM's attention of another, each group reading the weights again; 1: the whole batch at once; workload.batch: sequence by sequence, as the paper pipelines.",
        integer(p.sim.decode_micro_batches, 1, 1024)},
   };
+  add_energy_and_area_parameters(table, p);
+  return table;
 }
 
 }  // namespace aqpim::platform

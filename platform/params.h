@@ -21,6 +21,7 @@
 #include "models/hbm3_pseudo_channel.h"
 #include "models/hbm_presets.h"
 #include "models/pim_unit.h"
+#include "platform/energy_params.h"
 
 namespace aqpim::platform {
 
@@ -234,6 +235,8 @@ struct PlatformParams {
   PcieParams pcie;
   CpuParams cpu;
   SimParams sim;
+  EnergyParams energy;
+  AreaParams area;
 };
 
 // Every user input error (file, JSON, key, type, range, cross-field rule) is reported through this one

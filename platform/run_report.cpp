@@ -145,6 +145,7 @@ std::string format_report(const RunReport& r) {
                   r.relative_l2_error, r.cosine_similarity);
     out << line;
   }
+  out << "\n" << energy_text(r.energy, r.area, double(p.workload.decode_steps));
   std::snprintf(line, sizeof line, "\nWall time %.2f s\n", r.wall_seconds);
   out << line;
   return out.str();
@@ -210,6 +211,9 @@ nlohmann::json report_json(const RunReport& r) {
         {"kv_offloaded", r.offloaded_kv_bytes},
         {"capacity", r.gpu_memory.capacity}}},
       {"pim_commands", commands},
+      {"energy_j", energy_json(r.energy, steps)},
+      {"energy_events", energy_events_json(r.energy)},
+      {"area_mm2", area_json(r.area)},
       {"wall_seconds", r.wall_seconds}};
   if (r.has_accuracy)
     report["accuracy"] = {{"relative_l2_error", r.relative_l2_error}, {"cosine_similarity", r.cosine_similarity}};

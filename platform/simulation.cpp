@@ -85,6 +85,7 @@ Simulation::Simulation(const PlatformParams& params, hwif::TraceSink* trace) : p
     prefill_unit_busy_.clear();
     for (uint32_t unit = 0; unit < system_->stack().size(); ++unit)
       prefill_unit_busy_.push_back(system_->stack().unit(unit).busy_time());
+    prefill_events_ = count_events(*system_);
   });
   system_->set_trace_sink(trace);
 }
@@ -175,9 +176,20 @@ RunReport Simulation::report() const {
   report.pcie_bytes = double(pcie.bytes[0] + pcie.bytes[1]);
   const size_t transfer = size_t(hwif::Phase::kTransfer);
   report.decode_transfer_s = double(host.phase_ps[transfer] - firmware_->prefill_phase_ps()[transfer]) * kPs;
+  add_energy(report);
   if (data_) add_accuracy(report, *firmware_, *data_, make_firmware_config(params));
   report.wall_seconds = wall_seconds_;
   return report;
+}
+
+void Simulation::add_energy(RunReport& report) const {
+  const EventCounts all = count_events(*system_);
+  EnergyReport& energy = report.energy;
+  energy.prefill_events = prefill_events_;
+  for (size_t event = 0; event < all.size(); ++event) energy.decode_events[event] = all[event] - prefill_events_[event];
+  energy.prefill = energy_of(energy.prefill_events, report.prefill_s, params_);
+  energy.decode = energy_of(energy.decode_events, report.decode_s, params_);
+  report.area = area_of(params_);
 }
 
 void Simulation::add_busy_times(RunReport& report) const {

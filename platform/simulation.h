@@ -16,6 +16,7 @@
 #include "hwif/hal.h"
 #include "firmware/workload_data.h"
 #include "platform/aqpim_system.h"
+#include "platform/energy.h"
 #include "platform/gpu_memory.h"
 #include "platform/params.h"
 
@@ -55,6 +56,9 @@ struct RunReport {
   // Functional mode only: decode attention outputs against fp32 attention on the unquantised cache.
   bool has_accuracy = false;
   double relative_l2_error = 0, cosine_similarity = 0;
+  // Counted events and their energy per phase (platform/energy.h); area of the PIM additions.
+  EnergyReport energy;
+  AreaReport area;
   double wall_seconds = 0;
 };
 
@@ -80,6 +84,7 @@ class Simulation {
 
  private:
   void add_busy_times(RunReport& report) const;  // per resource, prefill and decode apart
+  void add_energy(RunReport& report) const;      // counted events x energy.*, prefill and decode apart
 
   PlatformParams params_;
   std::unique_ptr<firmware::WorkloadData> data_;
@@ -89,6 +94,7 @@ class Simulation {
   uint64_t prefill_gpu_busy_ps_ = 0;
   std::array<uint64_t, 2> prefill_pcie_busy_ps_{};
   std::vector<sc_core::sc_time> prefill_unit_busy_;
+  EventCounts prefill_events_{};  // every model's counted events at prefill_end
   double wall_seconds_ = 0;
 };
 

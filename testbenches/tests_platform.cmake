@@ -35,3 +35,8 @@ aqpim_add_unit_test(test_gpu_baselines SOURCES unit/test_gpu_baselines.cpp LIBS 
 if(AQPIM_BUILD_TESTS)
   add_dependencies(test_gpu_baselines aqpim)  # runs the binary
 endif()
+# Energy from counted events against hand counts (runs the binary).
+aqpim_add_unit_test(test_energy SOURCES unit/test_energy.cpp LIBS nlohmann_json::nlohmann_json)
+if(AQPIM_BUILD_TESTS)
+  add_dependencies(test_energy aqpim)
+endif()

@@ -195,12 +195,13 @@ TEST(Compare, PrintsOneMarkdownRowPerDesignWithSpeedupsFromTheReports) {
     EXPECT_NEAR(std::stod(cells[1]), per_step[cells[0]] * 1e3, per_step[cells[0]] * 1e3 * 6e-4) << cells[0];  // 4 digits
     EXPECT_NEAR(std::stod(cells[2]), per_step[cells[0]] / per_step["aqpim"], 5.1e-3) << cells[0];
   }
-  const std::set<std::string> expected = {"aqpim", "aqpim_token", "attacc", "gpu_offload"};
+  const std::set<std::string> expected = {"aqpim", "aqpim_token", "attacc", "gpu_offload", "pqcache", "snapkv", "skvq"};
   for (const auto& design : expected) EXPECT_TRUE(designs.count(design)) << design << " has no row";
   EXPECT_EQ(designs.size(), per_step.size());
   std::ifstream printed(output);
   const std::string text((std::istreambuf_iterator<char>(printed)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("| aqpim_token "), std::string::npos) << text;
+  EXPECT_NE(lines[0].back().find("energy ratio"), std::string::npos) << "energy columns once reports carry energy";
   for (const char* setting : {"sim.design=aqpim", "pim.mapping=token"}) {
     const std::string refused = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim compare --set " + setting + " 2>/dev/null";
     EXPECT_EQ(WEXITSTATUS(std::system(refused.c_str())), 2) << setting;
