@@ -41,6 +41,9 @@ std::string format(const char* pattern, double value) {
   return text;
 }
 
+// Four significant digits, without an exponent for the large figures a long run gives (16550, not 1.655e+04).
+std::string figure(double value) { return format(value >= 1000.0 ? "%.0f" : "%.4g", value); }
+
 std::string bytes_text(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   size_t unit = 0;
@@ -63,25 +66,21 @@ std::vector<Column> columns(bool with_energy) {
     return format(value >= 0.1 ? "%.2fx" : "%.2gx", value);
   };
   std::vector<Column> table = {
-      {"decode ms/step", [=](const auto& row, const auto&) { return format("%.4g", per_step(row) * 1e3); }},
+      {"decode ms/step", [=](const auto& row, const auto&) { return figure(per_step(row) * 1e3); }},
       {"AQPIM speedup", [=](const auto& row, const auto& aqpim) { return ratio(per_step(row), per_step(aqpim)); }},
       {"GPU<->CPU share of decode",
        [](const auto& row, const auto&) {
          const double decode = number(row, "latency_s.decode");
          return format("%.1f %%", decode > 0 ? 100.0 * number(row, "latency_s.decode_transfer") / decode : 0.0);
        }},
-      // What the design keeps in its own HBM (GPU or PIM): the GPU-side designs report it; AQPIM holds its
-      // codes and codebooks; AttAcc the fp16 rows it did not offload.
       {"KV in GPU/PIM HBM",
        [](const auto& row, const auto&) {
-         const double gpu = number(row, "kv_bytes.gpu_resident"), quantized = number(row, "kv_bytes.quantized");
-         if (gpu > 0) return bytes_text(gpu);
-         return bytes_text(quantized > 0 ? quantized : number(row, "kv_bytes.fp16") - number(row, "kv_bytes.offloaded"));
+         return bytes_text(number(row, "kv_bytes.stored_in.gpu_hbm") + number(row, "kv_bytes.stored_in.pim_hbm"));
        }},
       {"KV in CPU memory", [](const auto& row, const auto&) { return bytes_text(number(row, "kv_bytes.offloaded")); }},
-      {"prefill ms", [](const auto& row, const auto&) { return format("%.4g", number(row, "latency_s.prefill") * 1e3); }}};
+      {"prefill ms", [](const auto& row, const auto&) { return figure(number(row, "latency_s.prefill") * 1e3); }}};
   if (with_energy) {
-    table.push_back({"decode mJ/step", [=](const auto& row, const auto&) { return format("%.4g", energy(row) * 1e3); }});
+    table.push_back({"decode mJ/step", [=](const auto& row, const auto&) { return figure(energy(row) * 1e3); }});
     table.push_back({"AQPIM energy ratio", [=](const auto& row, const auto& aqpim) { return ratio(energy(aqpim), energy(row)); }});
   }
   return table;

@@ -32,6 +32,24 @@ const std::vector<PaletteEntry>& palette() {
       {"pqcache", Group::design, "#2ca02c", "PQCache"},
       {"snapkv", Group::design, "#9467bd", "SnapKV"},
       {"skvq", Group::design, "#8c564b", "SKVQ"},
+      // Where energy goes (energy_j.*components) and where the KV cache is held (kv_bytes.stored_in): HBM
+      // blues and violets, PIM reds and oranges, GPU greens, links and CPU memory browns.
+      {"hbm_activate", Group::component, "#0000cc", "HBM activations"},
+      {"hbm_read", Group::component, "#0066ff", "HBM reads (external)"},
+      {"hbm_write", Group::component, "#9999ff", "HBM writes (external)"},
+      {"hbm_bank_read", Group::component, "#6633ff", "HBM bank-side reads (PIM)"},
+      {"hbm_bank_write", Group::component, "#993399", "HBM bank-side writes (PIM)"},
+      {"pim_mac", Group::component, "#cc0033", "PIM FP16 MACs"},
+      {"pim_buffer_op", Group::component, "#ff6666", "buffer-die operations"},
+      {"pim_sram", Group::component, "#ff9900", "PIM SRAM"},
+      {"pim_grf", Group::component, "#ffcc99", "PIM register file"},
+      {"pim_link", Group::component, "#ff66ff", "buffer-die link"},
+      {"pcie_link", Group::component, "#996633", "PCIe"},
+      {"cpu_memory", Group::component, "#333300", "CPU memory"},
+      {"gpu_flop", Group::component, "#66cc00", "GPU arithmetic"},
+      {"gpu_hbm", Group::component, "#009900", "GPU HBM"},
+      {"pim_hbm", Group::component, "#cc00ff", "PIM HBM stacks"},
+      {"static", Group::component, "#669999", "static power"},
   };
   return entries;
 }

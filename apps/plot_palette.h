@@ -8,7 +8,7 @@
 namespace aqpim::apps {
 
 struct PaletteEntry {
-  enum class Group { phase, design, resource };
+  enum class Group { phase, design, resource, component };
   const char* name;    // as the report and the sweep table write it: a phase, a sim.design value, a resource
   Group group;
   const char* colour;  // "#rrggbb"

@@ -29,7 +29,7 @@ constexpr EventRow kEvents[] = {
     {EnergyEvent::pim_sram, "pim_sram", "bits", &EnergyParams::pim_sram_pj_per_bit},
     {EnergyEvent::pim_grf, "pim_grf", "bits", &EnergyParams::pim_grf_pj_per_bit},
     {EnergyEvent::pim_link, "pim_link", "bits", &EnergyParams::pim_link_pj_per_bit},
-    {EnergyEvent::pcie, "pcie", "bits", &EnergyParams::pcie_pj_per_bit},
+    {EnergyEvent::pcie, "pcie_link", "bits", &EnergyParams::pcie_pj_per_bit},
     {EnergyEvent::cpu_memory, "cpu_memory", "bits", &EnergyParams::cpu_memory_pj_per_bit},
     {EnergyEvent::gpu_flop, "gpu_flop", "FLOPs", &EnergyParams::gpu_pj_per_flop},
     {EnergyEvent::gpu_hbm, "gpu_hbm", "bits", &EnergyParams::gpu_hbm_pj_per_bit},

@@ -134,7 +134,7 @@ std::vector<ParamSpec> parameter_table(PlatformParams& p) {
        choice(p.pim.codebook_store, kCodebookStoreNames)},
       {"pim.gqa_one_pass", "", "Subvector mapping: one pass over a KV head's codes scores (and weighs values for) its whole query group; false: one pass per query head.",
        Flag{&p.pim.gqa_one_pass}},
-      {"pim.buffer_assignment", "", "Subvector mapping: the k-means assignment (MIN over K distances) runs on the buffer-die unit, distances crossing the link (the paper's Table I); false: on the bank units.",
+      {"pim.buffer_assignment", "", "k-means MIN on the buffer die: the assignment (MIN over K distances) runs on the buffer-die unit, distances crossing the link (sub-vector mapping, the paper's Table I); false: on the bank units.",
        Flag{&p.pim.buffer_assignment}},
       {"pim.coalesced_lookups", "", "Subvector mapping with pim.codebook_store=dram, a what-if beyond the paper: each table row serves a register-file load of indices in one sweep of its columns (each column read at most once) instead of one column access per index.",
        Flag{&p.pim.coalesced_lookups}},

@@ -196,6 +196,7 @@ nlohmann::json report_json(const RunReport& r) {
         {"pim_capacity", r.pim_capacity_bytes},
         {"offloaded", r.offloaded_kv_bytes},
         {"gpu_resident", r.gpu_kv_resident_bytes},
+        {"stored_in", {{"gpu_hbm", r.gpu_kv_resident_bytes}, {"pim_hbm", r.kv_pim_bytes}, {"cpu_memory", r.offloaded_kv_bytes}}},
         {"pim_sram_per_unit",
          {{"codebook", r.pim_codebook_sram_bytes}, {"lut", r.pim_lut_sram_bytes}, {"accumulators", r.pim_accumulator_bytes}}},
         {"fits", r.fits}}},

@@ -152,6 +152,11 @@ RunReport Simulation::report() const {
     report.fits = token->layout().fits();
   }
   if (subvector) report.kv_pim_layout_bytes = double(subvector->layout().bytes_per_bank_used()) * banks;
+  // Where the cache lives: AQPIM's PIM banks hold its codes (the fp16 tokens it offloads aside), AttAcc's the
+  // fp16 rows it did not offload; the GPU-side designs report their own HBM share.
+  if (design_uses_pim(params.sim.design))
+    report.kv_pim_bytes = report.kv_quantized_bytes > 0 ? report.kv_quantized_bytes
+                                                        : report.kv_fp16_bytes - report.offloaded_kv_bytes;
 
   for (uint32_t index = 0; index < stack.size(); ++index) {
     const auto total = stack.channel(index).statistics().total();

@@ -39,6 +39,7 @@ struct RunReport {
   bool fits = false;              // the design's home memory holds the whole cache (nothing offloaded)
   GpuMemory gpu_memory;           // the GPU's own HBM: capacity, reserve, weights, workspace
   double gpu_kv_resident_bytes = 0;  // KV held in the GPU's HBM
+  double kv_pim_bytes = 0;           // KV held in the PIM stacks (codes and codebooks, or fp16 rows)
   // Traffic and busy time per component.
   double hbm_host_bytes = 0, hbm_bank_bytes = 0;  // external bus vs bank-side PIM streams, all pseudo-channels
   double pcie_bytes = 0;

@@ -75,7 +75,7 @@ TEST(Energy, GpuOffloadIsItsCountedTransfersFlopsAndStaticPower) {
     tokens += (context + step >= first ? 1 : 0) + (context + step + 1 - first);
   const double bits = 8 * tokens * token_bytes * kLayers;
 
-  EXPECT_NEAR(component(report, "pcie"), bits * pcie_pj * 1e-12, 1e-9 * bits * pcie_pj * 1e-12);
+  EXPECT_NEAR(component(report, "pcie_link"), bits * pcie_pj * 1e-12, 1e-9 * bits * pcie_pj * 1e-12);
   EXPECT_NEAR(component(report, "cpu_memory"), bits * cpu_pj * 1e-12, 1e-9 * bits * cpu_pj * 1e-12);
   const double flops = gpu_flops(batch, context, steps);
   EXPECT_NEAR(component(report, "gpu_flop"), flops * flop_pj * 1e-12, 1e-9 * flops * flop_pj * 1e-12);

@@ -51,17 +51,20 @@ TEST(PlotPalette, EveryPhaseDesignAndResourceHasAnEntry) {
 
 // Phases and resources share the breakdown, designs share line plots: within each, no two colours are close.
 TEST(PlotPalette, ColoursSharingAFigureAreDistinct) {
-  const auto check = [](bool designs) {
+  // The groups that share a figure: phases beside resources, designs, energy components (or KV homes).
+  using Group = PaletteEntry::Group;
+  const auto check = [](std::set<Group> groups) {
     std::vector<const PaletteEntry*> entries;
     for (const auto& entry : apps::palette())
-      if ((entry.group == PaletteEntry::Group::design) == designs) entries.push_back(&entry);
+      if (groups.count(entry.group)) entries.push_back(&entry);
     for (size_t i = 0; i < entries.size(); ++i)
       for (size_t j = i + 1; j < entries.size(); ++j)
         EXPECT_GT(distance(rgb(entries[i]->colour), rgb(entries[j]->colour)), 100.0)
             << entries[i]->name << " " << entries[i]->colour << " vs " << entries[j]->name << " " << entries[j]->colour;
   };
-  check(false);
-  check(true);
+  check({Group::phase, Group::resource});
+  check({Group::design});
+  check({Group::component});
   std::set<std::string> spares;
   for (size_t i = 0; i < 10; ++i) spares.insert(apps::spare_colour(i));
   EXPECT_EQ(spares.size(), 10u);
