@@ -14,20 +14,14 @@
 #include <unistd.h>
 
 #include "firmware/gpu_work.h"
+#include "harness/aqpim_run.h"
 #include "platform/params.h"
 #include "platform/system_config.h"
 
 namespace aqpim::platform {
 namespace {
 
-nlohmann::json run_aqpim(const std::string& sets) {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-attacc.json";
-  const std::string command = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + sets + " --json " + json_path +
-                              " > /dev/null";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(json_path);
-  return nlohmann::json::parse(in);
-}
+nlohmann::json run_aqpim(const std::string& sets) { return test::run_report(sets, "attacc"); }
 
 // The tiny model (2 layers, hidden 512, 4 heads, 2 KV heads, head_dim 128, FFN 1024) fits the PIM at this
 // context, so no PCIe transfer hides anything; the GPU at its plain roofline (no efficiency factors).

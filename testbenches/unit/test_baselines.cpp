@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "firmware/gpu_offload_firmware.h"
+#include "harness/aqpim_run.h"
 
 namespace aqpim::firmware {
 namespace {
@@ -45,14 +46,7 @@ double tiny_kv_room(double batch, double utilization, double reserve_mib) {
   return utilization * stack - reserve_mib * 1024 * 1024 - weights - workspace;
 }
 
-nlohmann::json run_aqpim(const std::string& sets) {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-offload.json";
-  const std::string command = std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + sets + " --json " + json_path +
-                              " > /dev/null";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(json_path);
-  return nlohmann::json::parse(in);
-}
+nlohmann::json run_aqpim(const std::string& sets) { return test::run_report(sets, "offload"); }
 
 TEST(GpuOffload, DecodeTransferTimeIsTheSumOfItsPcieTransfers) {
   const int batch = 4, context = 4096, steps = 6, layers = 2;

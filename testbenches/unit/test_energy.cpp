@@ -8,18 +8,14 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include "harness/aqpim_run.h"
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace {
 
 nlohmann::json run_aqpim(const std::string& sets, const std::string& name) {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name + ".json";
-  const std::string command =
-      std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + sets + " --json " + json_path + " > /dev/null";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(json_path);
-  return nlohmann::json::parse(in);
+  return aqpim::test::run_report(sets, name);
 }
 
 double component(const nlohmann::json& report, const char* name) {

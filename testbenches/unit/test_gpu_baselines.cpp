@@ -10,6 +10,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include "harness/aqpim_run.h"
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -37,12 +38,7 @@ double transfer(double bytes) {
 }
 
 nlohmann::json run(const std::string& sets) {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-gpu-baseline.json";
-  const std::string command =
-      std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run --set model.preset=tiny " + sets + " --json " + json_path + " > /dev/null";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(json_path);
-  return nlohmann::json::parse(in);
+  return aqpim::test::run_report("--set model.preset=tiny " + sets, "gpu-baseline");
 }
 
 // Exit code and stderr of a run that must be refused.

@@ -9,18 +9,14 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include "harness/aqpim_run.h"
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace {
 
 nlohmann::json run_report(const std::string& name, const std::string& settings) {
-  const std::string json_path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name + ".json";
-  const std::string command =
-      std::string(AQPIM_BINARY_DIR) + "/bin/aqpim run " + settings + " --json " + json_path + " > /dev/null 2>&1";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(json_path);
-  return nlohmann::json::parse(in);
+  return aqpim::test::run_report(settings, name);
 }
 
 nlohmann::json run_aqpim(const std::string& mode, const std::string& extra = "") {
