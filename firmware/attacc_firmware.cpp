@@ -113,7 +113,7 @@ void AttAccFirmware::attend_layer(hwif::Hal& hal, uint32_t layer, uint32_t step)
 // it holds) comes later waits behind the projections it overlaps, as on one GPU.
 void AttAccFirmware::decode_layer(hwif::Hal& hal, uint32_t layer, uint32_t step) {
   if (!options_.head_pipeline && options_.ffn_gpu_share == 1.0) return PimAttentionFirmware::decode_layer(hal, layer, step);
-  const DenseLayerParts work = dense_layer_parts(workload_.model, workload_.gpu, workload_.batch);
+  const DenseLayerParts& work = dense_layer(workload_.batch);
   // Pipelined, attention starts once the first head's q, k, v exist and the other heads' projections, QKV
   // and output, run beside it; the last head's output projection waits for its attention.
   const double exposed = options_.head_pipeline ? 1.0 / workload_.model.heads : 1.0;

@@ -81,13 +81,19 @@ float* AttentionFirmware::output(uint32_t step, uint32_t sequence, uint32_t laye
                    model.head_dim];
 }
 
-uint64_t AttentionFirmware::launch_dense_layer(hwif::Hal& hal, double tokens) {
+const DenseLayerParts& AttentionFirmware::dense_layer(double tokens) {
   if (tokens != dense_tokens_) {
-    dense_kernels_ = dense_layer_kernels(workload_.model, workload_.gpu, tokens);
+    dense_parts_ = dense_layer_parts(workload_.model, workload_.gpu, tokens);
     dense_tokens_ = tokens;
   }
+  return dense_parts_;
+}
+
+uint64_t AttentionFirmware::launch_dense_layer(hwif::Hal& hal, double tokens) {
+  const DenseLayerParts& parts = dense_layer(tokens);
   uint64_t done = 0;
-  for (const hwif::GpuWork& kernel : dense_kernels_) done = hal.gpu_launch(kernel);
+  for (const auto* part : {&parts.qkv, &parts.output, &parts.ffn})
+    for (const hwif::GpuWork& kernel : *part) done = hal.gpu_launch(kernel);
   return done;
 }
 

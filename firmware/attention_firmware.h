@@ -74,6 +74,9 @@ class AttentionFirmware {
   const WorkloadConfig workload_;
   const WorkloadData* data_;
 
+  // The layer's dense kernels for `tokens` tokens in their three parts (kept while `tokens` stays the same).
+  const DenseLayerParts& dense_layer(double tokens);
+
  private:
   void decode_step_pipelined(hwif::Hal& hal, uint32_t step);
   // The layer's dense kernels (projections, norms, activation) for `tokens` tokens, launched in order;
@@ -82,7 +85,7 @@ class AttentionFirmware {
   void launch_lm_head(hwif::Hal& hal);
   uint32_t micro_batches_ = 1;
   // The last dense layer's kernels and their token count: every decode step launches the same ones.
-  std::vector<hwif::GpuWork> dense_kernels_;
+  DenseLayerParts dense_parts_;
   double dense_tokens_ = -1;
   std::vector<float> outputs_;
   uint64_t prefill_end_ps_ = 0;

@@ -8,18 +8,15 @@
 
 namespace aqpim::firmware {
 
-double GpuOffloadFirmware::kv_bytes_per_token(const WorkloadConfig& workload) {
+double GpuOffloadFirmware::kv_bytes_per_token(const WorkloadConfig& workload, double head_token_bytes) {
   const ModelDims& model = workload.model;
-  return double(workload.batch) * model.layers * model.kv_heads * 2.0 * model.head_dim * 2.0;
+  if (head_token_bytes <= 0) head_token_bytes = 2.0 * model.head_dim * 2.0;  // fp16 K and V
+  return double(workload.batch) * model.layers * model.kv_heads * head_token_bytes;
 }
 
 uint32_t GpuOffloadFirmware::tokens_fitting(const WorkloadConfig& workload, double capacity_bytes,
                                             double head_token_bytes) {
-  const ModelDims& model = workload.model;
-  const double per_token = head_token_bytes > 0
-                               ? double(workload.batch) * model.layers * model.kv_heads * head_token_bytes
-                               : kv_bytes_per_token(workload);
-  const double fitting = std::floor(std::max(0.0, capacity_bytes) / per_token);
+  const double fitting = std::floor(std::max(0.0, capacity_bytes) / kv_bytes_per_token(workload, head_token_bytes));
   return uint32_t(std::min<double>(fitting, double(workload.context_tokens) + workload.decode_steps));
 }
 

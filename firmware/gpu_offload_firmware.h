@@ -27,8 +27,9 @@ class GpuOffloadFirmware : public AttentionFirmware {
     const double tokens = double(workload_.context_tokens) + workload_.decode_steps;
     return kv_bytes_per_token(workload_) * std::min<double>(resident_tokens(), tokens);
   }
-  // fp16 K and V of one token position for every layer, KV head and sequence.
-  static double kv_bytes_per_token(const WorkloadConfig& workload);
+  // K and V of one token position for every layer, KV head and sequence, one head's token taking
+  // head_token_bytes (0: fp16 rows).
+  static double kv_bytes_per_token(const WorkloadConfig& workload, double head_token_bytes = 0);
   // Tokens per head that fit `capacity_bytes` of K and V for every head instance of the workload, one token
   // of one head taking head_token_bytes (0: fp16 rows).
   static uint32_t tokens_fitting(const WorkloadConfig& workload, double capacity_bytes, double head_token_bytes = 0);
